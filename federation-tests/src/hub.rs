@@ -1,0 +1,146 @@
+//! A real `rosefed serve` process on a port of its own, with its output
+//! captured to files that are printed if the test fails.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::{eventually, free_port};
+
+/// How long a hub may take to answer `/health` after starting.
+pub const START_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The rosefed binary: `$ROSEFED_BIN`, else the one cargo built beside this
+/// test binary (`target/<profile>/rosefed`).
+pub fn binary() -> PathBuf {
+    if let Ok(path) = std::env::var("ROSEFED_BIN") {
+        return PathBuf::from(path);
+    }
+    let exe = std::env::current_exe().expect("current test executable");
+    // target/<profile>/deps/<test-binary> → target/<profile>/rosefed
+    let profile_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("test binary lives in target/<profile>/deps");
+    let bin = profile_dir.join(format!("rosefed{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        bin.exists(),
+        "{} does not exist: run the tests with `cargo test --workspace` (which builds it) or set ROSEFED_BIN",
+        bin.display()
+    );
+    bin
+}
+
+pub struct Hub {
+    child: Option<Child>,
+    /// Public URL, e.g. `http://127.0.0.1:40123`.
+    pub base: String,
+    pub port: u16,
+    logs: tempfile::TempDir,
+}
+
+impl Hub {
+    /// Starts a hub on a fresh port with `database_url`, plus `extra` flags,
+    /// and waits until `/health` answers 200.
+    pub async fn start(database_url: &str, data_dir: &Path, extra: &[&str]) -> Hub {
+        let port = free_port();
+        Hub::start_on(port, database_url, data_dir, extra).await
+    }
+
+    /// As [`Hub::start`], on a given port (to restart a hub at the same URL).
+    pub async fn start_on(port: u16, database_url: &str, data_dir: &Path, extra: &[&str]) -> Hub {
+        let base = format!("http://127.0.0.1:{port}");
+        let logs = tempfile::tempdir().expect("log directory");
+        let stdout = std::fs::File::create(logs.path().join("stdout")).expect("stdout file");
+        let stderr = std::fs::File::create(logs.path().join("stderr")).expect("stderr file");
+        let child = Command::new(binary())
+            .arg("serve")
+            .args(["--public-url", &base])
+            .args(["--database-url", database_url])
+            .arg("--data-dir")
+            .arg(data_dir)
+            .args(extra)
+            .env("RUST_LOG", "info")
+            .stdin(Stdio::null())
+            .stdout(stdout)
+            .stderr(stderr)
+            .spawn()
+            .expect("spawn rosefed");
+        let mut hub = Hub {
+            child: Some(child),
+            base,
+            port,
+            logs,
+        };
+        let client = reqwest::Client::new();
+        let health = format!("{}/health", hub.base);
+        let deadline = Instant::now() + START_TIMEOUT;
+        loop {
+            if let Ok(r) = client.get(&health).send().await {
+                if r.status().is_success() {
+                    break;
+                }
+            }
+            if let Some(status) = hub.child.as_mut().and_then(|c| c.try_wait().ok().flatten()) {
+                panic!(
+                    "rosefed exited with {status} before it was healthy\n{}",
+                    hub.output()
+                );
+            }
+            if Instant::now() > deadline {
+                panic!(
+                    "rosefed was not healthy within {START_TIMEOUT:?}\n{}",
+                    hub.output()
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        hub
+    }
+
+    /// What the process printed so far.
+    pub fn output(&self) -> String {
+        let read =
+            |name: &str| std::fs::read_to_string(self.logs.path().join(name)).unwrap_or_default();
+        format!(
+            "--- stdout ---\n{}--- stderr ---\n{}",
+            read("stdout"),
+            read("stderr")
+        )
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Sends SIGTERM and waits for a clean exit.
+    pub async fn terminate(&mut self) -> ExitStatus {
+        let mut child = self.child.take().expect("hub is running");
+        let signalled = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .expect("run kill");
+        assert!(signalled.success(), "kill -TERM failed");
+        eventually(
+            "rosefed to exit after SIGTERM",
+            Duration::from_secs(40),
+            || {
+                let status = child.try_wait().ok().flatten();
+                async move { status }
+            },
+        )
+        .await
+    }
+}
+
+impl Drop for Hub {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        if std::thread::panicking() {
+            eprintln!("rosefed output at {}:\n{}", self.base, self.output());
+        }
+    }
+}

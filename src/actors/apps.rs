@@ -1,0 +1,95 @@
+//! The rules for member apps: what a valid app is, adding, removing (which
+//! refuses while remote followers depend on the actor) and the first-start
+//! seeding. Shared by the CLI and, later, the admin API.
+
+use crate::actors::{App, AppName};
+use crate::db::{self, now_millis, Db};
+use crate::error::AppError;
+
+const MAX_DISPLAY_NAME: usize = 100;
+const MAX_SUMMARY: usize = 500;
+
+/// Builds a valid app from operator input, filling in defaults.
+pub fn new_app(
+    name: AppName,
+    display_name: Option<&str>,
+    summary: Option<&str>,
+) -> Result<App, AppError> {
+    let display_name = match display_name.map(str::trim) {
+        Some(d) if !d.is_empty() => d.to_string(),
+        _ => name.default_display_name(),
+    };
+    let summary = match summary.map(str::trim) {
+        Some(s) => s.to_string(),
+        None => format!("{display_name}, a member app of this Rose Ash co-op."),
+    };
+    check_text("display name", &display_name, MAX_DISPLAY_NAME)?;
+    check_text("summary", &summary, MAX_SUMMARY)?;
+    Ok(App {
+        name,
+        display_name,
+        summary,
+        manually_approves_followers: false,
+        created_at: now_millis(),
+    })
+}
+
+fn check_text(what: &str, text: &str, max: usize) -> Result<(), AppError> {
+    if text.chars().count() > max {
+        return Err(AppError::BadRequest(format!(
+            "{what} is longer than {max} characters"
+        )));
+    }
+    if text.chars().any(|c| c.is_control() && c != '\n') {
+        return Err(AppError::BadRequest(format!(
+            "{what} contains control characters"
+        )));
+    }
+    Ok(())
+}
+
+pub async fn add(db: &Db, app: &App) -> Result<(), AppError> {
+    db::apps::insert(db, app).await
+}
+
+/// Removes an app. Remote servers keep following an actor until told
+/// otherwise, so an app with followers is only removed when `force` is set.
+pub async fn remove(db: &Db, name: &AppName, force: bool) -> Result<(), AppError> {
+    if db::apps::get(db, name).await?.is_none() {
+        return Err(AppError::NotFound(format!("no app named '{name}'")));
+    }
+    let followers = db::collections::followers_any_state(db, name).await?;
+    if followers > 0 && !force {
+        return Err(AppError::Conflict(format!(
+            "app '{name}' has {followers} follower(s); removing it leaves them following an actor that is gone. Use --force to remove it anyway"
+        )));
+    }
+    db::apps::delete(db, name).await?;
+    Ok(())
+}
+
+/// Creates the configured apps if this database has never been seeded.
+pub async fn seed(db: &Db, names: &[AppName]) -> Result<Vec<AppName>, AppError> {
+    let apps = names
+        .iter()
+        .map(|n| new_app(n.clone(), None, None))
+        .collect::<Result<Vec<_>, _>>()?;
+    db::apps::seed_once(db, &apps).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_and_limits() {
+        let app = new_app(AppName::parse("events").unwrap(), None, None).unwrap();
+        assert_eq!(app.display_name, "Events");
+        assert!(app.summary.contains("Events"));
+        assert!(new_app(AppName::parse("x").unwrap(), Some(&"a".repeat(101)), None).is_err());
+        assert!(new_app(AppName::parse("x").unwrap(), None, Some("bell\u{7}")).is_err());
+        let custom = new_app(AppName::parse("x").unwrap(), Some("  Shop "), Some("")).unwrap();
+        assert_eq!(custom.display_name, "Shop");
+        assert_eq!(custom.summary, "");
+    }
+}

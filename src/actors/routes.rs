@@ -1,0 +1,249 @@
+//! HTTP routes for actors. Handlers stay thin: parse, load, hand over to
+//! [`document`](super::document) or [`profile`](super::profile).
+//!
+//! | path | what |
+//! |---|---|
+//! | `/` | front page listing the apps (HTML) |
+//! | `/actor`, `/actor/outbox` | the instance actor |
+//! | `/actors/{name}` | an app's actor (AS2 JSON or its profile page) |
+//! | `/actors/{name}/{outbox,followers,following}` | paged collections |
+//! | `/actors/{name}/icon.svg` | the app's icon |
+//! | `/@{name}` | the app's profile page |
+
+use axum::extract::{Path, RawQuery, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use serde_json::Value;
+
+use super::document::{self, PAGE_SIZE};
+use super::profile::{self, ProfileCounts};
+use super::{App, AppName};
+use crate::db::collections::{self, Collection};
+use crate::db::{self};
+use crate::error::AppError;
+use crate::http::negotiate::{activity_json, negotiate, Format};
+use crate::instance::AppState;
+
+/// Deepest page served; keeps OFFSET arithmetic far from overflow.
+const MAX_PAGE: i64 = 1_000_000;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(home))
+        .route("/actor", get(instance_actor))
+        .route("/actor/outbox", get(instance_outbox))
+        .route("/actors/{name}", get(app_actor))
+        .route("/actors/{name}/outbox", get(outbox))
+        .route("/actors/{name}/followers", get(followers))
+        .route("/actors/{name}/following", get(following))
+        .route("/actors/{name}/icon.svg", get(icon))
+        .route("/@{name}", get(profile_page))
+}
+
+async fn load_app(state: &AppState, name: &str) -> Result<App, AppError> {
+    let unknown = || AppError::NotFound(format!("no actor named '{}'", name.escape_debug()));
+    let name = AppName::parse(name).map_err(|_| unknown())?;
+    db::apps::get(&state.db, &name).await?.ok_or_else(unknown)
+}
+
+async fn home(State(state): State<AppState>) -> Result<Response, AppError> {
+    let apps = db::apps::list(&state.db).await?;
+    Ok(profile::home_page(&state.config, &apps))
+}
+
+async fn instance_actor(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    match negotiate(&headers)? {
+        Format::ActivityJson { ld } => Ok(activity_json(
+            document::instance_actor(&state.config, &state.keys)?,
+            ld,
+        )),
+        Format::Html => home(State(state)).await,
+    }
+}
+
+/// The instance actor publishes nothing; its outbox is a real, empty
+/// collection because ActivityPub requires every actor to have one.
+async fn instance_outbox(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    let id = state.config.url("/actor/outbox");
+    match negotiate(&headers)? {
+        Format::ActivityJson { ld } => Ok(activity_json(document::collection(&id, 0), ld)),
+        Format::Html => Ok(profile::collection_page_html(
+            "Instance actor outbox",
+            0,
+            &[],
+        )),
+    }
+}
+
+async fn app_actor(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    let format = negotiate(&headers)?;
+    let app = load_app(&state, &name).await?;
+    match format {
+        Format::ActivityJson { ld } => Ok(activity_json(
+            document::app_actor(&state.config, &state.keys, &app)?,
+            ld,
+        )),
+        Format::Html => render_profile(&state, &app).await,
+    }
+}
+
+async fn profile_page(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<Response, AppError> {
+    let app = load_app(&state, &name).await?;
+    render_profile(&state, &app).await
+}
+
+async fn render_profile(state: &AppState, app: &App) -> Result<Response, AppError> {
+    let counts = ProfileCounts {
+        followers: collections::count(&state.db, &app.name, Collection::Followers).await?,
+        following: collections::count(&state.db, &app.name, Collection::Following).await?,
+        posts: collections::count(&state.db, &app.name, Collection::Outbox).await?,
+    };
+    Ok(profile::profile_page(&state.config, app, &counts))
+}
+
+async fn icon(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<Response, AppError> {
+    let app = load_app(&state, &name).await?;
+    Ok(profile::icon_svg(&app))
+}
+
+async fn outbox(
+    state: State<AppState>,
+    name: Path<String>,
+    query: RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    collection(state, name, query, headers, Collection::Outbox).await
+}
+
+async fn followers(
+    state: State<AppState>,
+    name: Path<String>,
+    query: RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    collection(state, name, query, headers, Collection::Followers).await
+}
+
+async fn following(
+    state: State<AppState>,
+    name: Path<String>,
+    query: RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    collection(state, name, query, headers, Collection::Following).await
+}
+
+async fn collection(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    which: Collection,
+) -> Result<Response, AppError> {
+    let format = negotiate(&headers)?;
+    let page = parse_page(query.as_deref())?;
+    let app = load_app(&state, &name).await?;
+    let id = format!("{}/{}", state.config.actor_id(&app.name), which.segment());
+    let total = collections::count(&state.db, &app.name, which).await?;
+
+    let wanted = match (format, page) {
+        (Format::ActivityJson { ld }, None) => {
+            return Ok(activity_json(document::collection(&id, total), ld))
+        }
+        (_, page) => page.unwrap_or(1),
+    };
+    let rows = collections::page(
+        &state.db,
+        &app.name,
+        which,
+        PAGE_SIZE,
+        (wanted - 1) * PAGE_SIZE,
+    )
+    .await?;
+    let items: Vec<Value> = rows
+        .into_iter()
+        .filter_map(|row| match which {
+            Collection::Outbox => match serde_json::from_str(&row) {
+                Ok(activity) => Some(activity),
+                Err(e) => {
+                    tracing::warn!(app = %app.name, error = %e, "skipping unreadable outbox activity");
+                    None
+                }
+            },
+            Collection::Followers | Collection::Following => Some(Value::String(row)),
+        })
+        .collect();
+    match format {
+        Format::ActivityJson { ld } => Ok(activity_json(
+            document::collection_page(&id, wanted, total, items),
+            ld,
+        )),
+        Format::Html => {
+            let ids: Vec<String> = items
+                .iter()
+                .filter_map(|item| match item {
+                    Value::String(s) => Some(s.clone()),
+                    other => other.get("id").and_then(Value::as_str).map(str::to_string),
+                })
+                .collect();
+            let title = format!("{} · {}", app.display_name, which.segment());
+            Ok(profile::collection_page_html(&title, total, &ids).into_response())
+        }
+    }
+}
+
+/// `?page=N` (1-based); absent means the collection itself.
+fn parse_page(query: Option<&str>) -> Result<Option<i64>, AppError> {
+    let Some(query) = query else { return Ok(None) };
+    for (key, value) in url::form_urlencoded::parse(query.as_bytes()) {
+        if key == "page" {
+            return match value.parse::<i64>() {
+                Ok(n) if (1..=MAX_PAGE).contains(&n) => Ok(Some(n)),
+                _ => Err(AppError::BadRequest(format!(
+                    "page must be a whole number from 1 to {MAX_PAGE}, got '{}'",
+                    value.escape_debug()
+                ))),
+            };
+        }
+    }
+    Ok(None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pages() {
+        assert_eq!(parse_page(None).unwrap(), None);
+        assert_eq!(parse_page(Some("x=1")).unwrap(), None);
+        assert_eq!(parse_page(Some("page=3")).unwrap(), Some(3));
+        for bad in [
+            "page=0",
+            "page=-1",
+            "page=abc",
+            "page=99999999999999999999",
+            "page=",
+        ] {
+            assert!(parse_page(Some(bad)).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,109 @@
+//! The one application error type. Domain code, storage and handlers all
+//! return [`AppError`]; it maps to an HTTP status with a JSON body a peer can
+//! act on, and to a one-line message for the CLI.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::json;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// The caller sent something malformed or invalid.
+    #[error("{0}")]
+    BadRequest(String),
+    /// The thing asked for does not exist here.
+    #[error("{0}")]
+    NotFound(String),
+    /// None of the media types in `Accept` can be produced.
+    #[error("{0}")]
+    NotAcceptable(String),
+    /// The request conflicts with what is stored (a unique name taken, a
+    /// removal that would orphan data).
+    #[error("{0}")]
+    Conflict(String),
+    /// A dependency (the database) is down; retrying later may work.
+    #[error("{0}")]
+    Unavailable(String),
+    /// A bug or an unexpected failure; details go to the log, not the peer.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl AppError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::NotFound(_) => StatusCode::NOT_FOUND,
+            AppError::NotAcceptable(_) => StatusCode::NOT_ACCEPTABLE,
+            AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    pub fn internal(e: impl std::fmt::Display) -> AppError {
+        AppError::Internal(e.to_string())
+    }
+}
+
+impl From<sqlx::Error> for AppError {
+    fn from(e: sqlx::Error) -> AppError {
+        match &e {
+            sqlx::Error::Database(db) if db.is_unique_violation() => {
+                AppError::Conflict(format!("already exists ({})", db.message()))
+            }
+            sqlx::Error::Database(db) if db.is_foreign_key_violation() => {
+                AppError::Conflict(format!("refers to something missing ({})", db.message()))
+            }
+            sqlx::Error::RowNotFound => AppError::NotFound("not found".into()),
+            sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::WorkerCrashed => {
+                AppError::Unavailable(format!("database unavailable: {e}"))
+            }
+            _ => AppError::Internal(format!("database: {e}")),
+        }
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let message = match &self {
+            AppError::Internal(detail) => {
+                tracing::error!(error = %detail, "request failed");
+                "internal error".to_string()
+            }
+            AppError::Unavailable(detail) => {
+                tracing::warn!(error = %detail, "request failed: dependency unavailable");
+                "service temporarily unavailable".to_string()
+            }
+            other => other.to_string(),
+        };
+        (status, Json(json!({ "error": message }))).into_response()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses() {
+        assert_eq!(AppError::BadRequest("x".into()).status(), 400);
+        assert_eq!(AppError::NotFound("x".into()).status(), 404);
+        assert_eq!(AppError::NotAcceptable("x".into()).status(), 406);
+        assert_eq!(AppError::Conflict("x".into()).status(), 409);
+        assert_eq!(AppError::Unavailable("x".into()).status(), 503);
+        assert_eq!(AppError::from(sqlx::Error::PoolClosed).status(), 503);
+    }
+
+    #[test]
+    fn internal_details_stay_out_of_the_body() {
+        let resp = AppError::Internal("secret path /etc".into()).into_response();
+        assert_eq!(resp.status(), 500);
+    }
+}

@@ -1,0 +1,32 @@
+//! rosefed, the federation hub of the Rose Ash co-op.
+//!
+//! A guided tour, in the order a request meets the code:
+//!
+//! - [`cli`] and [`config`]: the command line and the validated
+//!   configuration; [`server`] binds, bootstraps and serves.
+//! - [`instance`]: the shared [`instance::AppState`] and the first-start
+//!   bootstrap (migrations, keypair, seed apps).
+//! - [`http`]: assembles the router ([`http::app`]), content negotiation,
+//!   HTML layout, `/health`.
+//! - [`discovery`]: WebFinger, NodeInfo, host-meta.
+//! - [`actors`]: the member apps' virtual actors and the instance actor:
+//!   rules, ActivityStreams documents, profile pages.
+//! - [`keys`]: the one instance keypair every actor projects.
+//! - [`db`]: all SQL, one schema for SQLite and PostgreSQL.
+//! - [`error`]: the one error type, mapped to HTTP statuses.
+//! - [`inbox`], [`outbox`], [`oauth`]: where receiving, publishing and
+//!   delivery, and the OAuth2/OIDC server will live.
+
+pub mod actors;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod discovery;
+pub mod error;
+pub mod http;
+pub mod inbox;
+pub mod instance;
+pub mod keys;
+pub mod oauth;
+pub mod outbox;
+pub mod server;

@@ -1,0 +1,124 @@
+//! spawn_app for integration tests: the real router on a port-0 listener,
+//! against a fresh database, on SQLite or PostgreSQL.
+
+#![allow(dead_code)] // each test binary uses a different part of this
+
+use federation_tests::database::{Backend, TestDatabase};
+use rosefed::config::{Config, HubArgs};
+use rosefed::instance::{self, AppState};
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+
+pub struct TestApp {
+    pub base: String,
+    pub authority: String,
+    pub state: AppState,
+    pub client: reqwest::Client,
+    stop: Option<oneshot::Sender<()>>,
+    // Last, so the server stops before the database is dropped.
+    pub db: TestDatabase,
+}
+
+pub fn hub_args(database_url: &str, public_url: &str) -> HubArgs {
+    HubArgs {
+        public_url: public_url.to_string(),
+        data_dir: "unused".into(),
+        database_url: Some(database_url.to_string()),
+        database_max_connections: 5,
+        apps: vec!["blog".into(), "market".into(), "events".into()],
+    }
+}
+
+impl TestApp {
+    pub async fn spawn(db: TestDatabase) -> TestApp {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let base = format!("http://127.0.0.1:{port}");
+        let config = Config::from_args(&hub_args(&db.url, &base)).unwrap();
+        let (state, _) = instance::prepare(config).await.unwrap();
+        let (stop, stopped) = oneshot::channel::<()>();
+        tokio::spawn(rosefed::server::run(listener, state.clone(), async move {
+            let _ = stopped.await;
+        }));
+        TestApp {
+            authority: format!("127.0.0.1:{port}"),
+            base,
+            state,
+            client: reqwest::Client::new(),
+            stop: Some(stop),
+            db,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).send().await.unwrap()
+    }
+
+    pub async fn get_as(&self, path: &str, accept: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .header("Accept", accept)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// GET with `Accept: application/activity+json`, asserting 200 + JSON.
+    pub async fn get_ap(&self, path: &str) -> serde_json::Value {
+        let r = self.get_as(path, "application/activity+json").await;
+        assert_eq!(r.status(), 200, "GET {path}");
+        assert_eq!(
+            r.headers()["content-type"],
+            "application/activity+json",
+            "GET {path}"
+        );
+        r.json().await.unwrap()
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// Generates `sqlite::NAME` and `postgres::NAME` tests from
+/// `async fn NAME(db: TestDatabase)`.
+#[macro_export]
+macro_rules! on_both_databases {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let db = federation_tests::database::TestDatabase::create(
+                        federation_tests::database::Backend::Sqlite,
+                    ).await.expect("sqlite is always available");
+                    super::$name(db).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    if let Some(db) = federation_tests::database::TestDatabase::create(
+                        federation_tests::database::Backend::Postgres,
+                    ).await {
+                        super::$name(db).await;
+                    }
+                }
+            )*
+        }
+    };
+}
+
+pub async fn fresh(backend: Backend) -> Option<TestDatabase> {
+    TestDatabase::create(backend).await
+}
