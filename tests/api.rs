@@ -526,3 +526,51 @@ async fn operator_text_is_escaped_everywhere(db: TestDatabase) {
     let svg = app.get("/actors/evil/icon.svg").await.text().await.unwrap();
     assert!(!svg.contains("<script"));
 }
+
+/// Two hub processes starting at once on one fresh PostgreSQL database (the
+/// scale-out set-up) must agree on one keypair and seed the apps once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_first_starts_agree_on_postgres() {
+    let Some(db) = TestDatabase::create(federation_tests::database::Backend::Postgres).await
+    else {
+        return;
+    };
+    let config = Config::from_args(&common::hub_args(&db.url, "http://127.0.0.1:1")).unwrap();
+    let (a, b) = tokio::join!(
+        instance::prepare(config.clone()),
+        instance::prepare(config)
+    );
+    let ((a, boot_a), (b, boot_b)) = (a.unwrap(), b.unwrap());
+    assert_eq!(a.keys.rsa_public_pem(), b.keys.rsa_public_pem());
+    assert_eq!(a.keys.ed25519_multibase(), b.keys.ed25519_multibase());
+    assert!(
+        boot_a.keys_created != boot_b.keys_created,
+        "exactly one start creates the key"
+    );
+    let seeded = boot_a.apps_created.len() + boot_b.apps_created.len();
+    assert_eq!(seeded, 3, "apps seeded once in all");
+    assert_eq!(rosefed::db::apps::count(&a.db).await.unwrap(), 3);
+    a.db.close().await;
+    b.db.close().await;
+}
+
+/// A first start that stopped after migrating (before keys and apps) is
+/// completed by the next.
+async fn interrupted_bootstrap_is_completed(db: TestDatabase) {
+    let config = Config::from_args(&common::hub_args(&db.url, "http://127.0.0.1:1")).unwrap();
+    let partial = instance::open_database(&config).await.unwrap();
+    partial.migrate().await.unwrap();
+    assert!(rosefed::db::keys::load(&partial).await.unwrap().is_none());
+    partial.close().await;
+
+    let (state, boot) = instance::prepare(config).await.unwrap();
+    assert!(boot.keys_created);
+    assert_eq!(boot.apps_created.len(), 3);
+    assert_eq!(rosefed::db::apps::count(&state.db).await.unwrap(), 3);
+    state.db.close().await;
+}
+
+mod interrupted {
+    use super::*;
+    on_both_databases!(interrupted_bootstrap_is_completed);
+}

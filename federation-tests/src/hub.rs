@@ -49,6 +49,13 @@ impl Hub {
 
     /// As [`Hub::start`], on a given port (to restart a hub at the same URL).
     pub async fn start_on(port: u16, database_url: &str, data_dir: &Path, extra: &[&str]) -> Hub {
+        let mut hub = Hub::spawn(port, database_url, data_dir, extra);
+        hub.wait_healthy().await;
+        hub
+    }
+
+    /// Starts the process without waiting for it to be ready.
+    pub fn spawn(port: u16, database_url: &str, data_dir: &Path, extra: &[&str]) -> Hub {
         let base = format!("http://127.0.0.1:{port}");
         let logs = tempfile::tempdir().expect("log directory");
         let stdout = std::fs::File::create(logs.path().join("stdout")).expect("stdout file");
@@ -66,36 +73,43 @@ impl Hub {
             .stderr(stderr)
             .spawn()
             .expect("spawn rosefed");
-        let mut hub = Hub {
+        Hub {
             child: Some(child),
             base,
             port,
             logs,
-        };
+        }
+    }
+
+    /// Waits until `/health` answers 200; panics with the process output if
+    /// it exits or takes longer than [`START_TIMEOUT`].
+    pub async fn wait_healthy(&mut self) {
         let client = reqwest::Client::new();
-        let health = format!("{}/health", hub.base);
+        let health = self.url("/health");
         let deadline = Instant::now() + START_TIMEOUT;
         loop {
             if let Ok(r) = client.get(&health).send().await {
                 if r.status().is_success() {
-                    break;
+                    return;
                 }
             }
-            if let Some(status) = hub.child.as_mut().and_then(|c| c.try_wait().ok().flatten()) {
-                panic!(
-                    "rosefed exited with {status} before it was healthy\n{}",
-                    hub.output()
-                );
+            if let Some(status) = self.child.as_mut().and_then(|c| c.try_wait().ok().flatten()) {
+                panic!("rosefed exited with {status} before it was healthy\n{}", self.output());
             }
             if Instant::now() > deadline {
-                panic!(
-                    "rosefed was not healthy within {START_TIMEOUT:?}\n{}",
-                    hub.output()
-                );
+                panic!("rosefed was not healthy within {START_TIMEOUT:?}\n{}", self.output());
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        hub
+    }
+
+    /// SIGKILL: the process gets no chance to clean up, like a crash or an
+    /// OOM kill.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
     }
 
     /// What the process printed so far.

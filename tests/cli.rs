@@ -1,0 +1,139 @@
+//! The `rosefed` binary as an operator uses it: subcommands, their output,
+//! and one clear error line (no panic, no backtrace) for bad set-ups.
+
+use std::process::{Command, Output};
+
+use federation_tests::database::{Backend, TestDatabase};
+
+fn rosefed(db: &TestDatabase, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_rosefed"))
+        .args(["--database-url", &db.url])
+        .args(["--data-dir", &db.dir.path().display().to_string()])
+        .args(args)
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("run rosefed")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// A failure an operator can read: non-zero, one `error:` line naming the
+/// problem, no panic or backtrace.
+fn assert_clear_failure(o: &Output, mentions: &str) {
+    let err = stderr(o);
+    assert!(!o.status.success(), "expected failure, got success: {err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(!err.contains("RUST_BACKTRACE"), "{err}");
+    let lines: Vec<&str> = err.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(lines.len(), 1, "expected one error line, got: {err}");
+    assert!(lines[0].starts_with("error: "), "{err}");
+    assert!(lines[0].contains(mentions), "{err} should mention {mentions}");
+}
+
+async fn apps_lifecycle(backend: Backend) {
+    let Some(db) = TestDatabase::create(backend).await else {
+        return;
+    };
+    let list = rosefed(&db, &["apps", "list"]);
+    assert!(list.status.success(), "{}", stderr(&list));
+    for app in ["blog", "market", "events"] {
+        assert!(stdout(&list).contains(&format!("@{app}@127.0.0.1:8080")), "{}", stdout(&list));
+    }
+
+    let add = rosefed(&db, &["apps", "add", "cart", "--display-name", "The Cart", "--summary", "Checkout"]);
+    assert!(add.status.success(), "{}", stderr(&add));
+    assert!(stdout(&add).contains("@cart@127.0.0.1:8080"));
+    assert_clear_failure(&rosefed(&db, &["apps", "add", "cart"]), "'cart' already exists");
+    assert_clear_failure(&rosefed(&db, &["apps", "add", "Not-Valid"]), "invalid app name");
+
+    let remove = rosefed(&db, &["apps", "remove", "cart"]);
+    assert!(remove.status.success(), "{}", stderr(&remove));
+    assert!(!stdout(&rosefed(&db, &["apps", "list"])).contains("@cart@"));
+    assert_clear_failure(&rosefed(&db, &["apps", "remove", "cart"]), "no app named 'cart'");
+
+    let keys = rosefed(&db, &["keys", "show"]);
+    assert!(keys.status.success(), "{}", stderr(&keys));
+    let shown = stdout(&keys);
+    assert!(shown.contains("-----BEGIN PUBLIC KEY-----"));
+    assert!(shown.contains("z6Mk"), "{shown}");
+    assert!(!shown.contains("PRIVATE"), "{shown}");
+    // Same key on every run.
+    assert_eq!(shown, stdout(&rosefed(&db, &["keys", "show"])));
+}
+
+#[tokio::test]
+async fn apps_lifecycle_on_sqlite() {
+    apps_lifecycle(Backend::Sqlite).await;
+}
+
+#[tokio::test]
+async fn apps_lifecycle_on_postgres() {
+    apps_lifecycle(Backend::Postgres).await;
+}
+
+#[tokio::test]
+async fn migrate_creates_the_sqlite_file() {
+    let db = TestDatabase::create(Backend::Sqlite).await.unwrap();
+    let nested = db.dir.path().join("a/b/hub.db");
+    let out = Command::new(env!("CARGO_BIN_EXE_rosefed"))
+        .args(["--database-url", &format!("sqlite://{}", nested.display()), "migrate"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("up to date"));
+    assert!(nested.exists());
+}
+
+#[tokio::test]
+async fn bad_setups_fail_with_one_clear_line() {
+    let db = TestDatabase::create(Backend::Sqlite).await.unwrap();
+    let bin = env!("CARGO_BIN_EXE_rosefed");
+    let run = |args: &[&str]| Command::new(bin).args(args).output().unwrap();
+
+    assert_clear_failure(&run(&["--database-url", "mysql://x/y", "apps", "list"]), "mysql://x/y");
+    assert_clear_failure(
+        &run(&["--database-url", "postgres://u:hunter2@127.0.0.1:1/x", "apps", "list"]),
+        "127.0.0.1:1",
+    );
+    let secret = run(&["--database-url", "postgres://u:hunter2@127.0.0.1:1/x", "apps", "list"]);
+    assert!(!stderr(&secret).contains("hunter2"), "password leaked");
+
+    // A data directory that cannot be created (its parent is a file).
+    let file = db.dir.path().join("plain-file");
+    std::fs::write(&file, "x").unwrap();
+    let under_file = file.join("data");
+    assert_clear_failure(
+        &run(&["--data-dir", &under_file.display().to_string(), "apps", "list"]),
+        "cannot create data directory",
+    );
+    assert_clear_failure(&run(&["--public-url", "ftp://x", "apps", "list"]), "--public-url");
+
+    // A port already in use.
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port();
+    let out = Command::new(bin)
+        .args(["--data-dir", &db.dir.path().display().to_string()])
+        .args(["--public-url", &format!("http://127.0.0.1:{port}"), "serve"])
+        .env("RUST_LOG", "off")
+        .output()
+        .unwrap();
+    assert_clear_failure(&out, &format!("cannot listen on 127.0.0.1:{port}"));
+}
+
+#[test]
+fn help_explains_the_commands() {
+    let out = Command::new(env!("CARGO_BIN_EXE_rosefed"))
+        .arg("--help")
+        .output()
+        .unwrap();
+    let help = stdout(&out);
+    for word in ["serve", "migrate", "apps", "keys", "ROSEFED_PUBLIC_URL", "ROSEFED_DATABASE_URL", "ROSEFED_APPS"] {
+        assert!(help.contains(word), "--help lacks {word}:\n{help}");
+    }
+}
