@@ -531,15 +531,11 @@ async fn operator_text_is_escaped_everywhere(db: TestDatabase) {
 /// scale-out set-up) must agree on one keypair and seed the apps once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_first_starts_agree_on_postgres() {
-    let Some(db) = TestDatabase::create(federation_tests::database::Backend::Postgres).await
-    else {
+    let Some(db) = TestDatabase::create(federation_tests::database::Backend::Postgres).await else {
         return;
     };
     let config = Config::from_args(&common::hub_args(&db.url, "http://127.0.0.1:1")).unwrap();
-    let (a, b) = tokio::join!(
-        instance::prepare(config.clone()),
-        instance::prepare(config)
-    );
+    let (a, b) = tokio::join!(instance::prepare(config.clone()), instance::prepare(config));
     let ((a, boot_a), (b, boot_b)) = (a.unwrap(), b.unwrap());
     assert_eq!(a.keys.rsa_public_pem(), b.keys.rsa_public_pem());
     assert_eq!(a.keys.ed25519_multibase(), b.keys.ed25519_multibase());

@@ -33,7 +33,10 @@ fn assert_clear_failure(o: &Output, mentions: &str) {
     let lines: Vec<&str> = err.lines().filter(|l| !l.trim().is_empty()).collect();
     assert_eq!(lines.len(), 1, "expected one error line, got: {err}");
     assert!(lines[0].starts_with("error: "), "{err}");
-    assert!(lines[0].contains(mentions), "{err} should mention {mentions}");
+    assert!(
+        lines[0].contains(mentions),
+        "{err} should mention {mentions}"
+    );
 }
 
 async fn apps_lifecycle(backend: Backend) {
@@ -43,19 +46,43 @@ async fn apps_lifecycle(backend: Backend) {
     let list = rosefed(&db, &["apps", "list"]);
     assert!(list.status.success(), "{}", stderr(&list));
     for app in ["blog", "market", "events"] {
-        assert!(stdout(&list).contains(&format!("@{app}@127.0.0.1:8080")), "{}", stdout(&list));
+        assert!(
+            stdout(&list).contains(&format!("@{app}@127.0.0.1:8080")),
+            "{}",
+            stdout(&list)
+        );
     }
 
-    let add = rosefed(&db, &["apps", "add", "cart", "--display-name", "The Cart", "--summary", "Checkout"]);
+    let add = rosefed(
+        &db,
+        &[
+            "apps",
+            "add",
+            "cart",
+            "--display-name",
+            "The Cart",
+            "--summary",
+            "Checkout",
+        ],
+    );
     assert!(add.status.success(), "{}", stderr(&add));
     assert!(stdout(&add).contains("@cart@127.0.0.1:8080"));
-    assert_clear_failure(&rosefed(&db, &["apps", "add", "cart"]), "'cart' already exists");
-    assert_clear_failure(&rosefed(&db, &["apps", "add", "Not-Valid"]), "invalid app name");
+    assert_clear_failure(
+        &rosefed(&db, &["apps", "add", "cart"]),
+        "'cart' already exists",
+    );
+    assert_clear_failure(
+        &rosefed(&db, &["apps", "add", "Not-Valid"]),
+        "invalid app name",
+    );
 
     let remove = rosefed(&db, &["apps", "remove", "cart"]);
     assert!(remove.status.success(), "{}", stderr(&remove));
     assert!(!stdout(&rosefed(&db, &["apps", "list"])).contains("@cart@"));
-    assert_clear_failure(&rosefed(&db, &["apps", "remove", "cart"]), "no app named 'cart'");
+    assert_clear_failure(
+        &rosefed(&db, &["apps", "remove", "cart"]),
+        "no app named 'cart'",
+    );
 
     let keys = rosefed(&db, &["keys", "show"]);
     assert!(keys.status.success(), "{}", stderr(&keys));
@@ -82,7 +109,11 @@ async fn migrate_creates_the_sqlite_file() {
     let db = TestDatabase::create(Backend::Sqlite).await.unwrap();
     let nested = db.dir.path().join("a/b/hub.db");
     let out = Command::new(env!("CARGO_BIN_EXE_rosefed"))
-        .args(["--database-url", &format!("sqlite://{}", nested.display()), "migrate"])
+        .args([
+            "--database-url",
+            &format!("sqlite://{}", nested.display()),
+            "migrate",
+        ])
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
@@ -96,12 +127,25 @@ async fn bad_setups_fail_with_one_clear_line() {
     let bin = env!("CARGO_BIN_EXE_rosefed");
     let run = |args: &[&str]| Command::new(bin).args(args).output().unwrap();
 
-    assert_clear_failure(&run(&["--database-url", "mysql://x/y", "apps", "list"]), "mysql://x/y");
     assert_clear_failure(
-        &run(&["--database-url", "postgres://u:hunter2@127.0.0.1:1/x", "apps", "list"]),
+        &run(&["--database-url", "mysql://x/y", "apps", "list"]),
+        "mysql://x/y",
+    );
+    assert_clear_failure(
+        &run(&[
+            "--database-url",
+            "postgres://u:hunter2@127.0.0.1:1/x",
+            "apps",
+            "list",
+        ]),
         "127.0.0.1:1",
     );
-    let secret = run(&["--database-url", "postgres://u:hunter2@127.0.0.1:1/x", "apps", "list"]);
+    let secret = run(&[
+        "--database-url",
+        "postgres://u:hunter2@127.0.0.1:1/x",
+        "apps",
+        "list",
+    ]);
     assert!(!stderr(&secret).contains("hunter2"), "password leaked");
 
     // A data directory that cannot be created (its parent is a file).
@@ -109,10 +153,18 @@ async fn bad_setups_fail_with_one_clear_line() {
     std::fs::write(&file, "x").unwrap();
     let under_file = file.join("data");
     assert_clear_failure(
-        &run(&["--data-dir", &under_file.display().to_string(), "apps", "list"]),
+        &run(&[
+            "--data-dir",
+            &under_file.display().to_string(),
+            "apps",
+            "list",
+        ]),
         "cannot create data directory",
     );
-    assert_clear_failure(&run(&["--public-url", "ftp://x", "apps", "list"]), "--public-url");
+    assert_clear_failure(
+        &run(&["--public-url", "ftp://x", "apps", "list"]),
+        "--public-url",
+    );
 
     // A port already in use.
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -133,7 +185,15 @@ fn help_explains_the_commands() {
         .output()
         .unwrap();
     let help = stdout(&out);
-    for word in ["serve", "migrate", "apps", "keys", "ROSEFED_PUBLIC_URL", "ROSEFED_DATABASE_URL", "ROSEFED_APPS"] {
+    for word in [
+        "serve",
+        "migrate",
+        "apps",
+        "keys",
+        "ROSEFED_PUBLIC_URL",
+        "ROSEFED_DATABASE_URL",
+        "ROSEFED_APPS",
+    ] {
         assert!(help.contains(word), "--help lacks {word}:\n{help}");
     }
 }

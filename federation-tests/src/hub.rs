@@ -93,11 +93,21 @@ impl Hub {
                     return;
                 }
             }
-            if let Some(status) = self.child.as_mut().and_then(|c| c.try_wait().ok().flatten()) {
-                panic!("rosefed exited with {status} before it was healthy\n{}", self.output());
+            if let Some(status) = self
+                .child
+                .as_mut()
+                .and_then(|c| c.try_wait().ok().flatten())
+            {
+                panic!(
+                    "rosefed exited with {status} before it was healthy\n{}",
+                    self.output()
+                );
             }
             if Instant::now() > deadline {
-                panic!("rosefed was not healthy within {START_TIMEOUT:?}\n{}", self.output());
+                panic!(
+                    "rosefed was not healthy within {START_TIMEOUT:?}\n{}",
+                    self.output()
+                );
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }

@@ -42,7 +42,10 @@ async fn actor_key(client: &reqwest::Client, hub: &Hub, app: &str) -> (String, S
     (
         actor["id"].as_str().unwrap().to_string(),
         actor["publicKey"]["id"].as_str().unwrap().to_string(),
-        actor["publicKey"]["publicKeyPem"].as_str().unwrap().to_string(),
+        actor["publicKey"]["publicKeyPem"]
+            .as_str()
+            .unwrap()
+            .to_string(),
     )
 }
 
@@ -54,20 +57,33 @@ async fn serve_restart_and_stop(backend: Backend) {
     let mut hub = Hub::start(&db.url, db.dir.path(), &[]).await;
     let (blog_id, blog_key, blog_pem) = actor_key(&client, &hub, "blog").await;
     let (market_id, market_key, market_pem) = actor_key(&client, &hub, "market").await;
-    assert_eq!(blog_pem, market_pem, "app actors must share the instance key");
+    assert_eq!(
+        blog_pem, market_pem,
+        "app actors must share the instance key"
+    );
     assert_ne!(blog_id, market_id);
     assert_ne!(blog_key, market_key);
 
     let status = hub.terminate().await;
-    assert!(status.success(), "SIGTERM should stop cleanly: {status}\n{}", hub.output());
+    assert!(
+        status.success(),
+        "SIGTERM should stop cleanly: {status}\n{}",
+        hub.output()
+    );
     let out = hub.output();
     assert!(out.contains("is running"), "{out}");
-    assert!(out.contains(&format!("@blog@127.0.0.1:{}", hub.port)), "{out}");
+    assert!(
+        out.contains(&format!("@blog@127.0.0.1:{}", hub.port)),
+        "{out}"
+    );
     assert!(out.contains("stopped"), "{out}");
 
     let again = Hub::start_on(hub.port, &db.url, db.dir.path(), &[]).await;
     let (_, _, pem_after_restart) = actor_key(&client, &again, "blog").await;
-    assert_eq!(pem_after_restart, blog_pem, "restart regenerated the keypair");
+    assert_eq!(
+        pem_after_restart, blog_pem,
+        "restart regenerated the keypair"
+    );
     assert!(!again.output().contains("(new)"), "{}", again.output());
 }
 
@@ -105,7 +121,10 @@ async fn killed_first_start_is_completed(backend: Backend) {
             .json()
             .await
             .unwrap();
-        assert_eq!(nodeinfo["usage"]["users"]["total"], 3, "after a kill at {delay_ms} ms");
+        assert_eq!(
+            nodeinfo["usage"]["users"]["total"], 3,
+            "after a kill at {delay_ms} ms"
+        );
         drop(second);
 
         let third = Hub::start_on(port, &db.url, db.dir.path(), &[]).await;
