@@ -52,6 +52,10 @@ pub enum Command {
         /// Address to listen on [default: 127.0.0.1 and the public URL's port].
         #[arg(long, env = "ROSEFED_BIND")]
         bind: Option<SocketAddr>,
+        /// Serve Prometheus metrics at http://ADDR/metrics, on a listener of
+        /// its own so they stay off the public port [default: off].
+        #[arg(long, env = "ROSEFED_METRICS_BIND")]
+        metrics_bind: Option<SocketAddr>,
     },
     /// Apply pending database migrations and exit.
     Migrate,
@@ -107,7 +111,7 @@ impl Cli {
 pub async fn run(cli: Cli) -> Result<(), AppError> {
     let config = Config::from_args(&cli.hub)?;
     match cli.command {
-        Command::Serve { bind } => server::serve(config, bind).await,
+        Command::Serve { bind, metrics_bind } => server::serve(config, bind, metrics_bind).await,
         Command::Migrate => {
             let db = instance::open_database(&config).await?;
             db.migrate().await?;

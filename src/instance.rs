@@ -11,6 +11,7 @@ use crate::actors::{self, AppName};
 use crate::config::Config;
 use crate::db::Db;
 use crate::error::AppError;
+use crate::http::metrics::Metrics;
 use crate::keys::{self, InstanceKeys};
 
 /// What handlers share. Cheap to clone.
@@ -19,6 +20,7 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub db: Db,
     pub keys: Arc<InstanceKeys>,
+    pub metrics: Arc<Metrics>,
 }
 
 /// What a bootstrap did, for the startup banner and logs.
@@ -47,6 +49,7 @@ pub async fn prepare(config: Config) -> Result<(AppState, Bootstrap), AppError> 
             config: Arc::new(config),
             db,
             keys: Arc::new(keys),
+            metrics: Arc::new(Metrics::default()),
         },
         Bootstrap {
             keys_created,

@@ -17,12 +17,22 @@ use crate::instance::{self, AppState, Bootstrap};
 /// How long in-flight requests get after a shutdown signal.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
 
-pub async fn serve(config: Config, bind: Option<SocketAddr>) -> Result<(), AppError> {
+pub async fn serve(
+    config: Config,
+    bind: Option<SocketAddr>,
+    metrics_bind: Option<SocketAddr>,
+) -> Result<(), AppError> {
     let bind = bind.unwrap_or_else(|| config.default_bind());
     // Bind before the (slower) bootstrap so a taken port fails at once.
     let listener = TcpListener::bind(bind)
         .await
         .map_err(|e| AppError::Unavailable(format!("cannot listen on {bind}: {e}")))?;
+    let metrics_listener = match metrics_bind {
+        Some(addr) => Some(TcpListener::bind(addr).await.map_err(|e| {
+            AppError::Unavailable(format!("cannot listen for metrics on {addr}: {e}"))
+        })?),
+        None => None,
+    };
     let (state, boot) = instance::prepare(config).await?;
     let local = listener
         .local_addr()
@@ -35,6 +45,24 @@ pub async fn serve(config: Config, bind: Option<SocketAddr>) -> Result<(), AppEr
         shutdown_signal().await;
         let _ = stop_tx.send(true);
     });
+    if let Some(listener) = metrics_listener {
+        let mut rx = stop_rx.clone();
+        let router = http::metrics::router(state.clone());
+        if let Ok(addr) = listener.local_addr() {
+            println!("  metrics         http://{addr}/metrics\n");
+        }
+        tokio::spawn(async move {
+            let stopped = async move {
+                let _ = rx.wait_for(|stop| *stop).await;
+            };
+            if let Err(e) = axum::serve(listener, router)
+                .with_graceful_shutdown(stopped)
+                .await
+            {
+                tracing::error!(error = %e, "metrics listener failed");
+            }
+        });
+    }
     let mut drain_rx = stop_rx.clone();
     let graceful = run(listener, state.clone(), async move {
         let mut rx = stop_rx;

@@ -24,6 +24,7 @@ on_both_databases!(
     restart_keeps_keys_and_does_not_reseed_apps,
     app_rules_give_clear_errors,
     operator_text_is_escaped_everywhere,
+    metrics_count_requests_by_route_template,
 );
 
 fn name(n: &str) -> AppName {
@@ -569,4 +570,46 @@ async fn interrupted_bootstrap_is_completed(db: TestDatabase) {
 mod interrupted {
     use super::*;
     on_both_databases!(interrupted_bootstrap_is_completed);
+}
+
+async fn metrics_count_requests_by_route_template(db: TestDatabase) {
+    let app = TestApp::spawn(db).await;
+    for path in [
+        "/actors/blog",
+        "/actors/market",
+        "/actors/nobody",
+        "/no/such/path",
+    ] {
+        app.get_as(path, "application/activity+json").await;
+    }
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        axum::serve(listener, rosefed::http::metrics::router(app.state.clone()))
+            .await
+            .unwrap();
+    });
+    let r = reqwest::get(format!("http://{addr}/metrics"))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/plain"));
+    let text = r.text().await.unwrap();
+    for line in [
+        "rosefed_http_requests_total{method=\"GET\",route=\"/actors/{name}\",status=\"200\"} 2",
+        "rosefed_http_requests_total{method=\"GET\",route=\"/actors/{name}\",status=\"404\"} 1",
+        "rosefed_http_requests_total{method=\"GET\",route=\"unmatched\",status=\"404\"} 1",
+        "rosefed_http_request_duration_seconds_count{route=\"/actors/{name}\"} 3",
+        "rosefed_database_up 1",
+        "rosefed_apps 3",
+    ] {
+        assert!(text.contains(line), "missing {line} in\n{text}");
+    }
+    assert!(
+        !text.contains("/actors/blog"),
+        "concrete paths must not become labels"
+    );
 }

@@ -54,7 +54,9 @@ async fn serve_restart_and_stop(backend: Backend) {
         return;
     };
     let client = reqwest::Client::new();
-    let mut hub = Hub::start(&db.url, db.dir.path(), &[]).await;
+    let metrics_port = free_port().to_string();
+    let metrics_bind = format!("127.0.0.1:{metrics_port}");
+    let mut hub = Hub::start(&db.url, db.dir.path(), &["--metrics-bind", &metrics_bind]).await;
     let (blog_id, blog_key, blog_pem) = actor_key(&client, &hub, "blog").await;
     let (market_id, market_key, market_pem) = actor_key(&client, &hub, "market").await;
     assert_eq!(
@@ -63,6 +65,30 @@ async fn serve_restart_and_stop(backend: Backend) {
     );
     assert_ne!(blog_id, market_id);
     assert_ne!(blog_key, market_key);
+
+    let metrics = client
+        .get(format!("http://{metrics_bind}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(metrics.contains("rosefed_database_up 1"), "{metrics}");
+    assert!(
+        metrics.contains("route=\"/actors/{name}\",status=\"200\""),
+        "{metrics}"
+    );
+    assert_eq!(
+        client
+            .get(hub.url("/metrics"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404,
+        "metrics must not be on the public port"
+    );
 
     let status = hub.terminate().await;
     assert!(

@@ -1,10 +1,11 @@
 //! The HTTP surface: [`app`] assembles every module's router into one axum
 //! `Router` (kept apart from [`crate::server`], so tests can serve it on
 //! any listener), plus the cross-cutting pieces: content negotiation, HTML
-//! layout, `/health` and the JSON 404/405 answers.
+//! layout, `/health`, Prometheus metrics and the JSON 404/405 answers.
 
 pub mod health;
 pub mod html;
+pub mod metrics;
 pub mod negotiate;
 
 use axum::extract::Request;
@@ -28,6 +29,10 @@ pub fn app(state: AppState) -> Router {
         .merge(actors::routes::routes())
         .fallback(not_found)
         .layer(middleware::from_fn(json_method_not_allowed))
+        .layer(middleware::from_fn_with_state(
+            state.metrics.clone(),
+            metrics::track,
+        ))
         .layer(TraceLayer::new_for_http())
         // A panic in a handler becomes a 500 for that request, not a dead
         // connection, and is logged.
