@@ -5,6 +5,7 @@ mod common;
 
 use common::TestApp;
 use federation_tests::database::TestDatabase;
+use federation_tests::{get_ap_json, on_both_databases};
 use rosefed::actors::{self, AppName};
 use rosefed::config::Config;
 use rosefed::error::AppError;
@@ -74,16 +75,7 @@ async fn webfinger_leads_to_actors_that_share_one_key(db: TestDatabase) {
         assert_eq!(profile["href"], app.url(&format!("/@{who}")));
 
         let href = self_link["href"].as_str().unwrap();
-        let actor: Value = app
-            .client
-            .get(href)
-            .header("Accept", "application/activity+json")
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let actor = get_ap_json(&app.client, href).await;
         assert_eq!(actor["id"], href);
         assert_eq!(actor["type"], "Service");
         assert_eq!(actor["preferredUsername"], who);
@@ -229,6 +221,7 @@ async fn actors_are_served_by_content_negotiation(db: TestDatabase) {
     assert_eq!(r.status(), 200);
     assert_eq!(r.headers()["content-type"], ld);
     assert_eq!(r.headers()["vary"], "Accept");
+    assert_eq!(r.headers()["x-content-type-options"], "nosniff");
     let r = app.get_as("/actors/blog", "application/json").await;
     assert_eq!(r.json::<Value>().await.unwrap()["type"], "Service");
 
@@ -268,16 +261,7 @@ async fn collections_are_paged_ordered_collections(db: TestDatabase) {
         assert_eq!(c["type"], "OrderedCollection", "{which}");
         assert_eq!(c["totalItems"], 0, "{which}");
         let first = c["first"].as_str().unwrap().to_string();
-        let page: Value = app
-            .client
-            .get(&first)
-            .header("Accept", "application/activity+json")
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let page = get_ap_json(&app.client, &first).await;
         assert_eq!(page["type"], "OrderedCollectionPage");
         assert_eq!(page["orderedItems"], Value::Array(vec![]));
         assert!(page.get("next").is_none());

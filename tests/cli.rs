@@ -4,6 +4,7 @@
 use std::process::{Command, Output};
 
 use federation_tests::database::{Backend, TestDatabase};
+use federation_tests::on_both_databases;
 
 fn rosefed(db: &TestDatabase, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_rosefed"))
@@ -39,10 +40,9 @@ fn assert_clear_failure(o: &Output, mentions: &str) {
     );
 }
 
-async fn apps_lifecycle(backend: Backend) {
-    let Some(db) = TestDatabase::create(backend).await else {
-        return;
-    };
+on_both_databases!(apps_lifecycle);
+
+async fn apps_lifecycle(db: TestDatabase) {
     let list = rosefed(&db, &["apps", "list"]);
     assert!(list.status.success(), "{}", stderr(&list));
     for app in ["blog", "market", "events"] {
@@ -92,16 +92,6 @@ async fn apps_lifecycle(backend: Backend) {
     assert!(!shown.contains("PRIVATE"), "{shown}");
     // Same key on every run.
     assert_eq!(shown, stdout(&rosefed(&db, &["keys", "show"])));
-}
-
-#[tokio::test]
-async fn apps_lifecycle_on_sqlite() {
-    apps_lifecycle(Backend::Sqlite).await;
-}
-
-#[tokio::test]
-async fn apps_lifecycle_on_postgres() {
-    apps_lifecycle(Backend::Postgres).await;
 }
 
 #[tokio::test]

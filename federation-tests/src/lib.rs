@@ -34,3 +34,54 @@ where
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+/// Accept header of ActivityPub fetches.
+pub const ACTIVITY_JSON: &str = "application/activity+json";
+
+/// GETs `url` with `Accept: application/activity+json` and parses JSON,
+/// panicking with the URL on any failure.
+pub async fn get_ap_json(client: &reqwest::Client, url: &str) -> serde_json::Value {
+    let response = client
+        .get(url)
+        .header("Accept", ACTIVITY_JSON)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("GET {url}: {e}"));
+    response
+        .json()
+        .await
+        .unwrap_or_else(|e| panic!("GET {url}: not JSON: {e}"))
+}
+
+/// Generates `sqlite::NAME` and `postgres::NAME` tests from
+/// `async fn NAME(db: TestDatabase)`, each on a fresh database. The
+/// PostgreSQL variant skips loudly (or fails, when required) if PostgreSQL
+/// is unreachable.
+#[macro_export]
+macro_rules! on_both_databases {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let db = $crate::database::TestDatabase::create(
+                        $crate::database::Backend::Sqlite,
+                    ).await.expect("SQLite is always available");
+                    super::$name(db).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    if let Some(db) = $crate::database::TestDatabase::create(
+                        $crate::database::Backend::Postgres,
+                    ).await {
+                        super::$name(db).await;
+                    }
+                }
+            )*
+        }
+    };
+}

@@ -6,9 +6,9 @@
 
 use std::time::Duration;
 
-use federation_tests::database::{Backend, TestDatabase};
-use federation_tests::free_port;
+use federation_tests::database::TestDatabase;
 use federation_tests::hub::Hub;
+use federation_tests::{free_port, get_ap_json, on_both_databases};
 use serde_json::Value;
 
 async fn actor_key(client: &reqwest::Client, hub: &Hub, app: &str) -> (String, String, String) {
@@ -30,15 +30,7 @@ async fn actor_key(client: &reqwest::Client, hub: &Hub, app: &str) -> (String, S
         .as_str()
         .unwrap()
         .to_string();
-    let actor: Value = client
-        .get(&href)
-        .header("Accept", "application/activity+json")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let actor = get_ap_json(client, &href).await;
     (
         actor["id"].as_str().unwrap().to_string(),
         actor["publicKey"]["id"].as_str().unwrap().to_string(),
@@ -49,10 +41,9 @@ async fn actor_key(client: &reqwest::Client, hub: &Hub, app: &str) -> (String, S
     )
 }
 
-async fn serve_restart_and_stop(backend: Backend) {
-    let Some(db) = TestDatabase::create(backend).await else {
-        return;
-    };
+on_both_databases!(serve_restart_and_stop, killed_first_start_is_completed);
+
+async fn serve_restart_and_stop(db: TestDatabase) {
     let client = reqwest::Client::new();
     let metrics_port = free_port().to_string();
     let metrics_bind = format!("127.0.0.1:{metrics_port}");
@@ -113,24 +104,19 @@ async fn serve_restart_and_stop(backend: Backend) {
     assert!(!again.output().contains("(new)"), "{}", again.output());
 }
 
-#[tokio::test]
-async fn serve_restart_and_stop_on_sqlite() {
-    serve_restart_and_stop(Backend::Sqlite).await;
-}
-
-#[tokio::test]
-async fn serve_restart_and_stop_on_postgres() {
-    serve_restart_and_stop(Backend::Postgres).await;
-}
-
 /// SIGKILL the first start at several moments (before, during and after the
 /// bootstrap); whatever it left, the next start completes it, and every
 /// start after that agrees on the same key and apps.
-async fn killed_first_start_is_completed(backend: Backend) {
+async fn killed_first_start_is_completed(first_db: TestDatabase) {
     let client = reqwest::Client::new();
+    let backend = first_db.backend;
+    let mut given = Some(first_db);
     for delay_ms in [0u64, 30, 120, 400] {
-        let Some(db) = TestDatabase::create(backend).await else {
-            return;
+        let db = match given.take() {
+            Some(db) => db,
+            None => TestDatabase::create(backend)
+                .await
+                .expect("the backend answered a moment ago"),
         };
         let port = free_port();
         let mut first = Hub::spawn(port, &db.url, db.dir.path(), &[]);
@@ -157,14 +143,4 @@ async fn killed_first_start_is_completed(backend: Backend) {
         let (_, _, pem_again) = actor_key(&client, &third, "events").await;
         assert_eq!(pem, pem_again, "key changed after a kill at {delay_ms} ms");
     }
-}
-
-#[tokio::test]
-async fn killed_first_start_is_completed_on_sqlite() {
-    killed_first_start_is_completed(Backend::Sqlite).await;
-}
-
-#[tokio::test]
-async fn killed_first_start_is_completed_on_postgres() {
-    killed_first_start_is_completed(Backend::Postgres).await;
 }

@@ -9,14 +9,17 @@ pub mod metrics;
 pub mod negotiate;
 
 use axum::extract::Request;
-use axum::http::StatusCode;
+use axum::http::header::X_CONTENT_TYPE_OPTIONS;
+use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::json;
 use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::trace::TraceLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
+use tracing::Level;
 
 use crate::instance::AppState;
 use crate::{actors, discovery};
@@ -33,7 +36,20 @@ pub fn app(state: AppState) -> Router {
             state.metrics.clone(),
             metrics::track,
         ))
-        .layer(TraceLayer::new_for_http())
+        // Browsers must not guess types: an uploaded or remote text can
+        // never be sniffed into HTML or script.
+        .layer(SetResponseHeaderLayer::if_not_present(
+            X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        // One INFO line per response (method, path, status, latency): the
+        // access log operators expect; RUST_LOG=tower_http=warn silences it.
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
+                .on_request(())
+                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+        )
         // A panic in a handler becomes a 500 for that request, not a dead
         // connection, and is logged.
         .layer(CatchPanicLayer::new())

@@ -3,7 +3,7 @@
 
 #![allow(dead_code)] // each test binary uses a different part of this
 
-use federation_tests::database::{Backend, TestDatabase};
+use federation_tests::database::TestDatabase;
 use rosefed::config::{Config, HubArgs};
 use rosefed::instance::{self, AppState};
 use tokio::net::TcpListener;
@@ -67,7 +67,8 @@ impl TestApp {
             .unwrap()
     }
 
-    /// GET with `Accept: application/activity+json`, asserting 200 + JSON.
+    /// GET with `Accept: application/activity+json`, asserting 200 and the
+    /// ActivityStreams media type.
     pub async fn get_ap(&self, path: &str) -> serde_json::Value {
         let r = self.get_as(path, "application/activity+json").await;
         assert_eq!(r.status(), 200, "GET {path}");
@@ -86,39 +87,4 @@ impl Drop for TestApp {
             let _ = stop.send(());
         }
     }
-}
-
-/// Generates `sqlite::NAME` and `postgres::NAME` tests from
-/// `async fn NAME(db: TestDatabase)`.
-#[macro_export]
-macro_rules! on_both_databases {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    let db = federation_tests::database::TestDatabase::create(
-                        federation_tests::database::Backend::Sqlite,
-                    ).await.expect("sqlite is always available");
-                    super::$name(db).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    if let Some(db) = federation_tests::database::TestDatabase::create(
-                        federation_tests::database::Backend::Postgres,
-                    ).await {
-                        super::$name(db).await;
-                    }
-                }
-            )*
-        }
-    };
-}
-
-pub async fn fresh(backend: Backend) -> Option<TestDatabase> {
-    TestDatabase::create(backend).await
 }
