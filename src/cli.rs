@@ -11,6 +11,7 @@ use crate::config::{Config, HubArgs};
 use crate::db::{self, collections};
 use crate::error::AppError;
 use crate::instance;
+use crate::keys::InstanceKeys;
 use crate::server;
 
 #[derive(Parser, Debug)]
@@ -123,8 +124,13 @@ pub async fn run(cli: Cli) -> Result<(), AppError> {
         }
         Command::Apps(cmd) => apps(config, cmd).await,
         Command::Keys(KeysCommand::Show) => {
-            let (state, _) = instance::prepare(config).await?;
-            let keys = &state.keys;
+            let db = instance::open_existing(&config).await?;
+            let stored = db::keys::load(&db).await?.ok_or_else(|| {
+                AppError::NotFound(
+                    "this database has no instance keypair yet: run `rosefed serve` once".into(),
+                )
+            })?;
+            let keys = InstanceKeys::from_stored(&stored)?;
             println!("RSA-2048 (HTTP Signatures; publicKey of every actor)");
             println!("  sha256:{}", keys.rsa_fingerprint());
             print!("{}", keys.rsa_public_pem());
@@ -136,6 +142,11 @@ pub async fn run(cli: Cli) -> Result<(), AppError> {
 }
 
 async fn apps(config: Config, cmd: AppsCommand) -> Result<(), AppError> {
+    if let AppsCommand::List = cmd {
+        // Read-only: never bootstraps a database a typo pointed at.
+        let db = instance::open_existing(&config).await?;
+        return list_apps(&db, &config).await;
+    }
     let (state, _) = instance::prepare(config).await?;
     let (db, config) = (&state.db, &state.config);
     match cmd {
@@ -146,7 +157,7 @@ async fn apps(config: Config, cmd: AppsCommand) -> Result<(), AppError> {
         } => {
             let name = AppName::parse(&name)?;
             let app = actors::apps::new_app(name, display_name.as_deref(), summary.as_deref())?;
-            actors::apps::add(db, &app).await?;
+            actors::apps::add(db, config, &app).await?;
             println!(
                 "added {} ({}) at {}",
                 config.handle(&app.name),
@@ -154,32 +165,36 @@ async fn apps(config: Config, cmd: AppsCommand) -> Result<(), AppError> {
                 config.actor_id(&app.name)
             );
         }
-        AppsCommand::List => {
-            let apps = db::apps::list(db).await?;
-            if apps.is_empty() {
-                println!("no apps; add one with `rosefed apps add NAME`");
-            }
-            println!(
-                "{:<20} {:<40} {:>9}  DISPLAY NAME",
-                "NAME", "HANDLE", "FOLLOWERS"
-            );
-            for app in apps {
-                let followers =
-                    collections::count(db, &app.name, collections::Collection::Followers).await?;
-                println!(
-                    "{:<20} {:<40} {:>9}  {}",
-                    app.name,
-                    config.handle(&app.name),
-                    followers,
-                    app.display_name
-                );
-            }
-        }
+        AppsCommand::List => list_apps(db, config).await?,
         AppsCommand::Remove { name, force } => {
             let name = AppName::parse(&name)?;
             actors::apps::remove(db, &name, force).await?;
             println!("removed {}", config.handle(&name));
         }
+    }
+    Ok(())
+}
+
+async fn list_apps(db: &db::Db, config: &Config) -> Result<(), AppError> {
+    let apps = db::apps::list(db).await?;
+    if apps.is_empty() {
+        println!("no apps; add one with `rosefed apps add NAME`");
+        return Ok(());
+    }
+    println!(
+        "{:<20} {:<40} {:>9}  DISPLAY NAME",
+        "NAME", "HANDLE", "FOLLOWERS"
+    );
+    for app in apps {
+        let followers =
+            collections::count(db, &app.name, collections::Collection::Followers).await?;
+        println!(
+            "{:<20} {:<40} {:>9}  {}",
+            app.name,
+            config.handle(&app.name),
+            followers,
+            app.display_name
+        );
     }
     Ok(())
 }

@@ -50,11 +50,26 @@ impl AppError {
 impl From<sqlx::Error> for AppError {
     fn from(e: sqlx::Error) -> AppError {
         match &e {
+            // Constraint and table names stay in the log; callers that know
+            // what clashed (e.g. `db::apps::insert`) say so in their own words.
             sqlx::Error::Database(db) if db.is_unique_violation() => {
-                AppError::Conflict(format!("already exists ({})", db.message()))
+                tracing::debug!(error = %db, "unique violation");
+                AppError::Conflict("already exists".into())
             }
             sqlx::Error::Database(db) if db.is_foreign_key_violation() => {
-                AppError::Conflict(format!("refers to something missing ({})", db.message()))
+                tracing::debug!(error = %db, "foreign key violation");
+                AppError::Conflict("refers to something that does not exist".into())
+            }
+            // SQLite's BUSY/LOCKED (primary codes 5 and 6, and their extended
+            // codes) mean another writer held the lock past busy_timeout:
+            // retryable, not a bug.
+            sqlx::Error::Database(db)
+                if db
+                    .code()
+                    .and_then(|c| c.parse::<i32>().ok())
+                    .is_some_and(|c| matches!(c & 0xff, 5 | 6)) =>
+            {
+                AppError::Unavailable(format!("database busy: {e}"))
             }
             sqlx::Error::RowNotFound => AppError::NotFound("not found".into()),
             sqlx::Error::PoolTimedOut
@@ -101,9 +116,13 @@ mod tests {
         assert_eq!(AppError::from(sqlx::Error::PoolClosed).status(), 503);
     }
 
-    #[test]
-    fn internal_details_stay_out_of_the_body() {
+    #[tokio::test]
+    async fn internal_details_stay_out_of_the_body() {
         let resp = AppError::Internal("secret path /etc".into()).into_response();
         assert_eq!(resp.status(), 500);
+        let body = axum::body::to_bytes(resp.into_body(), 1024).await.unwrap();
+        let body = String::from_utf8(body.to_vec()).unwrap();
+        assert!(!body.contains("secret"), "{body}");
+        assert!(body.contains("internal error"), "{body}");
     }
 }

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use crate::actors::{self, AppName};
 use crate::config::Config;
-use crate::db::Db;
+use crate::db::{self, Db};
 use crate::error::AppError;
 use crate::http::metrics::Metrics;
 use crate::keys::{self, InstanceKeys};
@@ -39,7 +39,7 @@ pub async fn prepare(config: Config) -> Result<(AppState, Bootstrap), AppError> 
     if keys_created {
         tracing::info!(rsa_sha256 = %keys.rsa_fingerprint(), "generated the instance keypair");
     }
-    let apps_created = actors::apps::seed(&db, &config.seed_apps).await?;
+    let apps_created = actors::apps::seed(&db, &config).await?;
     if !apps_created.is_empty() {
         let names: Vec<&str> = apps_created.iter().map(AppName::as_str).collect();
         tracing::info!(apps = %names.join(","), "first start: created member apps");
@@ -58,52 +58,48 @@ pub async fn prepare(config: Config) -> Result<(AppState, Bootstrap), AppError> 
     ))
 }
 
-/// Opens the database without bootstrapping (for `rosefed migrate`),
-/// creating the data directory a SQLite file needs.
+/// Opens the database for a bootstrap, creating the data directory (owner
+/// only, like the database file) that a SQLite file needs.
 pub async fn open_database(config: &Config) -> Result<Db, AppError> {
-    if config.database_url.starts_with("sqlite:") {
-        if let Some(dir) = sqlite_parent_dir(&config.database_url) {
-            std::fs::create_dir_all(&dir).map_err(|e| {
-                AppError::Unavailable(format!(
-                    "cannot create data directory '{}': {e}",
-                    dir.display()
-                ))
-            })?;
-        }
-    }
-    Db::connect(&config.database_url, config.database_max_connections).await
-}
-
-/// The directory holding a `sqlite://PATH` database, if any.
-fn sqlite_parent_dir(url: &str) -> Option<std::path::PathBuf> {
-    let rest = url
-        .strip_prefix("sqlite://")
-        .or_else(|| url.strip_prefix("sqlite:"))?;
-    let path = rest.split('?').next().unwrap_or(rest);
-    if path.is_empty() || path.starts_with(":memory:") {
-        return None;
-    }
-    std::path::Path::new(path)
-        .parent()
+    if let Some(dir) = db::sqlite_path(&config.database_url)
+        .as_deref()
+        .and_then(std::path::Path::parent)
         .filter(|p| !p.as_os_str().is_empty())
-        .map(|p| p.to_path_buf())
+    {
+        create_private_dir(dir).map_err(|e| {
+            AppError::Unavailable(format!(
+                "cannot create data directory '{}': {e}",
+                dir.display()
+            ))
+        })?;
+    }
+    Db::connect(&config.database_url, config.database_max_connections, true).await
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+/// Opens an existing database for a read-only command, bringing its schema
+/// up to date; a missing SQLite file is an error, not a new instance.
+pub async fn open_existing(config: &Config) -> Result<Db, AppError> {
+    let db = Db::connect(&config.database_url, config.database_max_connections, false)
+        .await
+        .map_err(|e| match e {
+            AppError::Unavailable(msg) if config.database_url.starts_with("sqlite:") => {
+                AppError::Unavailable(format!(
+                    "{msg} (no hub has been started with this database yet: run `rosefed serve` first)"
+                ))
+            }
+            other => other,
+        })?;
+    db.migrate().await?;
+    Ok(db)
+}
 
-    #[test]
-    fn finds_sqlite_directories() {
-        assert_eq!(
-            sqlite_parent_dir("sqlite://data/rosefed.db"),
-            Some("data".into())
-        );
-        assert_eq!(
-            sqlite_parent_dir("sqlite:///var/lib/rosefed/x.db?mode=rwc"),
-            Some("/var/lib/rosefed".into())
-        );
-        assert_eq!(sqlite_parent_dir("sqlite://x.db"), None);
-        assert_eq!(sqlite_parent_dir("sqlite::memory:"), None);
+fn create_private_dir(dir: &std::path::Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
     }
+    builder.create(dir)
 }

@@ -127,7 +127,13 @@ async fn print_banner(state: &AppState, local: SocketAddr, boot: &Bootstrap) {
         }
         crate::config::Mode::Production => "production mode",
     };
-    let apps = db::apps::list(&state.db).await.unwrap_or_default();
+    let apps = match db::apps::list(&state.db).await {
+        Ok(apps) => apps,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot list apps for the banner");
+            Vec::new()
+        }
+    };
     let mut out = String::new();
     out.push_str(&format!(
         "\nrosefed {} is running\n  listening on    http://{local}\n  public URL      {} ({mode})\n  database        {} ({})\n  instance key    sha256:{}{}\n  instance actor  {}\n",

@@ -151,6 +151,11 @@ async fn instance_actor_is_discoverable(db: TestDatabase) {
     let outbox = app.get_ap("/actor/outbox").await;
     assert_eq!(outbox["type"], "OrderedCollection");
     assert_eq!(outbox["totalItems"], 0);
+    // Following `first` leads to a page, not back to the collection.
+    let first = get_ap_json(&app.client, outbox["first"].as_str().unwrap()).await;
+    assert_eq!(first["type"], "OrderedCollectionPage");
+    assert_eq!(first["id"], outbox["first"]);
+    assert_eq!(first["orderedItems"], Value::Array(vec![]));
 }
 
 async fn webfinger_rejects_bad_input_clearly(db: TestDatabase) {
@@ -212,6 +217,10 @@ async fn webfinger_rejects_bad_input_clearly(db: TestDatabase) {
         .unwrap();
     assert_eq!(jrd["links"].as_array().unwrap().len(), 1);
     assert_eq!(jrd["links"][0]["rel"], "self");
+    assert!(
+        !jrd.to_string().contains("null"),
+        "absent members are omitted: {jrd}"
+    );
 }
 
 async fn actors_are_served_by_content_negotiation(db: TestDatabase) {
@@ -323,6 +332,15 @@ async fn collections_are_paged_ordered_collections(db: TestDatabase) {
         .await
         .unwrap();
     assert!(html.contains("45 in all"));
+    assert!(html.contains("followers?page=2\">older"), "{html}");
+    let html = app
+        .get("/actors/blog/followers?page=2")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("followers?page=1\">← newer"), "{html}");
+    assert!(html.contains("u00"), "{html}");
     assert_eq!(app.get("/actors/nobody/followers").await.status(), 404);
 }
 
@@ -338,7 +356,9 @@ async fn nodeinfo_reports_usage_from_the_database(db: TestDatabase) {
     assert_eq!(hrefs, [app.url("/nodeinfo/2.0"), app.url("/nodeinfo/2.1")]);
 
     let extra = actors::apps::new_app(name("cart"), None, None).unwrap();
-    actors::apps::add(&app.state.db, &extra).await.unwrap();
+    actors::apps::add(&app.state.db, &app.state.config, &extra)
+        .await
+        .unwrap();
     sqlx::query(
         "INSERT INTO ap_activities (id, app_name, actor, activity_type, local, body, created_at) \
          VALUES ('https://x/1', 'cart', 'https://x/a', 'Create', 1, '{}', $1)",
@@ -403,6 +423,10 @@ async fn unknown_paths_and_wrong_methods_get_json_errors(db: TestDatabase) {
             "{path}"
         );
     }
+    // An undecodable path segment is a JSON 400, not framework plain text.
+    let r = app.get_as("/actors/%FF", "application/activity+json").await;
+    assert_eq!(r.status(), 400);
+    assert!(r.json::<Value>().await.unwrap()["error"].is_string());
     let r = app
         .client
         .post(app.url("/.well-known/webfinger"))
@@ -451,7 +475,7 @@ async fn app_rules_give_clear_errors(db: TestDatabase) {
     let app = TestApp::spawn(db).await;
     let db = &app.state.db;
     let dup = actors::apps::new_app(name("blog"), None, None).unwrap();
-    match actors::apps::add(db, &dup).await {
+    match actors::apps::add(db, &app.state.config, &dup).await {
         Err(AppError::Conflict(msg)) => assert!(msg.contains("'blog' already exists"), "{msg}"),
         other => panic!("expected a conflict, got {other:?}"),
     }
@@ -491,7 +515,9 @@ async fn operator_text_is_escaped_everywhere(db: TestDatabase) {
         Some("<img src=x onerror=alert(2)> & \"quotes\""),
     )
     .unwrap();
-    actors::apps::add(&app.state.db, &evil).await.unwrap();
+    actors::apps::add(&app.state.db, &app.state.config, &evil)
+        .await
+        .unwrap();
     for path in ["/@evil", "/actors/evil", "/", "/actors/evil/followers"] {
         let html = app.get_as(path, "text/html").await.text().await.unwrap();
         assert!(!html.contains("<script>alert"), "{path}: {html}");
@@ -508,8 +534,9 @@ async fn operator_text_is_escaped_everywhere(db: TestDatabase) {
         .as_str()
         .unwrap()
         .starts_with("<p>&lt;img src=x"));
+    // The icon shows the first letter of the display name, escaped.
     let svg = app.get("/actors/evil/icon.svg").await.text().await.unwrap();
-    assert!(!svg.contains("<script"));
+    assert!(svg.contains(">S</text>"), "{svg}");
 }
 
 /// Two hub processes starting at once on one fresh PostgreSQL database (the
@@ -566,6 +593,10 @@ async fn metrics_count_requests_by_route_template(db: TestDatabase) {
     ] {
         app.get_as(path, "application/activity+json").await;
     }
+    for method in ["FOO", "BAR"] {
+        let m = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        app.client.request(m, app.url("/x")).send().await.unwrap();
+    }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move {
@@ -589,6 +620,7 @@ async fn metrics_count_requests_by_route_template(db: TestDatabase) {
         "rosefed_http_request_duration_seconds_count{route=\"/actors/{name}\"} 3",
         "rosefed_database_up 1",
         "rosefed_apps 3",
+        "rosefed_http_requests_total{method=\"OTHER\",route=\"unmatched\",status=\"404\"} 2",
     ] {
         assert!(text.contains(line), "missing {line} in\n{text}");
     }

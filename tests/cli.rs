@@ -43,16 +43,7 @@ fn assert_clear_failure(o: &Output, mentions: &str) {
 on_both_databases!(apps_lifecycle);
 
 async fn apps_lifecycle(db: TestDatabase) {
-    let list = rosefed(&db, &["apps", "list"]);
-    assert!(list.status.success(), "{}", stderr(&list));
-    for app in ["blog", "market", "events"] {
-        assert!(
-            stdout(&list).contains(&format!("@{app}@127.0.0.1:8080")),
-            "{}",
-            stdout(&list)
-        );
-    }
-
+    // The first command that writes bootstraps the instance and its seed apps.
     let add = rosefed(
         &db,
         &[
@@ -67,6 +58,18 @@ async fn apps_lifecycle(db: TestDatabase) {
     );
     assert!(add.status.success(), "{}", stderr(&add));
     assert!(stdout(&add).contains("@cart@127.0.0.1:8080"));
+
+    let list = rosefed(&db, &["apps", "list"]);
+    assert!(list.status.success(), "{}", stderr(&list));
+    let listed = stdout(&list);
+    for app in ["blog", "cart", "events", "market"] {
+        assert!(
+            listed.contains(&format!("@{app}@127.0.0.1:8080")),
+            "{listed}"
+        );
+    }
+    assert!(listed.contains("The Cart"), "{listed}");
+
     assert_clear_failure(
         &rosefed(&db, &["apps", "add", "cart"]),
         "'cart' already exists",
@@ -92,6 +95,38 @@ async fn apps_lifecycle(db: TestDatabase) {
     assert!(!shown.contains("PRIVATE"), "{shown}");
     // Same key on every run.
     assert_eq!(shown, stdout(&rosefed(&db, &["keys", "show"])));
+}
+
+#[tokio::test]
+async fn read_only_commands_never_create_an_instance() {
+    let db = TestDatabase::create(Backend::Sqlite).await.unwrap();
+    for args in [&["apps", "list"][..], &["keys", "show"][..]] {
+        assert_clear_failure(&rosefed(&db, args), "rosefed serve");
+    }
+    assert!(
+        !db.dir.path().join("rosefed.db").exists(),
+        "a database was created"
+    );
+
+    // After a bare migrate (no bootstrap), keys show still invents no key.
+    assert!(rosefed(&db, &["migrate"]).status.success());
+    assert_clear_failure(&rosefed(&db, &["keys", "show"]), "no instance keypair yet");
+}
+
+#[tokio::test]
+async fn the_instance_actor_name_is_reserved() {
+    let db = TestDatabase::create(Backend::Sqlite).await.unwrap();
+    let out = rosefed(
+        &db,
+        &[
+            "--public-url",
+            "http://localhost:8080",
+            "apps",
+            "add",
+            "localhost",
+        ],
+    );
+    assert_clear_failure(&out, "instance actor");
 }
 
 #[tokio::test]
@@ -147,7 +182,8 @@ async fn bad_setups_fail_with_one_clear_line() {
             "--data-dir",
             &under_file.display().to_string(),
             "apps",
-            "list",
+            "add",
+            "x",
         ]),
         "cannot create data directory",
     );

@@ -3,6 +3,7 @@
 //! seeding. Shared by the CLI and, later, the admin API.
 
 use crate::actors::{App, AppName};
+use crate::config::Config;
 use crate::db::{self, now_millis, Db};
 use crate::error::AppError;
 
@@ -48,30 +49,48 @@ fn check_text(what: &str, text: &str, max: usize) -> Result<(), AppError> {
     Ok(())
 }
 
-pub async fn add(db: &Db, app: &App) -> Result<(), AppError> {
+/// Adds an app. Its name must not be the instance actor's (the host name,
+/// which can be a valid app name on a dot-less host such as `localhost`).
+pub async fn add(db: &Db, config: &Config, app: &App) -> Result<(), AppError> {
+    if app.name.as_str() == config.domain() {
+        return Err(AppError::Conflict(format!(
+            "'{}' is the instance actor's name on this host; choose another app name",
+            app.name
+        )));
+    }
     db::apps::insert(db, app).await
 }
 
 /// Removes an app. Remote servers keep following an actor until told
 /// otherwise, so an app with followers is only removed when `force` is set.
+/// The follower check and the delete are one statement, so a follower
+/// arriving in between cannot be orphaned.
 pub async fn remove(db: &Db, name: &AppName, force: bool) -> Result<(), AppError> {
+    if db::apps::delete(db, name, force).await? {
+        return Ok(());
+    }
     if db::apps::get(db, name).await?.is_none() {
         return Err(AppError::NotFound(format!("no app named '{name}'")));
     }
     let followers = db::collections::followers_any_state(db, name).await?;
-    if followers > 0 && !force {
-        return Err(AppError::Conflict(format!(
-            "app '{name}' has {followers} follower(s); removing it leaves them following an actor that is gone. Use --force to remove it anyway"
-        )));
-    }
-    db::apps::delete(db, name).await?;
-    Ok(())
+    Err(AppError::Conflict(format!(
+        "app '{name}' has {followers} follower(s); removing it leaves them following an actor that is gone. Use --force to remove it anyway"
+    )))
 }
 
-/// Creates the configured apps if this database has never been seeded.
-pub async fn seed(db: &Db, names: &[AppName]) -> Result<Vec<AppName>, AppError> {
-    let apps = names
+/// Creates the configured apps if this database has never been seeded
+/// (skipping one named like the instance actor, with a warning).
+pub async fn seed(db: &Db, config: &Config) -> Result<Vec<AppName>, AppError> {
+    let apps = config
+        .seed_apps
         .iter()
+        .filter(|n| {
+            let clash = n.as_str() == config.domain();
+            if clash {
+                tracing::warn!(app = %n, "not creating an app named like the instance actor");
+            }
+            !clash
+        })
         .map(|n| new_app(n.clone(), None, None))
         .collect::<Result<Vec<_>, _>>()?;
     db::apps::seed_once(db, &apps).await

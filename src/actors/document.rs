@@ -26,6 +26,12 @@ fn context() -> Value {
             "manuallyApprovesFollowers": "as:manuallyApprovesFollowers",
             "toot": "http://joinmastodon.org/ns#",
             "discoverable": "toot:discoverable",
+            // Not defined by security/v1 or multikey/v1 at the top level.
+            "assertionMethod": {
+                "@id": "https://w3id.org/security#assertionMethod",
+                "@type": "@id",
+                "@container": "@set",
+            },
         }
     ])
 }

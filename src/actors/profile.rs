@@ -6,6 +6,7 @@ use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use axum::http::HeaderValue;
 use axum::response::{IntoResponse, Response};
 
+use crate::actors::document::summary_html;
 use crate::actors::{App, AppName};
 use crate::config::Config;
 use crate::http::html::{escape, page};
@@ -20,11 +21,7 @@ pub struct ProfileCounts {
 pub fn profile_page(config: &Config, app: &App, counts: &ProfileCounts) -> Response {
     let actor = config.actor_id(&app.name);
     let handle = config.handle(&app.name);
-    let summary = if app.summary.is_empty() {
-        String::new()
-    } else {
-        format!("<p>{}</p>", escape(&app.summary).replace('\n', "<br>"))
-    };
+    let summary = summary_html(&app.summary);
     let body = format!(
         "<header><img class=\"icon\" src=\"{icon}\" alt=\"\"><h1>{name}</h1>\
          <p class=\"handle\">{handle}</p></header>{summary}\
@@ -68,14 +65,32 @@ pub fn home_page(config: &Config, apps: &[App]) -> Response {
     page(config.authority(), &body)
 }
 
-/// A collection for browsers: the item ids as links.
-pub fn collection_page_html(title: &str, total: i64, items: &[String]) -> Response {
+/// A collection page for browsers: the item ids, linked when they are
+/// http(s) URLs (ids come from remote servers; escaping alone would still
+/// let a `javascript:` URL through as a link).
+pub fn collection_page_html(
+    title: &str,
+    total: i64,
+    items: &[String],
+    prev: Option<String>,
+    next: Option<String>,
+) -> Response {
     let list: String = items
         .iter()
-        .map(|i| format!("<li><a href=\"{0}\">{0}</a></li>", escape(i)))
+        .map(|i| {
+            if i.starts_with("https://") || i.starts_with("http://") {
+                format!("<li><a href=\"{0}\">{0}</a></li>", escape(i))
+            } else {
+                format!("<li>{}</li>", escape(i))
+            }
+        })
+        .collect();
+    let nav: String = [(prev, "← newer"), (next, "older →")]
+        .into_iter()
+        .filter_map(|(url, label)| url.map(|u| format!("<a href=\"{}\">{label}</a> ", escape(&u))))
         .collect();
     let body = format!(
-        "<h1>{}</h1><p>{total} in all.</p><ul>{list}</ul>",
+        "<h1>{}</h1><p>{total} in all.</p><ul>{list}</ul><nav>{nav}</nav>",
         escape(title)
     );
     page(title, &body)

@@ -35,10 +35,9 @@ pub fn routes() -> Router<AppState> {
         .route("/actor", get(instance_actor))
         .route("/actor/outbox", get(instance_outbox))
         .route("/actors/{name}", get(app_actor))
-        .route("/actors/{name}/outbox", get(outbox))
-        .route("/actors/{name}/followers", get(followers))
-        .route("/actors/{name}/following", get(following))
+        // The static icon route wins over the parameter.
         .route("/actors/{name}/icon.svg", get(icon))
+        .route("/actors/{name}/{collection}", get(collection))
         .route("/@{name}", get(profile_page))
 }
 
@@ -67,18 +66,27 @@ async fn instance_actor(
 }
 
 /// The instance actor publishes nothing; its outbox is a real, empty
-/// collection because ActivityPub requires every actor to have one.
+/// collection (with a real first page) because ActivityPub requires every
+/// actor to have one.
 async fn instance_outbox(
     State(state): State<AppState>,
+    RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
     let id = state.config.url("/actor/outbox");
-    match negotiate(&headers)? {
-        Format::ActivityJson { ld } => Ok(activity_json(document::collection(&id, 0), ld)),
-        Format::Html => Ok(profile::collection_page_html(
+    let format = negotiate(&headers)?;
+    match (format, parse_page(query.as_deref())?) {
+        (Format::ActivityJson { ld }, None) => Ok(activity_json(document::collection(&id, 0), ld)),
+        (Format::ActivityJson { ld }, Some(page)) => Ok(activity_json(
+            document::collection_page(&id, page, 0, Vec::new()),
+            ld,
+        )),
+        (Format::Html, _) => Ok(profile::collection_page_html(
             "Instance actor outbox",
             0,
             &[],
+            None,
+            None,
         )),
     }
 }
@@ -124,40 +132,14 @@ async fn icon(
     Ok(profile::icon_svg(&app))
 }
 
-async fn outbox(
-    state: State<AppState>,
-    name: Path<String>,
-    query: RawQuery,
-    headers: HeaderMap,
-) -> Result<Response, AppError> {
-    collection(state, name, query, headers, Collection::Outbox).await
-}
-
-async fn followers(
-    state: State<AppState>,
-    name: Path<String>,
-    query: RawQuery,
-    headers: HeaderMap,
-) -> Result<Response, AppError> {
-    collection(state, name, query, headers, Collection::Followers).await
-}
-
-async fn following(
-    state: State<AppState>,
-    name: Path<String>,
-    query: RawQuery,
-    headers: HeaderMap,
-) -> Result<Response, AppError> {
-    collection(state, name, query, headers, Collection::Following).await
-}
-
 async fn collection(
     State(state): State<AppState>,
-    Path(name): Path<String>,
+    Path((name, segment)): Path<(String, String)>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
-    which: Collection,
 ) -> Result<Response, AppError> {
+    let which =
+        Collection::parse(&segment).ok_or_else(|| AppError::NotFound("no such resource".into()))?;
     let format = negotiate(&headers)?;
     let page = parse_page(query.as_deref())?;
     let app = load_app(&state, &name).await?;
@@ -205,7 +187,9 @@ async fn collection(
                 })
                 .collect();
             let title = format!("{} · {}", app.display_name, which.segment());
-            Ok(profile::collection_page_html(&title, total, &ids).into_response())
+            let prev = (wanted > 1).then(|| format!("{id}?page={}", wanted - 1));
+            let next = (wanted * PAGE_SIZE < total).then(|| format!("{id}?page={}", wanted + 1));
+            Ok(profile::collection_page_html(&title, total, &ids, prev, next).into_response())
         }
     }
 }

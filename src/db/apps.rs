@@ -32,23 +32,36 @@ impl TryFrom<AppRow> for App {
 const SELECT_APP: &str =
     "SELECT name, display_name, summary, manually_approves_followers, created_at FROM apps";
 
+/// The one INSERT of an app, for [`insert`] and [`seed_once`].
+async fn insert_with<'e, E>(executor: E, app: &App, on_conflict: &str) -> Result<u64, sqlx::Error>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let sql = format!(
+        "INSERT INTO apps (name, display_name, summary, manually_approves_followers, created_at) \
+         VALUES ($1, $2, $3, $4, $5) {on_conflict}"
+    );
+    Ok(sqlx::query(&sql)
+        .bind(app.name.as_str())
+        .bind(&app.display_name)
+        .bind(&app.summary)
+        .bind(i64::from(app.manually_approves_followers))
+        .bind(app.created_at)
+        .execute(executor)
+        .await?
+        .rows_affected())
+}
+
 /// Inserts an app; a taken name is a [`AppError::Conflict`] naming it.
 pub async fn insert(db: &Db, app: &App) -> Result<(), AppError> {
-    sqlx::query(
-        "INSERT INTO apps (name, display_name, summary, manually_approves_followers, created_at) \
-         VALUES ($1, $2, $3, $4, $5)",
-    )
-    .bind(app.name.as_str())
-    .bind(&app.display_name)
-    .bind(&app.summary)
-    .bind(i64::from(app.manually_approves_followers))
-    .bind(app.created_at)
-    .execute(db.pool())
-    .await
-    .map_err(|e| match AppError::from(e) {
-        AppError::Conflict(_) => AppError::Conflict(format!("app '{}' already exists", app.name)),
-        other => other,
-    })?;
+    insert_with(db.pool(), app, "")
+        .await
+        .map_err(|e| match AppError::from(e) {
+            AppError::Conflict(_) => {
+                AppError::Conflict(format!("app '{}' already exists", app.name))
+            }
+            other => other,
+        })?;
     Ok(())
 }
 
@@ -61,10 +74,15 @@ pub async fn get(db: &Db, name: &AppName) -> Result<Option<App>, AppError> {
 }
 
 pub async fn list(db: &Db) -> Result<Vec<App>, AppError> {
-    let rows: Vec<AppRow> = sqlx::query_as(&format!("{SELECT_APP} ORDER BY name"))
-        .fetch_all(db.pool())
-        .await?;
-    rows.into_iter().map(App::try_from).collect()
+    let rows: Vec<AppRow> = sqlx::query_as(SELECT_APP).fetch_all(db.pool()).await?;
+    let mut apps = rows
+        .into_iter()
+        .map(App::try_from)
+        .collect::<Result<Vec<_>, _>>()?;
+    // Sorted here, not in SQL: PostgreSQL's collation and SQLite's byte
+    // order disagree (`a_b` vs `aa`), and both backends must list alike.
+    apps.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(apps)
 }
 
 pub async fn count(db: &Db) -> Result<i64, AppError> {
@@ -74,12 +92,17 @@ pub async fn count(db: &Db) -> Result<i64, AppError> {
 }
 
 /// Deletes an app and, through `ON DELETE CASCADE`, its follow rows and
-/// outbox. Returns whether it existed.
-pub async fn delete(db: &Db, name: &AppName) -> Result<bool, AppError> {
-    let done = sqlx::query("DELETE FROM apps WHERE name = $1")
-        .bind(name.as_str())
-        .execute(db.pool())
-        .await?;
+/// outbox; unless `force`, only when no follower (in any state) exists.
+/// Returns whether it was deleted.
+pub async fn delete(db: &Db, name: &AppName, force: bool) -> Result<bool, AppError> {
+    let done = sqlx::query(
+        "DELETE FROM apps WHERE name = $1 \
+         AND ($2 = 1 OR NOT EXISTS (SELECT 1 FROM followers WHERE app_name = $1))",
+    )
+    .bind(name.as_str())
+    .bind(i64::from(force))
+    .execute(db.pool())
+    .await?;
     Ok(done.rows_affected() > 0)
 }
 
@@ -103,18 +126,7 @@ pub async fn seed_once(db: &Db, seed: &[App]) -> Result<Vec<AppName>, AppError> 
     }
     let mut created = Vec::new();
     for app in seed {
-        let done = sqlx::query(
-            "INSERT INTO apps (name, display_name, summary, manually_approves_followers, created_at) \
-             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (name) DO NOTHING",
-        )
-        .bind(app.name.as_str())
-        .bind(&app.display_name)
-        .bind(&app.summary)
-        .bind(i64::from(app.manually_approves_followers))
-        .bind(app.created_at)
-        .execute(&mut *tx)
-        .await?;
-        if done.rows_affected() > 0 {
+        if insert_with(&mut *tx, app, "ON CONFLICT (name) DO NOTHING").await? > 0 {
             created.push(app.name.clone());
         }
     }

@@ -44,13 +44,23 @@ pub struct Db {
 }
 
 impl Db {
-    /// Opens the database, creating the SQLite file if needed. Errors name the
+    /// Opens the database. With `create`, a missing SQLite file is created
+    /// (readable by its owner only: it holds the instance private key);
+    /// without, a missing file is an error, so a mistyped URL in a read-only
+    /// command does not quietly make a new instance. Errors name the
     /// (password-free) URL and the cause.
-    pub async fn connect(url: &str, max_connections: u32) -> Result<Db, AppError> {
+    pub async fn connect(url: &str, max_connections: u32, create: bool) -> Result<Db, AppError> {
         sqlx::any::install_default_drivers();
         let shown = redact(url);
         let (backend, url) = if url.starts_with("sqlite:") {
-            (Backend::Sqlite, sqlite_url_with_create(url))
+            (
+                Backend::Sqlite,
+                if create {
+                    sqlite_url_with_create(url)
+                } else {
+                    url.to_string()
+                },
+            )
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             (Backend::Postgres, url.to_string())
         } else {
@@ -65,10 +75,22 @@ impl Db {
 
         // One direct connection first: a pool hides the cause of a refused
         // connection behind "pool timed out", and the operator needs the cause.
-        let first = options
+        let mut first = options
             .connect()
             .await
             .map_err(|e| AppError::Unavailable(format!("cannot open database '{shown}': {e}")))?;
+        if backend == Backend::Sqlite {
+            // WAL lets readers proceed while one writer commits. It is a
+            // property of the file, so it is set once here rather than on
+            // every pooled connection (switching takes an exclusive lock).
+            first
+                .execute("PRAGMA journal_mode = WAL")
+                .await
+                .map_err(|e| {
+                    AppError::Unavailable(format!("cannot open database '{shown}': {e}"))
+                })?;
+            restrict_sqlite_file(&url);
+        }
         first.close().await.ok();
 
         let pool = AnyPoolOptions::new()
@@ -81,9 +103,9 @@ impl Db {
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
-                        // WAL lets readers proceed while one writer commits;
-                        // NORMAL sync is durable in WAL mode across process crashes.
-                        conn.execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;")
+                        // Per-connection settings. NORMAL sync is durable in WAL
+                        // mode across process crashes.
+                        conn.execute("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;")
                             .await?;
                     }
                     Ok(())
@@ -129,6 +151,31 @@ pub fn now_millis() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
 
+/// Makes the SQLite file owner-only: it holds the instance private key.
+/// SQLite gives its -wal and -shm files the main file's permissions.
+fn restrict_sqlite_file(url: &str) {
+    #[cfg(unix)]
+    if let Some(path) = sqlite_path(url) {
+        use std::os::unix::fs::PermissionsExt;
+        if let Err(e) = std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)) {
+            tracing::warn!(path = %path.display(), error = %e, "cannot make the database file owner-only");
+        }
+    }
+}
+
+/// The file behind a `sqlite://PATH` or `sqlite:PATH` URL, if it names one.
+pub fn sqlite_path(url: &str) -> Option<std::path::PathBuf> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or(rest);
+    if path.is_empty() || path.starts_with(":memory:") {
+        None
+    } else {
+        Some(std::path::PathBuf::from(path))
+    }
+}
+
 /// SQLite refuses to create a missing file unless asked to (`mode=rwc`).
 fn sqlite_url_with_create(url: &str) -> String {
     if url.contains("mode=") || url.contains(":memory:") {
@@ -162,6 +209,20 @@ mod tests {
     }
 
     #[test]
+    fn finds_sqlite_paths() {
+        assert_eq!(
+            sqlite_path("sqlite://data/rosefed.db"),
+            Some("data/rosefed.db".into())
+        );
+        assert_eq!(
+            sqlite_path("sqlite:///var/lib/rosefed/x.db?mode=rwc"),
+            Some("/var/lib/rosefed/x.db".into())
+        );
+        assert_eq!(sqlite_path("sqlite::memory:"), None);
+        assert_eq!(sqlite_path("postgres://h/db"), None);
+    }
+
+    #[test]
     fn sqlite_urls_create_missing_files() {
         assert_eq!(
             sqlite_url_with_create("sqlite://a.db"),
@@ -179,7 +240,7 @@ mod tests {
 
     #[tokio::test]
     async fn unknown_schemes_are_refused_with_the_url() {
-        let err = Db::connect("mysql://x", 1).await.unwrap_err();
+        let err = Db::connect("mysql://x", 1, true).await.unwrap_err();
         assert!(err.to_string().contains("mysql://x"), "{err}");
     }
 }

@@ -22,7 +22,11 @@ pub async fn links(State(state): State<AppState>) -> Response {
             "href": state.config.url(&format!("/nodeinfo/{v}")),
         })
     };
-    Json(json!({ "links": [link("2.0"), link("2.1")] })).into_response()
+    (
+        [(ACCESS_CONTROL_ALLOW_ORIGIN, "*")],
+        Json(json!({ "links": [link("2.0"), link("2.1")] })),
+    )
+        .into_response()
 }
 
 pub async fn nodeinfo_20(State(state): State<AppState>) -> Result<Response, AppError> {

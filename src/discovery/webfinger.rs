@@ -61,7 +61,15 @@ pub async fn webfinger(
         doc.links
             .retain(|l| l.rel.as_ref().is_some_and(|r| rels.contains(r)));
     }
-    let mut response = Json(doc).into_response();
+    // activitypub_federation's link type serialises absent members as
+    // `null`; RFC 7033 omits them.
+    let mut value = serde_json::to_value(&doc).map_err(AppError::internal)?;
+    if let Some(links) = value.get_mut("links").and_then(|l| l.as_array_mut()) {
+        for link in links.iter_mut().filter_map(|l| l.as_object_mut()) {
+            link.retain(|_, v| !v.is_null());
+        }
+    }
+    let mut response = Json(value).into_response();
     let headers = response.headers_mut();
     headers.insert(
         CONTENT_TYPE,

@@ -9,7 +9,7 @@ pub mod metrics;
 pub mod negotiate;
 
 use axum::extract::Request;
-use axum::http::header::X_CONTENT_TYPE_OPTIONS;
+use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE, X_CONTENT_TYPE_OPTIONS};
 use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -31,7 +31,10 @@ pub fn app(state: AppState) -> Router {
         .merge(discovery::routes())
         .merge(actors::routes::routes())
         .fallback(not_found)
-        .layer(middleware::from_fn(json_method_not_allowed))
+        // Innermost, so a handler panic becomes a JSON 500 that the layers
+        // outside still log and count.
+        .layer(CatchPanicLayer::custom(panic_response))
+        .layer(middleware::from_fn(json_errors))
         .layer(middleware::from_fn_with_state(
             state.metrics.clone(),
             metrics::track,
@@ -50,38 +53,60 @@ pub fn app(state: AppState) -> Router {
                 .on_request(())
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
-        // A panic in a handler becomes a 500 for that request, not a dead
-        // connection, and is logged.
-        .layer(CatchPanicLayer::new())
         .with_state(state)
 }
 
-async fn not_found() -> Response {
-    (
-        StatusCode::NOT_FOUND,
-        Json(json!({ "error": "no such resource" })),
-    )
-        .into_response()
+fn error_json(status: StatusCode, message: String) -> Response {
+    (status, Json(json!({ "error": message }))).into_response()
 }
 
-/// axum answers a wrong method with an empty 405; peers and people get the
-/// same JSON shape as every other error, and the `Allow` header is kept.
-async fn json_method_not_allowed(request: Request, next: Next) -> Response {
+async fn not_found() -> Response {
+    error_json(StatusCode::NOT_FOUND, "no such resource".into())
+}
+
+fn panic_response(_panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    tracing::error!("a request handler panicked");
+    error_json(StatusCode::INTERNAL_SERVER_ERROR, "internal error".into())
+}
+
+/// Longest framework rejection text carried over into a JSON error.
+const MAX_REJECTION_TEXT: usize = 4096;
+
+/// axum's own rejections (a wrong method, an undecodable path) are empty or
+/// plain text; peers and people get the same JSON shape as every other
+/// error instead. Headers such as `Allow` are kept.
+async fn json_errors(request: Request, next: Next) -> Response {
     let method = request.method().clone();
     let response = next.run(request).await;
-    if response.status() != StatusCode::METHOD_NOT_ALLOWED {
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("json") || v.starts_with("text/html"));
+    if !status.is_client_error() || is_json {
         return response;
     }
-    let allow = response.headers().get(axum::http::header::ALLOW).cloned();
-    let mut replaced = (
-        StatusCode::METHOD_NOT_ALLOWED,
-        Json(json!({ "error": format!("method {method} is not allowed here") })),
-    )
-        .into_response();
-    if let Some(allow) = allow {
-        replaced
-            .headers_mut()
-            .insert(axum::http::header::ALLOW, allow);
-    }
-    replaced
+    let (mut parts, body) = response.into_parts();
+    let text = axum::body::to_bytes(body, MAX_REJECTION_TEXT)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).trim().to_string())
+        .unwrap_or_default();
+    let message = if status == StatusCode::METHOD_NOT_ALLOWED {
+        format!("method {method} is not allowed here")
+    } else if text.is_empty() {
+        status
+            .canonical_reason()
+            .unwrap_or("bad request")
+            .to_string()
+    } else {
+        text
+    };
+    let replaced = error_json(status, message);
+    parts.headers.remove(CONTENT_LENGTH);
+    parts
+        .headers
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    let (_, body) = replaced.into_parts();
+    Response::from_parts(parts, body)
 }

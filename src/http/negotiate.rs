@@ -54,6 +54,7 @@ pub fn negotiate(headers: &HeaderMap) -> Result<Format, AppError> {
             "application/ld+json" => Some((3, Format::ActivityJson { ld: true })),
             "application/json" => Some((2, Format::ActivityJson { ld: false })),
             "text/html" | "application/xhtml+xml" => Some((2, Format::Html)),
+            "application/*" => Some((1, Format::ActivityJson { ld: false })),
             "text/*" => Some((1, Format::Html)),
             "*/*" => Some((0, Format::Html)),
             _ => None,
@@ -114,6 +115,10 @@ mod tests {
         );
         assert_eq!(
             pick(Some("application/activity+json, */*")).unwrap(),
+            Format::ActivityJson { ld: false }
+        );
+        assert_eq!(
+            pick(Some("application/*")).unwrap(),
             Format::ActivityJson { ld: false }
         );
     }
