@@ -78,7 +78,6 @@ pub struct Config {
     /// Host name alone, used as the instance actor's username.
     domain: String,
     pub mode: Mode,
-    pub data_dir: PathBuf,
     pub database_url: String,
     pub database_max_connections: u32,
     pub seed_apps: Vec<AppName>,
@@ -140,7 +139,6 @@ impl Config {
             authority,
             domain,
             mode,
-            data_dir: args.data_dir.clone(),
             database_url,
             database_max_connections: args.database_max_connections.max(1),
             seed_apps,
