@@ -629,3 +629,83 @@ async fn metrics_count_requests_by_route_template(db: TestDatabase) {
         "concrete paths must not become labels"
     );
 }
+
+/// SIGTERM/Ctrl-C semantics of `server::run`: a request already being
+/// handled when shutdown begins still gets its answer, and the server
+/// finishes only after it. PostgreSQL lets the test hold a table lock that
+/// keeps the request in flight for as long as it likes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_finishes_in_flight_requests_on_postgres() {
+    use sqlx::{Connection, Executor};
+    use std::time::Duration;
+
+    let Some(db) = TestDatabase::create(federation_tests::database::Backend::Postgres).await else {
+        return;
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let config = Config::from_args(&common::hub_args(&db.url, &base)).unwrap();
+    let (state, _) = instance::prepare(config).await.unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(rosefed::server::run(listener, state.clone(), async move {
+        let _ = stopped.await;
+    }));
+
+    let mut locker = sqlx::PgConnection::connect(&db.url).await.unwrap();
+    locker.execute("BEGIN").await.unwrap();
+    locker
+        .execute("LOCK TABLE apps IN ACCESS EXCLUSIVE MODE")
+        .await
+        .unwrap();
+    let url = format!("{base}/actors/blog");
+    let request = tokio::spawn(async move {
+        reqwest::Client::new()
+            .get(url)
+            .header("Accept", "application/activity+json")
+            .send()
+            .await
+    });
+    // Wait until the handler is blocked on the lock: truly in flight.
+    federation_tests::eventually("the request to wait on the lock", Duration::from_secs(10), || {
+        let pool = state.db.clone();
+        async move {
+            let waiting: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
+            )
+            .fetch_one(pool.pool())
+            .await
+            .ok()?;
+            (waiting > 0).then_some(())
+        }
+    })
+    .await;
+
+    stop.send(()).unwrap();
+    // Asserting that something does not happen needs a window; 300 ms is
+    // ample for a server that would stop at once.
+    let mut server = server;
+    assert!(
+        tokio::time::timeout(Duration::from_millis(300), &mut server)
+            .await
+            .is_err(),
+        "server stopped with a request in flight"
+    );
+    assert!(!request.is_finished());
+
+    locker.execute("COMMIT").await.unwrap();
+    let response = request
+        .await
+        .unwrap()
+        .expect("in-flight request was cut off");
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        response.json::<Value>().await.unwrap()["preferredUsername"],
+        "blog"
+    );
+    tokio::time::timeout(Duration::from_secs(10), server)
+        .await
+        .expect("server did not finish after its last request")
+        .unwrap()
+        .unwrap();
+    state.db.close().await;
+}
