@@ -122,6 +122,11 @@ impl Hub {
         }
     }
 
+    /// The process id, while it runs.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
     /// What the process printed so far.
     pub fn output(&self) -> String {
         let read =

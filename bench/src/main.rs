@@ -1,0 +1,210 @@
+//! `rosefed-bench`: starts a release build of the hub on a fresh database
+//! (SQLite, PostgreSQL or both), drives it over loopback HTTP with a fixed
+//! number of requests from concurrent clients, and prints throughput,
+//! latency percentiles and the hub's peak memory. Figures, not pass/fail:
+//! performance targets live here, never in timed tests.
+//!
+//! ```sh
+//! cargo run --release -p rosefed-bench -- discovery
+//! cargo run --release -p rosefed-bench -- discovery --backend postgres --requests 50000
+//! ```
+//!
+//! Scenarios: `discovery` (WebFinger + actor fetches, the read path every
+//! remote server hits first). The Federation core issue adds `inbox` and
+//! `fanout`.
+
+use std::process::{Command, ExitCode};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use clap::{Parser, Subcommand, ValueEnum};
+use federation_tests::database::{Backend, TestDatabase};
+use federation_tests::hub::Hub;
+
+#[derive(Parser)]
+#[command(about = "Load benchmarks for rosefed (loopback only, bounded request counts)")]
+struct Args {
+    #[command(subcommand)]
+    scenario: Scenario,
+}
+
+#[derive(Subcommand)]
+enum Scenario {
+    /// WebFinger lookups and actor document fetches, half each.
+    Discovery {
+        #[arg(long, value_enum, default_value_t = Which::Both)]
+        backend: Which,
+        /// Requests in all (after a 10% warm-up that is not measured).
+        #[arg(long, default_value_t = 20_000)]
+        requests: usize,
+        /// Concurrent client connections.
+        #[arg(long, default_value_t = 32)]
+        concurrency: usize,
+        /// Use this hub binary instead of building target/release/rosefed.
+        #[arg(long, env = "ROSEFED_BIN")]
+        bin: Option<String>,
+    },
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Which {
+    Sqlite,
+    Postgres,
+    Both,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let Scenario::Discovery { bin, .. } = &args.scenario;
+    let bin = match bin.clone().map_or_else(build_release_hub, Ok) {
+        Ok(bin) => bin,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    // The harness finds the hub through ROSEFED_BIN. Set here, before the
+    // runtime starts any thread, as `set_var` requires.
+    std::env::set_var("ROSEFED_BIN", &bin);
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(args)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(args: Args) -> Result<(), String> {
+    let Scenario::Discovery {
+        backend,
+        requests,
+        concurrency,
+        ..
+    } = args.scenario;
+    println!(
+        "machine: {} cores; hub: {}; {requests} requests, {concurrency} connections",
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        std::env::var("ROSEFED_BIN").unwrap_or_default(),
+    );
+    let backends: &[Backend] = match backend {
+        Which::Sqlite => &[Backend::Sqlite],
+        Which::Postgres => &[Backend::Postgres],
+        Which::Both => &[Backend::Sqlite, Backend::Postgres],
+    };
+    for &b in backends {
+        let db = TestDatabase::create(b)
+            .await
+            .ok_or_else(|| format!("{b:?} is unreachable"))?;
+        let hub = Hub::start(&db.url, db.dir.path(), &[]).await;
+        discovery(&hub, b, requests, concurrency).await?;
+    }
+    Ok(())
+}
+
+/// Builds the hub in release mode (the bench is meaningless on a debug
+/// build) and returns its path.
+fn build_release_hub() -> Result<String, String> {
+    println!("building the hub: cargo build --release -p rosefed --bin rosefed");
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let status = Command::new(cargo)
+        .args(["build", "--release", "-p", "rosefed", "--bin", "rosefed"])
+        .status()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    if !status.success() {
+        return Err("building the hub failed".into());
+    }
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let dir = exe.parent().ok_or("bench binary has no directory")?;
+    Ok(dir.join("rosefed").display().to_string())
+}
+
+async fn discovery(
+    hub: &Hub,
+    backend: Backend,
+    requests: usize,
+    concurrency: usize,
+) -> Result<(), String> {
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(concurrency)
+        .build()
+        .map_err(|e| e.to_string())?;
+    let urls = Arc::new([
+        hub.url(&format!(
+            "/.well-known/webfinger?resource=acct:blog@127.0.0.1:{}",
+            hub.port
+        )),
+        hub.url("/actors/market"),
+    ]);
+    let warmup = (requests / 10).max(concurrency);
+    let _ = load(&client, &urls, warmup, concurrency).await?;
+    let started = Instant::now();
+    let mut latencies = load(&client, &urls, requests, concurrency).await?;
+    let elapsed = started.elapsed();
+    latencies.sort_unstable();
+    let pct = |p: f64| latencies[((latencies.len() as f64 * p) as usize).min(latencies.len() - 1)];
+    println!(
+        "discovery on {backend:?}: {:.0} req/s, p50 {:.2} ms, p99 {:.2} ms, hub peak RSS {}",
+        requests as f64 / elapsed.as_secs_f64(),
+        pct(0.50).as_secs_f64() * 1e3,
+        pct(0.99).as_secs_f64() * 1e3,
+        peak_rss(hub).unwrap_or_else(|| "unknown".into()),
+    );
+    Ok(())
+}
+
+/// Sends `total` GETs from `concurrency` workers; every answer must be 200.
+async fn load(
+    client: &reqwest::Client,
+    urls: &Arc<[String; 2]>,
+    total: usize,
+    concurrency: usize,
+) -> Result<Vec<Duration>, String> {
+    let next = Arc::new(AtomicUsize::new(0));
+    let mut workers = Vec::new();
+    for _ in 0..concurrency {
+        let (client, urls, next) = (client.clone(), urls.clone(), next.clone());
+        workers.push(tokio::spawn(async move {
+            let mut seen = Vec::new();
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= total {
+                    return Ok(seen);
+                }
+                let t = Instant::now();
+                let response = client
+                    .get(&urls[i % 2])
+                    .header("Accept", "application/activity+json")
+                    .send()
+                    .await
+                    .map_err(|e| e.to_string())?;
+                if !response.status().is_success() {
+                    return Err(format!("{} answered {}", urls[i % 2], response.status()));
+                }
+                response.bytes().await.map_err(|e| e.to_string())?;
+                seen.push(t.elapsed());
+            }
+        }));
+    }
+    let mut all = Vec::with_capacity(total);
+    for w in workers {
+        all.extend(w.await.map_err(|e| e.to_string())??);
+    }
+    Ok(all)
+}
+
+/// The hub's VmHWM (peak resident set) from /proc, on Linux.
+fn peak_rss(hub: &Hub) -> Option<String> {
+    let status = std::fs::read_to_string(format!("/proc/{}/status", hub.pid()?)).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(format!("{:.1} MiB", kib / 1024.0))
+}
