@@ -46,6 +46,9 @@ pub struct HubArgs {
     )]
     pub database_max_connections: u32,
 
+    #[command(flatten)]
+    pub federation: FederationArgs,
+
     /// Member apps created on the first start, when the database has never
     /// been seeded. Later changes go through `rosefed apps`.
     #[arg(
@@ -56,6 +59,61 @@ pub struct HubArgs {
         global = true
     )]
     pub apps: Vec<String>,
+}
+
+/// Tuning of receiving and delivering. Defaults follow Mastodon's; the
+/// federation tests shorten the retry timings through these flags.
+#[derive(Args, Clone, Debug)]
+pub struct FederationArgs {
+    /// Largest inbox body accepted (413 beyond).
+    #[arg(long, env = "ROSEFED_MAX_BODY_BYTES", default_value_t = 1024 * 1024, global = true)]
+    pub max_body_bytes: usize,
+    /// Deepest JSON nesting accepted in an inbox body (400 beyond).
+    #[arg(long, env = "ROSEFED_MAX_JSON_DEPTH", default_value_t = 64, global = true)]
+    pub max_json_depth: usize,
+    /// Allowed clock skew of a signed request's Date, in seconds.
+    #[arg(long, env = "ROSEFED_SIGNATURE_MAX_SKEW_SECS", default_value_t = 3600, global = true)]
+    pub signature_max_skew_secs: u64,
+    /// Days received activities are kept (for dedup and audit).
+    #[arg(long, env = "ROSEFED_RECEIVED_RETENTION_DAYS", default_value_t = 30, global = true)]
+    pub received_retention_days: u64,
+    /// First retry delay of a failed delivery, in milliseconds; each later
+    /// retry doubles it (with jitter), capped at 12 h.
+    #[arg(long, env = "ROSEFED_DELIVERY_RETRY_BASE_MS", default_value_t = 60_000, global = true)]
+    pub delivery_retry_base_ms: u64,
+    /// Attempts before a delivery is given up (dead). 12 attempts from a
+    /// 60 s base span about two days.
+    #[arg(long, env = "ROSEFED_DELIVERY_MAX_ATTEMPTS", default_value_t = 12, global = true)]
+    pub delivery_max_attempts: u32,
+    /// A host failing this long is skipped until it is heard from again.
+    #[arg(long, env = "ROSEFED_DELIVERY_UNAVAILABLE_AFTER_SECS", default_value_t = 3 * 24 * 3600, global = true)]
+    pub delivery_unavailable_after_secs: u64,
+    /// Deliveries in flight per process.
+    #[arg(long, env = "ROSEFED_DELIVERY_CONCURRENCY", default_value_t = 64, global = true)]
+    pub delivery_concurrency: usize,
+    /// Deliveries in flight to one host per process.
+    #[arg(long, env = "ROSEFED_DELIVERY_PER_HOST", default_value_t = 8, global = true)]
+    pub delivery_per_host: usize,
+    /// How often an idle worker looks for due jobs, in milliseconds.
+    #[arg(long, env = "ROSEFED_DELIVERY_POLL_MS", default_value_t = 500, global = true)]
+    pub delivery_poll_ms: u64,
+}
+
+impl Default for FederationArgs {
+    fn default() -> FederationArgs {
+        FederationArgs {
+            max_body_bytes: 1024 * 1024,
+            max_json_depth: 64,
+            signature_max_skew_secs: 3600,
+            received_retention_days: 30,
+            delivery_retry_base_ms: 60_000,
+            delivery_max_attempts: 12,
+            delivery_unavailable_after_secs: 3 * 24 * 3600,
+            delivery_concurrency: 64,
+            delivery_per_host: 8,
+            delivery_poll_ms: 500,
+        }
+    }
 }
 
 /// Whether the hub talks to the open internet or to a developer's machine.
@@ -81,6 +139,7 @@ pub struct Config {
     pub database_url: String,
     pub database_max_connections: u32,
     pub seed_apps: Vec<AppName>,
+    pub federation: FederationArgs,
 }
 
 impl Config {
@@ -142,6 +201,7 @@ impl Config {
             database_url,
             database_max_connections: args.database_max_connections.max(1),
             seed_apps,
+            federation: args.federation.clone(),
         })
     }
 
@@ -198,6 +258,7 @@ mod tests {
             database_url: None,
             database_max_connections: 4,
             apps: vec!["blog".into(), " market ".into(), "".into()],
+            federation: FederationArgs::default(),
         }
     }
 

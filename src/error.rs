@@ -12,6 +12,22 @@ pub enum AppError {
     /// The caller sent something malformed or invalid.
     #[error("{0}")]
     BadRequest(String),
+    /// The request carries no valid proof of who sent it (signatures).
+    #[error("{0}")]
+    Unauthorized(String),
+    /// The sender is known and refused (a suspended domain, another app's
+    /// token).
+    #[error("{0}")]
+    Forbidden(String),
+    /// The body is larger than this endpoint takes.
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    /// The body's media type is not one this endpoint takes.
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    /// The thing asked for is gone for good (a deleted post).
+    #[error("{0}")]
+    Gone(String),
     /// The thing asked for does not exist here.
     #[error("{0}")]
     NotFound(String),
@@ -34,6 +50,11 @@ impl AppError {
     pub fn status(&self) -> StatusCode {
         match self {
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+            AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            AppError::Gone(_) => StatusCode::GONE,
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::NotAcceptable(_) => StatusCode::NOT_ACCEPTABLE,
             AppError::Conflict(_) => StatusCode::CONFLICT,

@@ -11,6 +11,7 @@ use crate::actors::{self, AppName};
 use crate::config::Config;
 use crate::db::{self, Db};
 use crate::error::AppError;
+use crate::fetch::Fetcher;
 use crate::http::metrics::Metrics;
 use crate::keys::{self, InstanceKeys};
 
@@ -21,6 +22,11 @@ pub struct AppState {
     pub db: Db,
     pub keys: Arc<InstanceKeys>,
     pub metrics: Arc<Metrics>,
+    /// The one guarded client for every outgoing request.
+    pub fetcher: Fetcher,
+    /// Wakes this process's delivery worker when it queued something;
+    /// other processes find new jobs by polling.
+    pub delivery_wakeup: Arc<tokio::sync::Notify>,
 }
 
 /// What a bootstrap did, for the startup banner and logs.
@@ -44,12 +50,17 @@ pub async fn prepare(config: Config) -> Result<(AppState, Bootstrap), AppError> 
         let names: Vec<&str> = apps_created.iter().map(AppName::as_str).collect();
         tracing::info!(apps = %names.join(","), "first start: created member apps");
     }
+    let keys = Arc::new(keys);
+    let fetcher = Fetcher::new(&config, keys.clone())
+        .map_err(|e| AppError::Internal(format!("cannot build the HTTP client: {e}")))?;
     Ok((
         AppState {
             config: Arc::new(config),
             db,
-            keys: Arc::new(keys),
+            keys,
             metrics: Arc::new(Metrics::default()),
+            fetcher,
+            delivery_wakeup: Arc::new(tokio::sync::Notify::new()),
         },
         Bootstrap {
             keys_created,

@@ -63,6 +63,7 @@ pub async fn serve(
             }
         });
     }
+    let worker = tokio::spawn(crate::delivery::run(state.clone(), stop_rx.clone()));
     let mut drain_rx = stop_rx.clone();
     let graceful = run(listener, state.clone(), async move {
         let mut rx = stop_rx;
@@ -77,6 +78,11 @@ pub async fn serve(
         result = graceful => result.map_err(|e| AppError::Internal(format!("server failed: {e}")))?,
         () = deadline => tracing::warn!(timeout = ?DRAIN_TIMEOUT, "in-flight requests did not finish in time; stopping anyway"),
     }
+    // Deliveries in flight finish (or their leases expire and another
+    // process, or the next start, retries them).
+    if tokio::time::timeout(DRAIN_TIMEOUT, worker).await.is_err() {
+        tracing::warn!("deliveries in flight did not finish in time; they will be retried");
+    }
     state.db.close().await;
     tracing::info!("stopped");
     Ok(())
@@ -89,9 +95,12 @@ pub async fn run(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, http::app(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    axum::serve(
+        listener,
+        http::app(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }
 
 async fn shutdown_signal() {

@@ -8,9 +8,14 @@
 //! needs different SQL (PostgreSQL's `SKIP LOCKED`, later) the code branches
 //! on [`Backend`] in this module and nowhere else.
 
+pub mod activities;
 pub mod apps;
 pub mod collections;
+pub mod delivery;
+pub mod follows;
 pub mod keys;
+pub mod objects;
+pub mod remote;
 
 use std::time::Duration;
 

@@ -200,6 +200,7 @@ mod tests {
             database_url: None,
             database_max_connections: 1,
             apps: vec![],
+            federation: Default::default(),
         })
         .unwrap()
     }

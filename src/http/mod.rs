@@ -22,7 +22,7 @@ use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 use crate::instance::AppState;
-use crate::{actors, discovery};
+use crate::{actors, discovery, inbox, outbox};
 
 /// The whole application.
 pub fn app(state: AppState) -> Router {
@@ -30,6 +30,8 @@ pub fn app(state: AppState) -> Router {
         .route("/health", get(health::health))
         .merge(discovery::routes())
         .merge(actors::routes::routes())
+        .merge(inbox::routes())
+        .merge(outbox::api::routes())
         .fallback(not_found)
         // Innermost, so a handler panic becomes a JSON 500 that the layers
         // outside still log and count.

@@ -1,8 +1,188 @@
-//! Inbox (not built yet; arrives with the "Federation core" issue).
+//! Inbox: receiving activities from other servers.
 //!
-//! Will own receiving: the per-actor inboxes (`/actors/{name}/inbox`) and
-//! the shared inbox (`/inbox`) that the actor documents already advertise;
-//! body and nesting limits, HTTP Signature and Digest verification with key
-//! fetching as the instance actor, origin checks, dedup of activity ids,
-//! and one handler per activity type (Follow, Undo, Create, Like, …).
-//! Until then those URLs answer 404 and nothing is accepted.
+//! `POST /inbox` (shared) and `POST /actors/{name}/inbox`. Every request
+//! goes through the same pipeline, cheapest checks first, so nothing is
+//! fetched for a request that a size, shape or block check already refuses:
+//!
+//! 1. media type (415), body size (413), JSON nesting (400), JSON syntax and
+//!    shape (400);
+//! 2. suspended domain (403);
+//! 3. replay: a known activity id is answered 202 and changes nothing;
+//! 4. HTTP signature, Digest, Date, key owner = actor ([`verify`], 401);
+//! 5. origin: the activity id shares the actor's origin; an embedded object
+//!    from elsewhere is refetched from its own origin (400 if it cannot be);
+//! 6. the activity is stored and handled in one transaction
+//!    ([`activities`]), so a crash leaves it either fully applied or not
+//!    recorded (and a retry applies it).
+//!
+//! Every rejection is one log line with the reason and the peer.
+
+pub mod activities;
+pub mod json_guard;
+pub mod verify;
+
+use std::net::SocketAddr;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{ConnectInfo, Path, Request, State};
+use axum::http::{HeaderMap, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::Router;
+use serde_json::Value;
+
+use crate::actors::AppName;
+use crate::db;
+use crate::error::AppError;
+use crate::instance::AppState;
+use verify::{id_of, origin};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/inbox", post(shared_inbox))
+        .route("/actors/{name}/inbox", post(actor_inbox))
+}
+
+async fn shared_inbox(State(state): State<AppState>, request: Request) -> Response {
+    receive(state, None, request).await
+}
+
+async fn actor_inbox(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    request: Request,
+) -> Response {
+    receive(state, Some(name), request).await
+}
+
+/// Runs the pipeline and turns its outcome into a response and a log line.
+async fn receive(state: AppState, app: Option<String>, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let mut who = parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(a)| a.ip().to_string())
+        .unwrap_or_else(|| "unknown peer".into());
+    let path = parts
+        .uri
+        .path_and_query()
+        .map_or("/", |p| p.as_str())
+        .to_string();
+    match pipeline(&state, app, &parts.method, &path, &parts.headers, body, &mut who).await {
+        Ok(outcome) => {
+            tracing::info!(peer = %who, outcome, "inbox accepted");
+            StatusCode::ACCEPTED.into_response()
+        }
+        Err(e) => {
+            tracing::warn!(peer = %who, status = e.status().as_u16(), reason = %e, "inbox rejected");
+            e.into_response()
+        }
+    }
+}
+
+async fn pipeline(
+    state: &AppState,
+    app: Option<String>,
+    method: &Method,
+    path: &str,
+    headers: &HeaderMap,
+    body: Body,
+    who: &mut String,
+) -> Result<&'static str, AppError> {
+    let fed = &state.config.federation;
+    check_media_type(headers)?;
+    let body = read_body(body, headers, fed.max_body_bytes).await?;
+    if json_guard::depth_exceeds(&body, fed.max_json_depth) {
+        return Err(AppError::BadRequest(format!(
+            "JSON nested deeper than {} levels",
+            fed.max_json_depth
+        )));
+    }
+    let activity: Value = serde_json::from_slice(&body)
+        .map_err(|e| AppError::BadRequest(format!("malformed JSON: {e}")))?;
+    let id = activity
+        .get("id")
+        .and_then(Value::as_str)
+        .ok_or_else(|| AppError::BadRequest("activity has no id".into()))?
+        .to_string();
+    let kind = activity
+        .get("type")
+        .and_then(Value::as_str)
+        .ok_or_else(|| AppError::BadRequest("activity has no type".into()))?
+        .to_string();
+    let actor_id = activity
+        .get("actor")
+        .and_then(id_of)
+        .ok_or_else(|| AppError::BadRequest("activity has no actor".into()))?
+        .to_string();
+    *who = format!("{actor_id} ({who})");
+    let actor_url = url::Url::parse(&actor_id)
+        .map_err(|_| AppError::BadRequest("actor is not a URL".into()))?;
+    let domain = actor_url.host_str().unwrap_or_default();
+    if db::remote::is_blocked(&state.db, domain).await? {
+        return Err(AppError::Forbidden(format!("domain {domain} is suspended here")));
+    }
+    let target = match app {
+        Some(name) => {
+            let name = AppName::parse(&name)
+                .map_err(|_| AppError::NotFound(format!("no actor named '{name}'")))?;
+            if db::apps::get(&state.db, &name).await?.is_none() {
+                return Err(AppError::NotFound(format!("no actor named '{name}'")));
+            }
+            Some(name)
+        }
+        None => None,
+    };
+    if db::activities::exists(&state.db, &id).await? {
+        return Ok("replay ignored");
+    }
+
+    let actor = verify::authenticate(state, method.as_str(), path, headers, &body, &actor_id).await?;
+    // Hearing from a host makes it deliverable again.
+    if let Some(host) = host_of(&actor.id) {
+        db::remote::host_alive(&state.db, &host).await?;
+    }
+    if origin(&id) != origin(&actor.id) {
+        return Err(AppError::BadRequest(format!(
+            "activity id {id} is not on the actor's origin"
+        )));
+    }
+    let activity = activities::authoritative_object(state, activity, &actor.id).await?;
+    activities::apply(state, &actor, &activity, &id, &kind, target.as_ref(), &body).await
+}
+
+fn host_of(url: &str) -> Option<String> {
+    let u = url::Url::parse(url).ok()?;
+    let host = u.host_str()?;
+    Some(match u.port() {
+        Some(p) => format!("{host}:{p}"),
+        None => host.to_string(),
+    })
+}
+
+fn check_media_type(headers: &HeaderMap) -> Result<(), AppError> {
+    let ct = headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let media = ct.split(';').next().unwrap_or("").trim();
+    match media {
+        "application/activity+json" | "application/ld+json" | "application/json" => Ok(()),
+        _ => Err(AppError::UnsupportedMediaType(format!(
+            "content type '{ct}' is not ActivityStreams JSON"
+        ))),
+    }
+}
+
+async fn read_body(body: Body, headers: &HeaderMap, limit: usize) -> Result<Bytes, AppError> {
+    let too_large = || AppError::PayloadTooLarge(format!("body is larger than {limit} bytes"));
+    let declared = headers
+        .get("content-length")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return Err(too_large());
+    }
+    axum::body::to_bytes(body, limit).await.map_err(|_| too_large())
+}

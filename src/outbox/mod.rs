@@ -1,8 +1,71 @@
-//! Outbox (not built yet; arrives with the "Federation core" issue).
-//!
-//! Will own publishing and delivery: the member apps' publishing API, the
-//! transactional outbox (activities written with their delivery jobs into
-//! `ap_activities` and a persistent queue), and the delivery workers that
-//! sign with the instance key and retry with backoff. The read side that
-//! exists today, the paged `outbox` collection, lives in
-//! [`crate::actors::routes`].
+//! Outbox: everything our apps' actors send. [`activities`] builds the
+//! JSON; [`send`] stores an activity and queues its deliveries in one
+//! transaction (the transactional outbox), so an activity is never stored
+//! without its deliveries or delivered without being stored; [`publish`]
+//! holds the member apps' actions (post, update, delete, like, announce,
+//! follow and their undos) shared by the HTTP API ([`api`]) and the CLI.
+
+pub mod activities;
+pub mod api;
+pub mod publish;
+
+use serde_json::Value;
+use sqlx::AnyConnection;
+
+use crate::actors::AppName;
+use crate::config::Config;
+use crate::db;
+use crate::error::AppError;
+
+/// A fresh id for something an app mints: `{base}/{kind}/{uuid v7}`.
+pub fn new_id(config: &Config, kind: &str) -> String {
+    config.url(&format!("/{kind}/{}", uuid::Uuid::now_v7()))
+}
+
+/// The key id of an app's actor.
+pub fn key_id(config: &Config, app: &AppName) -> String {
+    format!("{}#main-key", config.actor_id(app))
+}
+
+/// Stores a local activity by `app` and queues it for `inboxes`, inside the
+/// caller's transaction. Returns the number of deliveries queued.
+pub async fn send(
+    conn: &mut AnyConnection,
+    config: &Config,
+    app: &AppName,
+    activity: &Value,
+    object_id: Option<&str>,
+    inboxes: &[String],
+) -> Result<usize, AppError> {
+    let id = activity
+        .get("id")
+        .and_then(Value::as_str)
+        .ok_or_else(|| AppError::Internal("activity without id".into()))?;
+    let kind = activity
+        .get("type")
+        .and_then(Value::as_str)
+        .unwrap_or("Activity");
+    let body = activity.to_string();
+    db::activities::insert(
+        conn,
+        &db::activities::NewActivity {
+            id,
+            app_name: Some(app),
+            actor: &config.actor_id(app),
+            activity_type: kind,
+            object_id,
+            local: true,
+            body: &body,
+        },
+    )
+    .await?;
+    let mut targets: Vec<String> = inboxes
+        .iter()
+        // Our own actors need no delivery.
+        .filter(|i| crate::inbox::verify::origin(i).as_deref() != Some(config.base()))
+        .cloned()
+        .collect();
+    targets.sort();
+    targets.dedup();
+    db::delivery::enqueue(conn, id, object_id, &key_id(config, app), &body, &targets).await
+}

@@ -26,6 +26,7 @@ pub fn hub_args(database_url: &str, public_url: &str) -> HubArgs {
         database_url: Some(database_url.to_string()),
         database_max_connections: 5,
         apps: vec!["blog".into(), "market".into(), "events".into()],
+        federation: Default::default(),
     }
 }
 

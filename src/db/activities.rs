@@ -1,0 +1,104 @@
+//! The activity log (`ap_activities`): every activity we minted or accepted,
+//! which also makes receiving idempotent (the id is the primary key), and
+//! the publishing API's app tokens.
+
+use sqlx::AnyConnection;
+
+use super::{now_millis, Db};
+use crate::actors::AppName;
+use crate::error::AppError;
+
+pub struct NewActivity<'a> {
+    pub id: &'a str,
+    pub app_name: Option<&'a AppName>,
+    pub actor: &'a str,
+    pub activity_type: &'a str,
+    pub object_id: Option<&'a str>,
+    pub local: bool,
+    pub body: &'a str,
+}
+
+/// Stores an activity unless its id is known. Returns false for a replay:
+/// the caller must then change nothing.
+pub async fn insert(conn: &mut AnyConnection, a: &NewActivity<'_>) -> Result<bool, AppError> {
+    let done = sqlx::query(
+        "INSERT INTO ap_activities (id, app_name, actor, activity_type, object_id, local, body, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING",
+    )
+    .bind(a.id)
+    .bind(a.app_name.map(AppName::as_str))
+    .bind(a.actor)
+    .bind(a.activity_type)
+    .bind(a.object_id)
+    .bind(i64::from(a.local))
+    .bind(a.body)
+    .bind(now_millis())
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+pub async fn exists(db: &Db, id: &str) -> Result<bool, AppError> {
+    let hit: Option<String> = sqlx::query_scalar("SELECT id FROM ap_activities WHERE id = $1")
+        .bind(id)
+        .fetch_optional(db.pool())
+        .await?;
+    Ok(hit.is_some())
+}
+
+/// A local activity's JSON, for dereferencing its id.
+pub async fn local_body(db: &Db, id: &str) -> Result<Option<String>, AppError> {
+    Ok(
+        sqlx::query_scalar("SELECT body FROM ap_activities WHERE id = $1 AND local = 1")
+            .bind(id)
+            .fetch_optional(db.pool())
+            .await?,
+    )
+}
+
+/// Our own latest Follow (or Like/Announce) of `object` by `actor`, to undo.
+pub async fn latest_local(
+    db: &Db,
+    actor: &str,
+    activity_type: &str,
+    object_id: &str,
+) -> Result<Option<String>, AppError> {
+    Ok(sqlx::query_scalar(
+        "SELECT body FROM ap_activities WHERE local = 1 AND actor = $1 AND activity_type = $2 \
+         AND object_id = $3 ORDER BY created_at DESC LIMIT 1",
+    )
+    .bind(actor)
+    .bind(activity_type)
+    .bind(object_id)
+    .fetch_optional(db.pool())
+    .await?)
+}
+
+/// Drops received activities older than the retention (local ones are the
+/// outbox and stay). Returns how many went.
+pub async fn prune_received(db: &Db, older_than_ms: i64) -> Result<u64, AppError> {
+    let done = sqlx::query("DELETE FROM ap_activities WHERE local = 0 AND created_at < $1")
+        .bind(now_millis() - older_than_ms)
+        .execute(db.pool())
+        .await?;
+    Ok(done.rows_affected())
+}
+
+pub async fn add_token(db: &Db, app: &AppName, token_hash: &str) -> Result<(), AppError> {
+    sqlx::query("INSERT INTO app_tokens (token_hash, app_name, created_at) VALUES ($1, $2, $3)")
+        .bind(token_hash)
+        .bind(app.as_str())
+        .bind(now_millis())
+        .execute(db.pool())
+        .await?;
+    Ok(())
+}
+
+pub async fn app_for_token(db: &Db, token_hash: &str) -> Result<Option<String>, AppError> {
+    Ok(
+        sqlx::query_scalar("SELECT app_name FROM app_tokens WHERE token_hash = $1")
+            .bind(token_hash)
+            .fetch_optional(db.pool())
+            .await?,
+    )
+}

@@ -1,0 +1,169 @@
+//! The persistent delivery queue. Jobs are claimed with a lease: on
+//! PostgreSQL with `FOR UPDATE SKIP LOCKED` so several hub processes share
+//! the queue without claiming the same job, on SQLite (one writer) by the
+//! atomic `UPDATE … RETURNING` alone. A crashed worker's lease expires and
+//! the job is claimed again; receivers dedup by activity id, so a retry
+//! after a crash is delivered once in effect.
+
+use sqlx::{AnyConnection, FromRow};
+
+use super::{now_millis, Backend, Db};
+use crate::error::AppError;
+
+#[derive(Debug, Clone, FromRow)]
+pub struct Job {
+    pub id: String,
+    pub activity_id: String,
+    pub key_id: String,
+    pub inbox: String,
+    pub host: String,
+    pub body: String,
+    pub attempts: i64,
+}
+
+/// Queues one activity for many inboxes, inside the caller's transaction
+/// (the transactional outbox: the activity and its jobs commit together).
+pub async fn enqueue(
+    conn: &mut AnyConnection,
+    activity_id: &str,
+    object_id: Option<&str>,
+    key_id: &str,
+    body: &str,
+    inboxes: &[String],
+) -> Result<usize, AppError> {
+    if inboxes.is_empty() {
+        return Ok(0);
+    }
+    // One sequence number per activity: a later activity about the same
+    // object (Update after Create) always sorts after it.
+    let seq: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) + 1 FROM delivery_jobs")
+        .fetch_one(&mut *conn)
+        .await?;
+    let now = now_millis();
+    let mut queued = 0;
+    for inbox in inboxes {
+        let host = url::Url::parse(inbox)
+            .ok()
+            .and_then(|u| u.host_str().map(|h| match u.port() {
+                Some(p) => format!("{h}:{p}"),
+                None => h.to_string(),
+            }))
+            .unwrap_or_default();
+        let done = sqlx::query(
+            "INSERT INTO delivery_jobs (id, seq, activity_id, object_id, key_id, inbox, host, body, state, \
+             attempts, next_attempt_at, lease_until, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', 0, $9, 0, $9) \
+             ON CONFLICT (activity_id, inbox) DO NOTHING",
+        )
+        .bind(uuid::Uuid::now_v7().to_string())
+        .bind(seq)
+        .bind(activity_id)
+        .bind(object_id)
+        .bind(key_id)
+        .bind(inbox)
+        .bind(&host)
+        .bind(body)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+        queued += done.rows_affected() as usize;
+    }
+    Ok(queued)
+}
+
+/// Claims up to `limit` due jobs for `lease_ms`. A job waits while an
+/// earlier job about the same object to the same inbox is still pending,
+/// and while its host is marked unavailable.
+pub async fn claim(db: &Db, limit: i64, lease_ms: i64) -> Result<Vec<Job>, AppError> {
+    let now = now_millis();
+    let lock = match db.backend() {
+        Backend::Postgres => "FOR UPDATE SKIP LOCKED",
+        Backend::Sqlite => "",
+    };
+    let sql = format!(
+        "UPDATE delivery_jobs SET lease_until = $1, attempts = attempts + 1 WHERE id IN ( \
+           SELECT j.id FROM delivery_jobs j \
+           WHERE j.state = 'pending' AND j.next_attempt_at <= $2 AND j.lease_until <= $2 \
+             AND NOT EXISTS (SELECT 1 FROM delivery_jobs p WHERE p.inbox = j.inbox \
+                 AND p.object_id = j.object_id AND p.seq < j.seq AND p.state = 'pending') \
+             AND NOT EXISTS (SELECT 1 FROM hosts h WHERE h.host = j.host AND h.unavailable = 1) \
+           ORDER BY j.seq LIMIT $3 {lock}) \
+         RETURNING id, activity_id, key_id, inbox, host, body, attempts"
+    );
+    Ok(sqlx::query_as(&sql)
+        .bind(now + lease_ms)
+        .bind(now)
+        .bind(limit)
+        .fetch_all(db.pool())
+        .await?)
+}
+
+pub async fn mark_done(db: &Db, id: &str) -> Result<(), AppError> {
+    sqlx::query("UPDATE delivery_jobs SET state = 'done', lease_until = 0, last_error = NULL WHERE id = $1")
+        .bind(id)
+        .execute(db.pool())
+        .await?;
+    Ok(())
+}
+
+pub async fn mark_dead(db: &Db, id: &str, error: &str) -> Result<(), AppError> {
+    sqlx::query("UPDATE delivery_jobs SET state = 'dead', lease_until = 0, last_error = $2 WHERE id = $1")
+        .bind(id)
+        .bind(error)
+        .execute(db.pool())
+        .await?;
+    Ok(())
+}
+
+pub async fn retry_at(db: &Db, id: &str, at_ms: i64, error: &str) -> Result<(), AppError> {
+    sqlx::query(
+        "UPDATE delivery_jobs SET next_attempt_at = $2, lease_until = 0, last_error = $3 WHERE id = $1",
+    )
+    .bind(id)
+    .bind(at_ms)
+    .bind(error)
+    .execute(db.pool())
+    .await?;
+    Ok(())
+}
+
+#[derive(Debug, FromRow)]
+pub struct HostStatus {
+    pub host: String,
+    pub pending: i64,
+    pub failed: i64,
+    pub dead: i64,
+    pub done: i64,
+}
+
+/// Counts per host: pending, failed (pending after at least one failed
+/// attempt), dead and done.
+pub async fn status(db: &Db) -> Result<Vec<HostStatus>, AppError> {
+    Ok(sqlx::query_as(
+        "SELECT host, \
+           SUM(CASE WHEN state = 'pending' THEN 1 ELSE 0 END) AS pending, \
+           SUM(CASE WHEN state = 'pending' AND last_error IS NOT NULL THEN 1 ELSE 0 END) AS failed, \
+           SUM(CASE WHEN state = 'dead' THEN 1 ELSE 0 END) AS dead, \
+           SUM(CASE WHEN state = 'done' THEN 1 ELSE 0 END) AS done \
+         FROM delivery_jobs GROUP BY host ORDER BY host",
+    )
+    .fetch_all(db.pool())
+    .await?)
+}
+
+/// Pending jobs in all; the worker sleeps when there are none due.
+pub async fn pending_count(db: &Db) -> Result<i64, AppError> {
+    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM delivery_jobs WHERE state = 'pending'")
+        .fetch_one(db.pool())
+        .await?)
+}
+
+/// Forgets delivered jobs older than `older_than_ms` (dead ones stay for
+/// the operator to inspect).
+pub async fn prune_done(db: &Db, older_than_ms: i64) -> Result<u64, AppError> {
+    let done = sqlx::query("DELETE FROM delivery_jobs WHERE state = 'done' AND created_at < $1")
+        .bind(now_millis() - older_than_ms)
+        .execute(db.pool())
+        .await?;
+    Ok(done.rows_affected())
+}

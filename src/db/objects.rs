@@ -1,0 +1,191 @@
+//! Posts (ours and received), reactions to them, and reports.
+
+use sqlx::{AnyConnection, FromRow};
+
+use super::{now_millis, Db};
+use crate::error::AppError;
+
+#[derive(Clone, Debug, FromRow, PartialEq, Eq)]
+pub struct StoredObject {
+    pub id: String,
+    pub app_name: Option<String>,
+    pub attributed_to: String,
+    pub object_type: String,
+    pub name: Option<String>,
+    pub content: String,
+    pub in_reply_to: Option<String>,
+    pub local: i64,
+    pub published: i64,
+    pub updated: Option<i64>,
+    pub deleted: Option<i64>,
+}
+
+const SELECT: &str = "SELECT id, app_name, attributed_to, object_type, name, content, in_reply_to, \
+                      local, published, updated, deleted FROM objects";
+
+pub async fn get(db: &Db, id: &str) -> Result<Option<StoredObject>, AppError> {
+    Ok(sqlx::query_as(&format!("{SELECT} WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(db.pool())
+        .await?)
+}
+
+pub async fn get_in(conn: &mut AnyConnection, id: &str) -> Result<Option<StoredObject>, AppError> {
+    Ok(sqlx::query_as(&format!("{SELECT} WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(conn)
+        .await?)
+}
+
+/// Inserts a post; an existing id is left alone (a re-delivered Create).
+pub async fn insert(conn: &mut AnyConnection, o: &StoredObject) -> Result<bool, AppError> {
+    let done = sqlx::query(
+        "INSERT INTO objects (id, app_name, attributed_to, object_type, name, content, in_reply_to, \
+         local, published, updated, deleted) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+         ON CONFLICT (id) DO NOTHING",
+    )
+    .bind(&o.id)
+    .bind(&o.app_name)
+    .bind(&o.attributed_to)
+    .bind(&o.object_type)
+    .bind(&o.name)
+    .bind(&o.content)
+    .bind(&o.in_reply_to)
+    .bind(o.local)
+    .bind(o.published)
+    .bind(o.updated)
+    .bind(o.deleted)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// Replaces a live post's text. Returns whether a live post was updated.
+pub async fn update(
+    conn: &mut AnyConnection,
+    id: &str,
+    name: Option<&str>,
+    content: &str,
+) -> Result<bool, AppError> {
+    let done = sqlx::query(
+        "UPDATE objects SET name = $2, content = $3, updated = $4 WHERE id = $1 AND deleted IS NULL",
+    )
+    .bind(id)
+    .bind(name)
+    .bind(content)
+    .bind(now_millis())
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// Turns a post into a Tombstone: its text goes, its id stays.
+pub async fn tombstone(conn: &mut AnyConnection, id: &str) -> Result<bool, AppError> {
+    let done = sqlx::query(
+        "UPDATE objects SET content = '', name = NULL, deleted = $2 WHERE id = $1 AND deleted IS NULL",
+    )
+    .bind(id)
+    .bind(now_millis())
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// Removes everything a deleted remote actor left here.
+pub async fn delete_by_author(conn: &mut AnyConnection, actor: &str) -> Result<(), AppError> {
+    sqlx::query("DELETE FROM objects WHERE attributed_to = $1 AND local = 0")
+        .bind(actor)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("DELETE FROM reactions WHERE actor = $1")
+        .bind(actor)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Newest posts first (the timeline), received and local.
+pub async fn recent(db: &Db, limit: i64) -> Result<Vec<StoredObject>, AppError> {
+    Ok(
+        sqlx::query_as(&format!("{SELECT} ORDER BY published DESC, id LIMIT $1"))
+            .bind(limit)
+            .fetch_all(db.pool())
+            .await?,
+    )
+}
+
+/// Records a Like or Announce; a duplicate (same kind, actor, object) is a
+/// no-op. Returns whether it was new.
+pub async fn add_reaction(
+    conn: &mut AnyConnection,
+    activity_id: &str,
+    kind: &str,
+    actor: &str,
+    object_id: &str,
+) -> Result<bool, AppError> {
+    let done = sqlx::query(
+        "INSERT INTO reactions (activity_id, kind, actor, object_id, created_at) VALUES ($1, $2, $3, $4, $5) \
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(activity_id)
+    .bind(kind)
+    .bind(actor)
+    .bind(object_id)
+    .bind(now_millis())
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// Undoes a reaction by its activity id, or by (kind, actor, object) when a
+/// peer's Undo names an activity we stored under another id.
+pub async fn remove_reaction(
+    conn: &mut AnyConnection,
+    activity_id: &str,
+    kind: &str,
+    actor: &str,
+    object_id: Option<&str>,
+) -> Result<bool, AppError> {
+    let done = sqlx::query(
+        "DELETE FROM reactions WHERE actor = $2 AND (activity_id = $1 OR (kind = $3 AND object_id = $4))",
+    )
+    .bind(activity_id)
+    .bind(actor)
+    .bind(kind)
+    .bind(object_id.unwrap_or(""))
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+pub async fn count_reactions(db: &Db, object_id: &str, kind: &str) -> Result<i64, AppError> {
+    Ok(
+        sqlx::query_scalar("SELECT COUNT(*) FROM reactions WHERE object_id = $1 AND kind = $2")
+            .bind(object_id)
+            .bind(kind)
+            .fetch_one(db.pool())
+            .await?,
+    )
+}
+
+pub async fn count_replies(db: &Db, object_id: &str) -> Result<i64, AppError> {
+    Ok(sqlx::query_scalar(
+        "SELECT COUNT(*) FROM objects WHERE in_reply_to = $1 AND deleted IS NULL",
+    )
+    .bind(object_id)
+    .fetch_one(db.pool())
+    .await?)
+}
+
+pub async fn add_report(conn: &mut AnyConnection, activity_id: &str, actor: &str, body: &str) -> Result<(), AppError> {
+    sqlx::query(
+        "INSERT INTO reports (activity_id, actor, body, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+    )
+    .bind(activity_id)
+    .bind(actor)
+    .bind(body)
+    .bind(now_millis())
+    .execute(conn)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,154 @@
+//! Remote actors (our key cache), domain blocks and per-host delivery
+//! health.
+
+use sqlx::{AnyConnection, FromRow};
+
+use super::{now_millis, Db};
+use crate::error::AppError;
+
+#[derive(Clone, Debug, FromRow, PartialEq, Eq)]
+pub struct RemoteActor {
+    pub id: String,
+    pub domain: String,
+    pub inbox: String,
+    pub shared_inbox: Option<String>,
+    pub key_id: String,
+    pub public_key_pem: String,
+    pub fetched_at: i64,
+}
+
+const SELECT: &str =
+    "SELECT id, domain, inbox, shared_inbox, key_id, public_key_pem, fetched_at FROM remote_actors";
+
+pub async fn by_key_id(db: &Db, key_id: &str) -> Result<Option<RemoteActor>, AppError> {
+    Ok(sqlx::query_as(&format!("{SELECT} WHERE key_id = $1"))
+        .bind(key_id)
+        .fetch_optional(db.pool())
+        .await?)
+}
+
+pub async fn by_id(db: &Db, id: &str) -> Result<Option<RemoteActor>, AppError> {
+    Ok(sqlx::query_as(&format!("{SELECT} WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(db.pool())
+        .await?)
+}
+
+pub async fn upsert(db: &Db, a: &RemoteActor) -> Result<(), AppError> {
+    sqlx::query(
+        "INSERT INTO remote_actors (id, domain, inbox, shared_inbox, key_id, public_key_pem, fetched_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) \
+         ON CONFLICT (id) DO UPDATE SET domain = $2, inbox = $3, shared_inbox = $4, key_id = $5, \
+         public_key_pem = $6, fetched_at = $7",
+    )
+    .bind(&a.id)
+    .bind(&a.domain)
+    .bind(&a.inbox)
+    .bind(&a.shared_inbox)
+    .bind(&a.key_id)
+    .bind(&a.public_key_pem)
+    .bind(a.fetched_at)
+    .execute(db.pool())
+    .await?;
+    Ok(())
+}
+
+pub async fn delete(conn: &mut AnyConnection, id: &str) -> Result<(), AppError> {
+    sqlx::query("DELETE FROM remote_actors WHERE id = $1")
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Whether `domain` (or a parent domain) is suspended.
+pub async fn is_blocked(db: &Db, domain: &str) -> Result<bool, AppError> {
+    let domain = domain.to_ascii_lowercase();
+    let mut candidates = vec![domain.clone()];
+    let mut rest = domain.as_str();
+    while let Some((_, parent)) = rest.split_once('.') {
+        candidates.push(parent.to_string());
+        rest = parent;
+    }
+    for d in candidates {
+        let hit: Option<String> = sqlx::query_scalar("SELECT domain FROM domain_blocks WHERE domain = $1")
+            .bind(&d)
+            .fetch_optional(db.pool())
+            .await?;
+        if hit.is_some() {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+#[derive(Debug, FromRow)]
+pub struct DomainBlock {
+    pub domain: String,
+    pub severity: String,
+    pub reason: String,
+    pub created_at: i64,
+}
+
+pub async fn add_block(db: &Db, domain: &str, reason: &str) -> Result<(), AppError> {
+    sqlx::query(
+        "INSERT INTO domain_blocks (domain, severity, reason, created_at) VALUES ($1, 'suspend', $2, $3) \
+         ON CONFLICT (domain) DO UPDATE SET reason = $2",
+    )
+    .bind(domain.to_ascii_lowercase())
+    .bind(reason)
+    .bind(now_millis())
+    .execute(db.pool())
+    .await?;
+    Ok(())
+}
+
+pub async fn remove_block(db: &Db, domain: &str) -> Result<bool, AppError> {
+    let done = sqlx::query("DELETE FROM domain_blocks WHERE domain = $1")
+        .bind(domain.to_ascii_lowercase())
+        .execute(db.pool())
+        .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+pub async fn list_blocks(db: &Db) -> Result<Vec<DomainBlock>, AppError> {
+    Ok(sqlx::query_as(
+        "SELECT domain, severity, reason, created_at FROM domain_blocks ORDER BY domain",
+    )
+    .fetch_all(db.pool())
+    .await?)
+}
+
+/// A host was heard from (it delivered to us or accepted a delivery): it
+/// is available again.
+pub async fn host_alive(db: &Db, host: &str) -> Result<(), AppError> {
+    sqlx::query(
+        "INSERT INTO hosts (host, failing_since, unavailable, last_success) VALUES ($1, NULL, 0, $2) \
+         ON CONFLICT (host) DO UPDATE SET failing_since = NULL, unavailable = 0, last_success = $2",
+    )
+    .bind(host)
+    .bind(now_millis())
+    .execute(db.pool())
+    .await?;
+    Ok(())
+}
+
+/// Records a failed delivery; marks the host unavailable once it has been
+/// failing for `unavailable_after_ms`.
+pub async fn host_failed(db: &Db, host: &str, unavailable_after_ms: i64) -> Result<(), AppError> {
+    let now = now_millis();
+    sqlx::query(
+        "INSERT INTO hosts (host, failing_since, unavailable) VALUES ($1, $2, 0) \
+         ON CONFLICT (host) DO UPDATE SET failing_since = COALESCE(hosts.failing_since, $2)",
+    )
+    .bind(host)
+    .bind(now)
+    .execute(db.pool())
+    .await?;
+    sqlx::query("UPDATE hosts SET unavailable = 1 WHERE host = $1 AND failing_since <= $2")
+        .bind(host)
+        .bind(now - unavailable_after_ms)
+        .execute(db.pool())
+        .await?;
+    Ok(())
+}

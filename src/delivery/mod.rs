@@ -1,0 +1,266 @@
+//! The delivery worker: claims due jobs from the persistent queue
+//! ([`crate::db::delivery`]), POSTs each signed with the instance key under
+//! its actor's keyId, and records the outcome.
+//!
+//! - 2xx: done. 4xx other than 408/429: final (dead). Anything else, or no
+//!   answer: retried with exponential backoff and jitter (`Retry-After`
+//!   honoured), until the attempts run out (dead).
+//! - A host failing for longer than the configured time is marked
+//!   unavailable; its jobs wait until we hear from it again.
+//! - Concurrency is bounded in all and per host. Every process runs a
+//!   worker; they share the queue through the database (leases, and
+//!   `SKIP LOCKED` on PostgreSQL), so no job is delivered twice by two
+//!   processes, and a crashed process's jobs are retried when their lease
+//!   expires.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use tokio::sync::{watch, Semaphore};
+use tokio::task::JoinSet;
+
+use crate::db::{self, delivery::Job, now_millis};
+use crate::fetch::{self, USER_AGENT};
+use crate::instance::AppState;
+use crate::signatures;
+
+/// How long a claimed job is ours before another worker may take it.
+const LEASE_MS: i64 = 60_000;
+/// Longest wait between two attempts.
+const MAX_BACKOFF_MS: u64 = 12 * 3600 * 1000;
+const HOUR_MS: i64 = 3600 * 1000;
+
+/// What one attempt came to.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Delivered,
+    Final(String),
+    Retry { error: String, retry_after_ms: Option<u64> },
+}
+
+/// Classifies an HTTP status.
+pub fn classify(status: u16, retry_after_ms: Option<u64>) -> Outcome {
+    match status {
+        200..=299 => Outcome::Delivered,
+        408 | 429 => Outcome::Retry {
+            error: format!("HTTP {status}"),
+            retry_after_ms,
+        },
+        400..=499 => Outcome::Final(format!("HTTP {status}")),
+        _ => Outcome::Retry {
+            error: format!("HTTP {status}"),
+            retry_after_ms,
+        },
+    }
+}
+
+/// Delay before attempt `attempts + 1`: base × 2^(attempts−1), capped,
+/// with ±20 % jitter so a recovering host is not hit by a thundering herd.
+pub fn backoff_ms(base_ms: u64, attempts: u32, jitter: f64) -> u64 {
+    let exp = attempts.saturating_sub(1).min(30);
+    let raw = base_ms.saturating_mul(1u64 << exp).min(MAX_BACKOFF_MS);
+    let factor = 0.8 + 0.4 * jitter.clamp(0.0, 1.0);
+    (raw as f64 * factor) as u64
+}
+
+fn random_unit() -> f64 {
+    let mut b = [0u8; 4];
+    let _ = ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut b);
+    f64::from(u32::from_le_bytes(b)) / f64::from(u32::MAX)
+}
+
+/// `Retry-After` as seconds or an HTTP date.
+fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<u64> {
+    let value = headers.get("retry-after")?.to_str().ok()?.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(secs.saturating_mul(1000));
+    }
+    let when = httpdate::parse_http_date(value).ok()?;
+    Some(
+        when.duration_since(SystemTime::now())
+            .map(|d| d.as_millis() as u64)
+            .unwrap_or(0),
+    )
+}
+
+/// Runs the worker until `stop` turns true, then waits for deliveries in
+/// flight.
+pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
+    let fed = state.config.federation.clone();
+    let total = Arc::new(Semaphore::new(fed.delivery_concurrency.max(1)));
+    let per_host: Arc<Mutex<HashMap<String, Arc<Semaphore>>>> = Arc::default();
+    let mut tasks = JoinSet::new();
+    let mut last_prune = 0i64;
+    tracing::info!(concurrency = fed.delivery_concurrency, "delivery worker started");
+    loop {
+        if *stop.borrow() {
+            break;
+        }
+        while tasks.try_join_next().is_some() {}
+        if now_millis() - last_prune > HOUR_MS {
+            last_prune = now_millis();
+            prune(&state).await;
+        }
+        let free = total.available_permits();
+        let jobs = if free == 0 {
+            Vec::new()
+        } else {
+            match db::delivery::claim(&state.db, free.min(64) as i64, LEASE_MS).await {
+                Ok(jobs) => jobs,
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot claim deliveries; will retry");
+                    Vec::new()
+                }
+            }
+        };
+        if jobs.is_empty() {
+            tokio::select! {
+                () = tokio::time::sleep(Duration::from_millis(fed.delivery_poll_ms)) => {}
+                () = state.delivery_wakeup.notified() => {}
+                _ = stop.changed() => {}
+                _ = tasks.join_next(), if !tasks.is_empty() => {}
+            }
+            continue;
+        }
+        for job in jobs {
+            let Ok(permit) = total.clone().acquire_owned().await else { break };
+            let host_limit = {
+                let mut map = per_host.lock().unwrap_or_else(|p| p.into_inner());
+                map.entry(job.host.clone())
+                    .or_insert_with(|| Arc::new(Semaphore::new(fed.delivery_per_host.max(1))))
+                    .clone()
+            };
+            let state = state.clone();
+            tasks.spawn(async move {
+                let _permit = permit;
+                let Ok(_host) = host_limit.acquire_owned().await else { return };
+                deliver(&state, job).await;
+            });
+        }
+    }
+    while tasks.join_next().await.is_some() {}
+    tracing::info!("delivery worker stopped");
+}
+
+async fn prune(state: &AppState) {
+    let fed = &state.config.federation;
+    let keep = fed.received_retention_days as i64 * 24 * HOUR_MS;
+    match db::activities::prune_received(&state.db, keep).await {
+        Ok(n) if n > 0 => tracing::info!(removed = n, "pruned received activities past retention"),
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e, "cannot prune received activities"),
+    }
+    if let Err(e) = db::delivery::prune_done(&state.db, 7 * 24 * HOUR_MS).await {
+        tracing::warn!(error = %e, "cannot prune finished deliveries");
+    }
+}
+
+/// One attempt at one job, and its bookkeeping.
+pub async fn deliver(state: &AppState, job: Job) {
+    let outcome = attempt(state, &job).await;
+    let fed = &state.config.federation;
+    let result = match &outcome {
+        Outcome::Delivered => {
+            tracing::debug!(inbox = %job.inbox, activity = %job.activity_id, "delivered");
+            let _ = db::remote::host_alive(&state.db, &job.host).await;
+            db::delivery::mark_done(&state.db, &job.id).await
+        }
+        Outcome::Final(error) => {
+            tracing::warn!(inbox = %job.inbox, activity = %job.activity_id, %error, "delivery refused for good");
+            db::delivery::mark_dead(&state.db, &job.id, error).await
+        }
+        Outcome::Retry { error, retry_after_ms } => {
+            let _ = db::remote::host_failed(
+                &state.db,
+                &job.host,
+                (fed.delivery_unavailable_after_secs as i64).saturating_mul(1000),
+            )
+            .await;
+            if job.attempts >= i64::from(fed.delivery_max_attempts) {
+                tracing::warn!(inbox = %job.inbox, activity = %job.activity_id, %error, attempts = job.attempts, "delivery given up");
+                db::delivery::mark_dead(&state.db, &job.id, error).await
+            } else {
+                let wait = retry_after_ms.unwrap_or_else(|| {
+                    backoff_ms(fed.delivery_retry_base_ms, job.attempts as u32, random_unit())
+                });
+                tracing::info!(inbox = %job.inbox, activity = %job.activity_id, %error, attempts = job.attempts, retry_in_ms = wait, "delivery failed; will retry");
+                db::delivery::retry_at(&state.db, &job.id, now_millis() + wait as i64, error).await
+            }
+        }
+    };
+    if let Err(e) = result {
+        // The lease expires and the job is retried; receivers dedup.
+        tracing::warn!(job = %job.id, error = %e, "cannot record a delivery outcome");
+    }
+}
+
+async fn attempt(state: &AppState, job: &Job) -> Outcome {
+    let url = match url::Url::parse(&job.inbox) {
+        Ok(u) => u,
+        Err(e) => return Outcome::Final(format!("bad inbox URL: {e}")),
+    };
+    if let Err(e) = fetch::check_url(state.fetcher.mode(), &url) {
+        return Outcome::Final(e.to_string());
+    }
+    let body = job.body.as_bytes();
+    let signed = match signatures::sign(&state.keys, &job.key_id, "POST", &url, Some(body), SystemTime::now()) {
+        Ok(s) => s,
+        Err(e) => return Outcome::Retry { error: e.to_string(), retry_after_ms: None },
+    };
+    let mut request = state
+        .fetcher
+        .client()
+        .post(url)
+        .header("content-type", "application/activity+json")
+        .header("user-agent", USER_AGENT)
+        .body(job.body.clone());
+    for (name, value) in signed {
+        if name != "host" {
+            request = request.header(name, value);
+        }
+    }
+    match request.send().await {
+        Ok(response) => classify(response.status().as_u16(), retry_after(response.headers())),
+        Err(e) => Outcome::Retry {
+            error: format!("no answer: {e}"),
+            retry_after_ms: None,
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses() {
+        assert_eq!(classify(202, None), Outcome::Delivered);
+        assert!(matches!(classify(404, None), Outcome::Final(_)));
+        assert!(matches!(classify(410, None), Outcome::Final(_)));
+        assert!(matches!(classify(429, Some(5)), Outcome::Retry { retry_after_ms: Some(5), .. }));
+        assert!(matches!(classify(408, None), Outcome::Retry { .. }));
+        assert!(matches!(classify(503, None), Outcome::Retry { .. }));
+    }
+
+    #[test]
+    fn backoff_doubles_with_bounded_jitter() {
+        assert_eq!(backoff_ms(1000, 1, 0.5), 1000);
+        assert_eq!(backoff_ms(1000, 2, 0.5), 2000);
+        assert_eq!(backoff_ms(1000, 3, 0.0), 3200);
+        assert_eq!(backoff_ms(1000, 3, 1.0), 4800);
+        assert_eq!(backoff_ms(60_000, 40, 0.5), MAX_BACKOFF_MS);
+        // Twelve attempts from a 60 s base span about two days.
+        let total: u64 = (1..12).map(|a| backoff_ms(60_000, a, 0.5)).sum();
+        assert!((36 * 3600 * 1000..60 * 3600 * 1000).contains(&total), "{total}");
+    }
+
+    #[test]
+    fn retry_after_forms() {
+        let mut h = reqwest::header::HeaderMap::new();
+        h.insert("retry-after", "7".parse().unwrap());
+        assert_eq!(retry_after(&h), Some(7000));
+        h.insert("retry-after", httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(60)).parse().unwrap());
+        assert!(retry_after(&h).is_some_and(|ms| (55_000..=60_000).contains(&ms)));
+    }
+}

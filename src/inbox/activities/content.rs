@@ -1,0 +1,155 @@
+//! Create, Update and Delete of posts (Note, Article, Page), and Update or
+//! Delete of the sending actor itself. Only an object's author may change
+//! it; a Delete leaves a Tombstone so a late or replayed Create cannot
+//! bring the post back.
+
+use serde_json::Value;
+use sqlx::AnyConnection;
+
+use super::Ctx;
+use crate::db::{self, now_millis, objects::StoredObject};
+use crate::error::AppError;
+use crate::inbox::verify::{id_of, parse_actor};
+use crate::sanitize;
+
+const POST_TYPES: [&str; 3] = ["Note", "Article", "Page"];
+const ACTOR_TYPES: [&str; 5] = ["Person", "Service", "Application", "Group", "Organization"];
+
+fn attributed_to(object: &Value) -> Option<&str> {
+    match object.get("attributedTo")? {
+        Value::Array(list) => list.iter().find_map(id_of),
+        other => id_of(other),
+    }
+}
+
+fn millis(value: Option<&Value>) -> Option<i64> {
+    let text = value?.as_str()?;
+    chrono::DateTime::parse_from_rfc3339(text)
+        .ok()
+        .map(|d| d.timestamp_millis())
+}
+
+/// Checks the author and returns (id, type) of a post object.
+fn post_of<'a>(ctx: &Ctx<'_>, object: &'a Value) -> Result<Option<(&'a str, &'a str)>, AppError> {
+    let kind = object.get("type").and_then(Value::as_str).unwrap_or("");
+    if !POST_TYPES.contains(&kind) {
+        return Ok(None);
+    }
+    let id = id_of(object).ok_or_else(|| AppError::BadRequest("post has no id".into()))?;
+    if attributed_to(object) != Some(ctx.actor.id.as_str()) {
+        return Err(AppError::BadRequest(format!(
+            "{id} is not attributed to the sending actor"
+        )));
+    }
+    Ok(Some((id, kind)))
+}
+
+pub async fn create(ctx: &Ctx<'_>, conn: &mut AnyConnection) -> Result<&'static str, AppError> {
+    let object = ctx.object();
+    let Some((id, kind)) = post_of(ctx, object)? else {
+        return Ok("ignored: not a post");
+    };
+    let stored = StoredObject {
+        id: id.to_string(),
+        app_name: None,
+        attributed_to: ctx.actor.id.clone(),
+        object_type: kind.to_string(),
+        name: object.get("name").and_then(Value::as_str).map(str::to_string),
+        content: sanitize::html(object.get("content").and_then(Value::as_str).unwrap_or("")),
+        in_reply_to: object.get("inReplyTo").and_then(id_of).map(str::to_string),
+        local: 0,
+        published: millis(object.get("published")).unwrap_or_else(now_millis),
+        updated: None,
+        deleted: None,
+    };
+    if db::objects::insert(conn, &stored).await? {
+        Ok("post stored")
+    } else {
+        Ok("ignored: post already known")
+    }
+}
+
+pub async fn update(ctx: &Ctx<'_>, conn: &mut AnyConnection) -> Result<&'static str, AppError> {
+    let object = ctx.object();
+    let kind = object.get("type").and_then(Value::as_str).unwrap_or("");
+    if ACTOR_TYPES.contains(&kind) {
+        if id_of(object) != Some(ctx.actor.id.as_str()) {
+            return Err(AppError::Forbidden("an actor can only update itself".into()));
+        }
+        let refreshed = parse_actor(object, None)?;
+        sqlx::query(
+            "UPDATE remote_actors SET inbox = $2, shared_inbox = $3, key_id = $4, public_key_pem = $5, fetched_at = $6 WHERE id = $1",
+        )
+        .bind(&refreshed.id)
+        .bind(&refreshed.inbox)
+        .bind(&refreshed.shared_inbox)
+        .bind(&refreshed.key_id)
+        .bind(&refreshed.public_key_pem)
+        .bind(refreshed.fetched_at)
+        .execute(conn)
+        .await?;
+        return Ok("actor refreshed");
+    }
+    let Some((id, _)) = post_of(ctx, object)? else {
+        return Ok("ignored: not a post");
+    };
+    match db::objects::get_in(conn, id).await? {
+        Some(existing) if existing.attributed_to != ctx.actor.id => Err(AppError::Forbidden(
+            format!("{id} belongs to {}", existing.attributed_to),
+        )),
+        Some(_) => {
+            let content = sanitize::html(object.get("content").and_then(Value::as_str).unwrap_or(""));
+            let name = object.get("name").and_then(Value::as_str);
+            if db::objects::update(conn, id, name, &content).await? {
+                Ok("post updated")
+            } else {
+                Ok("ignored: post was deleted")
+            }
+        }
+        None => create(ctx, conn).await,
+    }
+}
+
+pub async fn delete(ctx: &Ctx<'_>, conn: &mut AnyConnection) -> Result<&'static str, AppError> {
+    let id = id_of(ctx.object())
+        .ok_or_else(|| AppError::BadRequest("Delete names no object".into()))?;
+    if id == ctx.actor.id {
+        db::follows::forget_actor(conn, id).await?;
+        db::objects::delete_by_author(conn, id).await?;
+        db::remote::delete(conn, id).await?;
+        return Ok("actor and its content removed");
+    }
+    match db::objects::get_in(conn, id).await? {
+        Some(existing) if existing.attributed_to != ctx.actor.id => Err(AppError::Forbidden(
+            format!("{id} belongs to {}", existing.attributed_to),
+        )),
+        Some(_) => {
+            db::objects::tombstone(conn, id).await?;
+            Ok("post deleted")
+        }
+        None if crate::inbox::verify::origin(id) == crate::inbox::verify::origin(&ctx.actor.id) => {
+            // Deleted before we saw it: keep a Tombstone so a late Create
+            // cannot resurrect it.
+            let now = now_millis();
+            db::objects::insert(
+                conn,
+                &StoredObject {
+                    id: id.to_string(),
+                    app_name: None,
+                    attributed_to: ctx.actor.id.clone(),
+                    object_type: "Tombstone".into(),
+                    name: None,
+                    content: String::new(),
+                    in_reply_to: None,
+                    local: 0,
+                    published: now,
+                    updated: None,
+                    deleted: Some(now),
+                },
+            )
+            .await?;
+            Ok("tombstone recorded")
+        }
+        None => Ok("ignored: unknown object"),
+    }
+}

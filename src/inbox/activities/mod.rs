@@ -1,0 +1,134 @@
+//! One handler per activity type (following, content, reactions, flags);
+//! [`apply`] records the activity and runs its handler in one transaction.
+
+pub mod content;
+pub mod flag;
+pub mod following;
+pub mod reactions;
+pub mod undo;
+
+use serde_json::Value;
+use sqlx::AnyConnection;
+
+use super::verify::{id_of, origin};
+use crate::actors::AppName;
+use crate::config::Config;
+use crate::db::{self, remote::RemoteActor};
+use crate::error::AppError;
+use crate::instance::AppState;
+
+/// What a handler sees.
+pub struct Ctx<'a> {
+    pub state: &'a AppState,
+    pub actor: &'a RemoteActor,
+    pub activity: &'a Value,
+    pub id: &'a str,
+    /// The app whose inbox was posted to, for per-actor inboxes.
+    pub target: Option<&'a AppName>,
+}
+
+impl Ctx<'_> {
+    pub fn object(&self) -> &Value {
+        self.activity.get("object").unwrap_or(&Value::Null)
+    }
+}
+
+/// The app a local actor id names, if any.
+pub fn local_app(config: &Config, id: &str) -> Option<AppName> {
+    let rest = id.strip_prefix(config.base())?.strip_prefix("/actors/")?;
+    AppName::parse(rest).ok()
+}
+
+/// For Create and Update, an embedded object not on the actor's origin
+/// could be forged: replace it with the copy its own origin serves.
+pub async fn authoritative_object(
+    state: &AppState,
+    mut activity: Value,
+    actor: &str,
+) -> Result<Value, AppError> {
+    let kind = activity.get("type").and_then(Value::as_str).unwrap_or("");
+    if !matches!(kind, "Create" | "Update") {
+        return Ok(activity);
+    }
+    let Some(object) = activity.get("object") else {
+        return Err(AppError::BadRequest(format!("{kind} without an object")));
+    };
+    let object_id = id_of(object)
+        .ok_or_else(|| AppError::BadRequest(format!("{kind} object has no id")))?
+        .to_string();
+    let embedded = object.is_object() && object.get("type").is_some();
+    if embedded && origin(&object_id) == origin(actor) {
+        return Ok(activity);
+    }
+    let fetched = state
+        .fetcher
+        .get_activity_json(&object_id)
+        .await
+        .map_err(|e| AppError::BadRequest(format!("cannot fetch the object from its origin: {e}")))?;
+    if fetched.get("id").and_then(Value::as_str) != Some(object_id.as_str()) {
+        return Err(AppError::BadRequest(format!("{object_id} served another object")));
+    }
+    activity["object"] = fetched;
+    Ok(activity)
+}
+
+/// Records the activity and applies it atomically. A replay (the id is
+/// already recorded) changes nothing.
+pub async fn apply(
+    state: &AppState,
+    actor: &RemoteActor,
+    activity: &Value,
+    id: &str,
+    kind: &str,
+    target: Option<&AppName>,
+    raw: &[u8],
+) -> Result<&'static str, AppError> {
+    let ctx = Ctx {
+        state,
+        actor,
+        activity,
+        id,
+        target,
+    };
+    let mut tx = state.db.pool().begin().await?;
+    let body = String::from_utf8_lossy(raw);
+    let new = db::activities::insert(
+        &mut tx,
+        &db::activities::NewActivity {
+            id,
+            app_name: None,
+            actor: &actor.id,
+            activity_type: kind,
+            object_id: id_of(ctx.object()),
+            local: false,
+            body: &body,
+        },
+    )
+    .await?;
+    if !new {
+        tx.rollback().await?;
+        return Ok("replay ignored");
+    }
+    let outcome = handle(&ctx, &mut tx, kind).await?;
+    tx.commit().await?;
+    state.delivery_wakeup.notify_one();
+    Ok(outcome)
+}
+
+async fn handle(ctx: &Ctx<'_>, conn: &mut AnyConnection, kind: &str) -> Result<&'static str, AppError> {
+    match kind {
+        "Follow" => following::follow(ctx, conn).await,
+        "Accept" => following::accept(ctx, conn).await,
+        "Reject" => following::reject(ctx, conn).await,
+        "Undo" => undo::undo(ctx, conn).await,
+        "Create" => content::create(ctx, conn).await,
+        "Update" => content::update(ctx, conn).await,
+        "Delete" => content::delete(ctx, conn).await,
+        "Like" | "Announce" => reactions::react(ctx, conn, kind).await,
+        "Flag" => flag::flag(ctx, conn).await,
+        other => {
+            tracing::info!(activity = %ctx.id, kind = other, "ignoring an activity type we do not handle");
+            Ok("ignored: unsupported type")
+        }
+    }
+}

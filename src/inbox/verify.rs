@@ -1,0 +1,212 @@
+//! Who sent this? Resolves a signature's `keyId` to a remote actor (cache
+//! first, then a signed fetch as the instance actor), verifies the HTTP
+//! signature, refetching the key once on failure (key rotation), and checks
+//! that the key's owner is the activity's actor.
+
+use std::time::{Duration, SystemTime};
+
+use axum::http::HeaderMap;
+use serde_json::Value;
+use url::Url;
+
+use crate::db::{self, now_millis, remote::RemoteActor};
+use crate::error::AppError;
+use crate::instance::AppState;
+use crate::signatures::{self, PublicKey, Requirements, Signature};
+
+/// The string form of an id that may be given inline as an object.
+pub fn id_of(value: &Value) -> Option<&str> {
+    match value {
+        Value::String(s) => Some(s),
+        Value::Object(o) => o.get("id").and_then(Value::as_str),
+        _ => None,
+    }
+}
+
+/// `scheme://host[:port]` of a URL.
+pub fn origin(url: &str) -> Option<String> {
+    Url::parse(url).ok().map(|u| u.origin().ascii_serialization())
+}
+
+/// Verifies the request's signature and returns the actor it proves.
+/// Cheap checks (coverage, Date, Digest) run before any fetch.
+pub async fn authenticate(
+    state: &AppState,
+    method: &str,
+    path_and_query: &str,
+    headers: &HeaderMap,
+    body: &[u8],
+    claimed_actor: &str,
+) -> Result<RemoteActor, AppError> {
+    let unauthorized = |why: String| AppError::Unauthorized(why);
+    let raw = headers
+        .get("signature")
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(|| unauthorized(signatures::SignatureError::Missing.to_string()))?;
+    let sig = Signature::parse(raw).map_err(|e| unauthorized(e.to_string()))?;
+    let requirements = Requirements {
+        has_body: true,
+        max_skew: Duration::from_secs(state.config.federation.signature_max_skew_secs),
+    };
+    signatures::check_request(&sig, headers, body, &requirements, SystemTime::now())
+        .map_err(|e| unauthorized(e.to_string()))?;
+    let signing_string = signatures::signing_string(method, path_and_query, headers, &sig)
+        .map_err(|e| unauthorized(e.to_string()))?;
+
+    // The key must belong to the claimed actor: refuse before fetching a
+    // key from some other origin.
+    if origin(&sig.key_id) != origin(claimed_actor) {
+        return Err(unauthorized(format!(
+            "keyId {} is not on the actor's origin",
+            sig.key_id
+        )));
+    }
+
+    let mut actor = resolve_key(state, &sig.key_id, false).await?;
+    let mut verified = verify_with(&actor, &signing_string, &sig.signature);
+    if verified.is_err() {
+        // The peer may have rotated its key: refetch once.
+        actor = resolve_key(state, &sig.key_id, true).await?;
+        verified = verify_with(&actor, &signing_string, &sig.signature);
+    }
+    verified?;
+    if actor.id != claimed_actor {
+        return Err(unauthorized(format!(
+            "key {} belongs to {}, not to the activity's actor {claimed_actor}",
+            sig.key_id, actor.id
+        )));
+    }
+    Ok(actor)
+}
+
+fn verify_with(actor: &RemoteActor, signing_string: &str, signature: &[u8]) -> Result<(), AppError> {
+    PublicKey::from_pem(&actor.public_key_pem)
+        .and_then(|k| k.verify(signing_string, signature))
+        .map_err(|e| AppError::Unauthorized(e.to_string()))
+}
+
+/// The actor owning `key_id`, from the cache unless `refresh`.
+pub async fn resolve_key(state: &AppState, key_id: &str, refresh: bool) -> Result<RemoteActor, AppError> {
+    if !refresh {
+        if let Some(actor) = db::remote::by_key_id(&state.db, key_id).await? {
+            return Ok(actor);
+        }
+    }
+    let url = key_id.split('#').next().unwrap_or(key_id);
+    let doc = fetch(state, url).await?;
+    // keyId usually names the actor (with a fragment); some servers serve a
+    // key document with an `owner` instead.
+    let actor_doc = if doc.get("publicKey").is_some() {
+        doc
+    } else if let Some(owner) = doc.get("owner").and_then(Value::as_str) {
+        if origin(owner) != origin(url) {
+            return Err(AppError::Unauthorized(format!("key {key_id} names an owner on another origin")));
+        }
+        fetch(state, owner).await?
+    } else {
+        return Err(AppError::Unauthorized(format!("{url} is neither an actor nor a key")));
+    };
+    let actor = parse_actor(&actor_doc, Some(key_id))?;
+    if origin(&actor.id) != origin(url) {
+        return Err(AppError::Unauthorized(format!("{url} served an actor from another origin")));
+    }
+    db::remote::upsert(&state.db, &actor).await?;
+    Ok(actor)
+}
+
+/// A remote actor by id, from the cache or fetched (for delivering to it).
+pub async fn actor_by_id(state: &AppState, id: &str) -> Result<RemoteActor, AppError> {
+    if let Some(actor) = db::remote::by_id(&state.db, id).await? {
+        return Ok(actor);
+    }
+    let doc = fetch(state, id).await?;
+    let actor = parse_actor(&doc, None)?;
+    if actor.id != id {
+        return Err(AppError::BadRequest(format!("{id} served the actor {}", actor.id)));
+    }
+    db::remote::upsert(&state.db, &actor).await?;
+    Ok(actor)
+}
+
+async fn fetch(state: &AppState, url: &str) -> Result<Value, AppError> {
+    state.fetcher.get_activity_json(url).await.map_err(|e| {
+        AppError::Unauthorized(format!("cannot fetch {url}: {e}"))
+    })
+}
+
+/// Reads the fields we keep from an actor document. With `key_id`, the
+/// key with that id must be present and owned by the actor.
+pub fn parse_actor(doc: &Value, key_id: Option<&str>) -> Result<RemoteActor, AppError> {
+    let bad = |why: &str| AppError::Unauthorized(format!("unusable actor document: {why}"));
+    let id = doc.get("id").and_then(Value::as_str).ok_or_else(|| bad("no id"))?;
+    let inbox = doc.get("inbox").and_then(Value::as_str).ok_or_else(|| bad("no inbox"))?;
+    let shared_inbox = doc
+        .get("endpoints")
+        .and_then(|e| e.get("sharedInbox"))
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    let keys: Vec<&Value> = match doc.get("publicKey") {
+        Some(Value::Array(list)) => list.iter().collect(),
+        Some(one @ Value::Object(_)) => vec![one],
+        _ => return Err(bad("no publicKey")),
+    };
+    let key = match key_id {
+        Some(wanted) => keys
+            .into_iter()
+            .find(|k| k.get("id").and_then(Value::as_str) == Some(wanted))
+            .ok_or_else(|| bad("the signing key is not listed"))?,
+        None => keys.into_iter().next().ok_or_else(|| bad("no publicKey"))?,
+    };
+    let owner = key.get("owner").and_then(Value::as_str).ok_or_else(|| bad("key has no owner"))?;
+    if owner != id {
+        return Err(bad("key owner is not the actor"));
+    }
+    let pem = key
+        .get("publicKeyPem")
+        .and_then(Value::as_str)
+        .ok_or_else(|| bad("key has no publicKeyPem"))?;
+    let domain = Url::parse(id)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_string))
+        .ok_or_else(|| bad("id is not a URL"))?;
+    Ok(RemoteActor {
+        id: id.to_string(),
+        domain,
+        inbox: inbox.to_string(),
+        shared_inbox,
+        key_id: key.get("id").and_then(Value::as_str).unwrap_or_default().to_string(),
+        public_key_pem: pem.to_string(),
+        fetched_at: now_millis(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn actor_documents() {
+        let doc = json!({
+            "id": "https://r.example/u/a", "inbox": "https://r.example/u/a/inbox",
+            "endpoints": {"sharedInbox": "https://r.example/inbox"},
+            "publicKey": {"id": "https://r.example/u/a#main-key", "owner": "https://r.example/u/a", "publicKeyPem": "PEM"}
+        });
+        let a = parse_actor(&doc, Some("https://r.example/u/a#main-key")).unwrap();
+        assert_eq!(a.shared_inbox.as_deref(), Some("https://r.example/inbox"));
+        assert_eq!(a.domain, "r.example");
+        assert!(parse_actor(&doc, Some("https://r.example/u/a#other")).is_err());
+        let mut stolen = doc.clone();
+        stolen["publicKey"]["owner"] = json!("https://r.example/u/b");
+        assert!(parse_actor(&stolen, None).is_err());
+    }
+
+    #[test]
+    fn ids_and_origins() {
+        assert_eq!(id_of(&json!("x")), Some("x"));
+        assert_eq!(id_of(&json!({"id": "y"})), Some("y"));
+        assert_eq!(id_of(&json!(3)), None);
+        assert_eq!(origin("http://a:1/x").as_deref(), Some("http://a:1"));
+        assert_ne!(origin("http://a:1/x"), origin("http://a:2/x"));
+    }
+}

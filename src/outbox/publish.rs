@@ -1,0 +1,400 @@
+//! The member apps' actions, each as the app's actor: post, update and
+//! delete posts; like, announce and undo them; follow and unfollow remote
+//! actors. Shared by the publishing API and the CLI. Each action stores
+//! its effect and its activity and queues the deliveries in one
+//! transaction.
+
+use serde_json::{json, Value};
+
+use super::activities::{self, PUBLIC};
+use super::{new_id, send};
+use crate::actors::AppName;
+use crate::config::Config;
+use crate::db::{self, now_millis, objects::StoredObject};
+use crate::error::AppError;
+use crate::inbox::verify::{self, id_of, origin};
+use crate::instance::AppState;
+use crate::sanitize;
+
+/// Longest post content accepted, in bytes of HTML.
+pub const MAX_CONTENT: usize = 100_000;
+
+/// A post as an app submits it.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct NewPost {
+    /// `Note` (default) or `Article`.
+    #[serde(rename = "type", default)]
+    pub kind: Option<String>,
+    /// Title (Articles).
+    #[serde(default)]
+    pub name: Option<String>,
+    /// HTML; sanitised before it is stored or sent.
+    pub content: String,
+    #[serde(default)]
+    pub in_reply_to: Option<String>,
+}
+
+fn rfc3339(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .unwrap_or_default()
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+fn followers_of(config: &Config, app: &AppName) -> String {
+    format!("{}/followers", config.actor_id(app))
+}
+
+/// The AS2 document of a stored post (a Tombstone once deleted).
+pub async fn object_document(state: &AppState, o: &StoredObject) -> Result<Value, AppError> {
+    if let Some(deleted) = o.deleted {
+        return Ok(json!({
+            "@context": activities::CONTEXT, "id": o.id, "type": "Tombstone",
+            "formerType": o.object_type, "deleted": rfc3339(deleted),
+        }));
+    }
+    let likes = db::objects::count_reactions(&state.db, &o.id, "Like").await?;
+    let shares = db::objects::count_reactions(&state.db, &o.id, "Announce").await?;
+    let replies = db::objects::count_replies(&state.db, &o.id).await?;
+    let mut doc = json!({
+        "@context": activities::CONTEXT,
+        "id": o.id,
+        "type": o.object_type,
+        "attributedTo": o.attributed_to,
+        "content": o.content,
+        "published": rfc3339(o.published),
+        "to": [PUBLIC],
+        "likes": { "id": format!("{}/likes", o.id), "type": "Collection", "totalItems": likes },
+        "shares": { "id": format!("{}/shares", o.id), "type": "Collection", "totalItems": shares },
+        "replies": { "id": format!("{}/replies", o.id), "type": "Collection", "totalItems": replies },
+    });
+    if let Some(app) = o.app_name.as_deref().and_then(|a| AppName::parse(a).ok()) {
+        doc["cc"] = json!([followers_of(&state.config, &app)]);
+        doc["url"] = json!(o.id);
+    }
+    if let Some(name) = &o.name {
+        doc["name"] = json!(name);
+    }
+    if let Some(parent) = &o.in_reply_to {
+        doc["inReplyTo"] = json!(parent);
+    }
+    if let Some(updated) = o.updated {
+        doc["updated"] = json!(rfc3339(updated));
+    }
+    Ok(doc)
+}
+
+/// Inboxes of a post's audience: the app's followers (shared inboxes
+/// collapsed) and, for a reply, the author of the parent.
+async fn audience(
+    state: &AppState,
+    conn: &mut sqlx::AnyConnection,
+    app: &AppName,
+    in_reply_to: Option<&str>,
+) -> Result<Vec<String>, AppError> {
+    let mut inboxes = db::follows::delivery_inboxes(conn, app).await?;
+    if let Some(parent) = in_reply_to {
+        if let Some(author) = db::objects::get(&state.db, parent).await?.map(|p| p.attributed_to) {
+            if let Ok(actor) = verify::actor_by_id(state, &author).await {
+                inboxes.push(actor.shared_inbox.unwrap_or(actor.inbox));
+            }
+        }
+    }
+    Ok(inboxes)
+}
+
+fn clean_post(post: &NewPost) -> Result<(String, Option<String>, String), AppError> {
+    let kind = match post.kind.as_deref() {
+        None | Some("Note") => "Note",
+        Some("Article") => "Article",
+        Some(other) => {
+            return Err(AppError::BadRequest(format!(
+                "type must be Note or Article, not '{other}'"
+            )))
+        }
+    };
+    if post.content.len() > MAX_CONTENT {
+        return Err(AppError::PayloadTooLarge(format!(
+            "content is longer than {MAX_CONTENT} bytes"
+        )));
+    }
+    let content = sanitize::html(&post.content);
+    if content.trim().is_empty() {
+        return Err(AppError::BadRequest("content is empty".into()));
+    }
+    let name = post
+        .name
+        .as_deref()
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .map(|n| n.chars().take(300).collect());
+    Ok((kind.to_string(), name, content))
+}
+
+/// Publishes a new post. Returns (object id, Create activity).
+pub async fn create_post(state: &AppState, app: &AppName, post: &NewPost) -> Result<(String, Value), AppError> {
+    let config = &state.config;
+    let (kind, name, content) = clean_post(post)?;
+    let stored = StoredObject {
+        id: new_id(config, "objects"),
+        app_name: Some(app.to_string()),
+        attributed_to: config.actor_id(app),
+        object_type: kind,
+        name,
+        content,
+        in_reply_to: post.in_reply_to.clone(),
+        local: 1,
+        published: now_millis(),
+        updated: None,
+        deleted: None,
+    };
+    let mut tx = state.db.pool().begin().await?;
+    db::objects::insert(&mut tx, &stored).await?;
+    let object = object_document(state, &stored).await?;
+    let create = activities::wrap(
+        "Create",
+        &new_id(config, "activities"),
+        &stored.attributed_to,
+        &object,
+        &followers_of(config, app),
+    );
+    let inboxes = audience(state, &mut tx, app, stored.in_reply_to.as_deref()).await?;
+    send(&mut tx, config, app, &create, Some(&stored.id), &inboxes).await?;
+    tx.commit().await?;
+    state.delivery_wakeup.notify_one();
+    Ok((stored.id, create))
+}
+
+/// Loads one of `app`'s live posts, or says why not.
+async fn own_post(state: &AppState, app: &AppName, id: &str) -> Result<StoredObject, AppError> {
+    let post = db::objects::get(&state.db, id)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("no post {id}")))?;
+    if post.app_name.as_deref() != Some(app.as_str()) {
+        return Err(AppError::Forbidden(format!("{id} is not a post of '{app}'")));
+    }
+    if post.deleted.is_some() {
+        return Err(AppError::Gone(format!("{id} was deleted")));
+    }
+    Ok(post)
+}
+
+pub async fn update_post(state: &AppState, app: &AppName, id: &str, post: &NewPost) -> Result<Value, AppError> {
+    let config = &state.config;
+    let existing = own_post(state, app, id).await?;
+    let (_, name, content) = clean_post(post)?;
+    let mut tx = state.db.pool().begin().await?;
+    db::objects::update(&mut tx, id, name.as_deref(), &content).await?;
+    let updated = db::objects::get_in(&mut tx, id)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("no post {id}")))?;
+    let object = object_document(state, &updated).await?;
+    let update = activities::wrap(
+        "Update",
+        &new_id(config, "activities"),
+        &existing.attributed_to,
+        &object,
+        &followers_of(config, app),
+    );
+    let inboxes = audience(state, &mut tx, app, updated.in_reply_to.as_deref()).await?;
+    send(&mut tx, config, app, &update, Some(id), &inboxes).await?;
+    tx.commit().await?;
+    state.delivery_wakeup.notify_one();
+    Ok(update)
+}
+
+pub async fn delete_post(state: &AppState, app: &AppName, id: &str) -> Result<Value, AppError> {
+    let config = &state.config;
+    let existing = own_post(state, app, id).await?;
+    let mut tx = state.db.pool().begin().await?;
+    db::objects::tombstone(&mut tx, id).await?;
+    let delete = activities::delete(
+        &new_id(config, "activities"),
+        &existing.attributed_to,
+        id,
+        &followers_of(config, app),
+    );
+    let inboxes = audience(state, &mut tx, app, existing.in_reply_to.as_deref()).await?;
+    send(&mut tx, config, app, &delete, Some(id), &inboxes).await?;
+    tx.commit().await?;
+    state.delivery_wakeup.notify_one();
+    Ok(delete)
+}
+
+/// The author of a (remote or local) object and their inbox; local objects
+/// need no delivery.
+async fn author_inbox(state: &AppState, object: &str) -> Result<(Option<String>, Option<String>), AppError> {
+    if origin(object).as_deref() == Some(state.config.base()) {
+        let author = db::objects::get(&state.db, object)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("no post {object}")))?
+            .attributed_to;
+        return Ok((Some(author), None));
+    }
+    let author = match db::objects::get(&state.db, object).await? {
+        Some(o) => o.attributed_to,
+        None => {
+            let doc = state
+                .fetcher
+                .get_activity_json(object)
+                .await
+                .map_err(|e| AppError::BadRequest(format!("cannot fetch {object}: {e}")))?;
+            doc.get("attributedTo")
+                .and_then(|a| match a {
+                    Value::Array(l) => l.iter().find_map(id_of),
+                    other => id_of(other),
+                })
+                .map(str::to_string)
+                .ok_or_else(|| AppError::BadRequest(format!("{object} has no author")))?
+        }
+    };
+    let actor = verify::actor_by_id(state, &author).await?;
+    Ok((Some(author), Some(actor.shared_inbox.unwrap_or(actor.inbox))))
+}
+
+/// Like or Announce `object` as `app`.
+pub async fn react(state: &AppState, app: &AppName, kind: &str, object: &str) -> Result<Value, AppError> {
+    let config = &state.config;
+    let (author, inbox) = author_inbox(state, object).await?;
+    let actor = config.actor_id(app);
+    let activity = activities::reaction(
+        kind,
+        &new_id(config, "activities"),
+        &actor,
+        object,
+        &followers_of(config, app),
+        author.as_deref(),
+        &rfc3339(now_millis()),
+    );
+    let id = activity["id"].as_str().unwrap_or_default().to_string();
+    let mut tx = state.db.pool().begin().await?;
+    if !db::objects::add_reaction(&mut tx, &id, kind, &actor, object).await? {
+        return Err(AppError::Conflict(format!("'{app}' already did {kind} {object}")));
+    }
+    let mut inboxes: Vec<String> = inbox.into_iter().collect();
+    if kind == "Announce" {
+        inboxes.extend(db::follows::delivery_inboxes(&mut tx, app).await?);
+    }
+    send(&mut tx, config, app, &activity, Some(object), &inboxes).await?;
+    tx.commit().await?;
+    state.delivery_wakeup.notify_one();
+    Ok(activity)
+}
+
+/// Undoes `app`'s Like or Announce of `object`.
+pub async fn unreact(state: &AppState, app: &AppName, kind: &str, object: &str) -> Result<Value, AppError> {
+    let config = &state.config;
+    let actor = config.actor_id(app);
+    let original = db::activities::latest_local(&state.db, &actor, kind, object)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("'{app}' has no {kind} of {object}")))?;
+    let original: Value = serde_json::from_str(&original).map_err(AppError::internal)?;
+    let original_id = original["id"].as_str().unwrap_or_default().to_string();
+    let (_, inbox) = author_inbox(state, object).await?;
+    let undo = activities::undo(&new_id(config, "activities"), &actor, &original);
+    let mut tx = state.db.pool().begin().await?;
+    if !db::objects::remove_reaction(&mut tx, &original_id, kind, &actor, Some(object)).await? {
+        return Err(AppError::NotFound(format!("'{app}' has no {kind} of {object}")));
+    }
+    let mut inboxes: Vec<String> = inbox.into_iter().collect();
+    if kind == "Announce" {
+        inboxes.extend(db::follows::delivery_inboxes(&mut tx, app).await?);
+    }
+    send(&mut tx, config, app, &undo, Some(object), &inboxes).await?;
+    tx.commit().await?;
+    state.delivery_wakeup.notify_one();
+    Ok(undo)
+}
+
+/// An actor URL, or `@user@host` resolved by WebFinger.
+pub async fn resolve_target(state: &AppState, target: &str) -> Result<String, AppError> {
+    let target = target.trim();
+    if target.starts_with("http://") || target.starts_with("https://") {
+        return Ok(target.to_string());
+    }
+    state
+        .fetcher
+        .webfinger(target)
+        .await
+        .map_err(|e| AppError::BadRequest(format!("cannot resolve {target}: {e}")))
+}
+
+/// Follows a remote actor; the relationship is pending until it accepts.
+pub async fn follow(state: &AppState, app: &AppName, target: &str) -> Result<Value, AppError> {
+    let config = &state.config;
+    let target = resolve_target(state, target).await?;
+    let actor = verify::actor_by_id(state, &target).await?;
+    let follow = activities::follow(&new_id(config, "activities"), &config.actor_id(app), &actor.id);
+    let follow_id = follow["id"].as_str().unwrap_or_default().to_string();
+    let mut tx = state.db.pool().begin().await?;
+    db::follows::add_following(&mut tx, app, &actor.id, &actor.inbox, &follow_id).await?;
+    send(&mut tx, config, app, &follow, Some(&actor.id), &[actor.inbox.clone()]).await?;
+    tx.commit().await?;
+    state.delivery_wakeup.notify_one();
+    Ok(follow)
+}
+
+pub async fn unfollow(state: &AppState, app: &AppName, target: &str) -> Result<Value, AppError> {
+    let config = &state.config;
+    let target = resolve_target(state, target).await?;
+    let following = db::follows::following(&state.db, app, &target)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("'{app}' does not follow {target}")))?;
+    let actor_id = config.actor_id(app);
+    let original = db::activities::latest_local(&state.db, &actor_id, "Follow", &target)
+        .await?
+        .and_then(|b| serde_json::from_str::<Value>(&b).ok())
+        .unwrap_or_else(|| {
+            activities::follow(following.follow_id.as_deref().unwrap_or_default(), &actor_id, &target)
+        });
+    let undo = activities::undo(&new_id(config, "activities"), &actor_id, &original);
+    let mut tx = state.db.pool().begin().await?;
+    db::follows::remove_following(&mut tx, Some(app), &target).await?;
+    send(&mut tx, config, app, &undo, Some(&target), &[following.inbox]).await?;
+    tx.commit().await?;
+    state.delivery_wakeup.notify_one();
+    Ok(undo)
+}
+
+/// Approves (accept = true) or rejects a pending follow request.
+pub async fn decide_follow_request(
+    state: &AppState,
+    app: &AppName,
+    follower: &str,
+    accept: bool,
+) -> Result<Value, AppError> {
+    let config = &state.config;
+    let request = db::follows::follower(&state.db, app, follower)
+        .await?
+        .filter(|f| f.state == "pending")
+        .ok_or_else(|| AppError::NotFound(format!("no pending follow request from {follower}")))?;
+    let follow = activities::follow(
+        request.follow_id.as_deref().unwrap_or_default(),
+        follower,
+        &config.actor_id(app),
+    );
+    let id = new_id(config, "activities");
+    let answer = if accept {
+        activities::accept(&id, &config.actor_id(app), &follow)
+    } else {
+        activities::reject(&id, &config.actor_id(app), &follow)
+    };
+    let mut tx = state.db.pool().begin().await?;
+    if accept {
+        db::follows::add_follower(
+            &mut tx,
+            app,
+            follower,
+            &request.inbox,
+            request.shared_inbox.as_deref(),
+            request.follow_id.as_deref().unwrap_or_default(),
+            "accepted",
+        )
+        .await?;
+    } else {
+        db::follows::remove_follower(&mut tx, app, follower).await?;
+    }
+    send(&mut tx, config, app, &answer, None, &[request.inbox]).await?;
+    tx.commit().await?;
+    state.delivery_wakeup.notify_one();
+    Ok(answer)
+}
