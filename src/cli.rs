@@ -12,6 +12,8 @@ use crate::db::{self, collections};
 use crate::error::AppError;
 use crate::instance;
 use crate::keys::InstanceKeys;
+use crate::outbox::api;
+use crate::outbox::publish::{self, NewPost};
 use crate::server;
 
 #[derive(Parser, Debug)]
@@ -66,6 +68,63 @@ pub enum Command {
     /// Inspect the instance keypair.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Publish a post as an app (delivered by the running hub).
+    Post {
+        /// The app to post as.
+        app: String,
+        /// HTML content; sanitised.
+        #[arg(long)]
+        content: String,
+        /// Title; makes the post an Article.
+        #[arg(long)]
+        title: Option<String>,
+        /// URL of the post this replies to.
+        #[arg(long)]
+        in_reply_to: Option<String>,
+    },
+    /// Follow a remote actor (URL or @user@host) as an app.
+    Follow { app: String, target: String },
+    /// Stop following a remote actor as an app.
+    Unfollow { app: String, target: String },
+    /// Pending follow requests of apps that approve followers by hand.
+    #[command(subcommand)]
+    FollowRequests(FollowRequestsCommand),
+    /// Suspend or unsuspend remote domains (refused at the inbox).
+    #[command(subcommand)]
+    DomainBlocks(DomainBlocksCommand),
+    /// The delivery queue.
+    #[command(subcommand)]
+    Queue(QueueCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum FollowRequestsCommand {
+    /// List pending requests of an app.
+    List { app: String },
+    /// Accept a pending request.
+    Approve { app: String, actor: String },
+    /// Refuse a pending request.
+    Reject { app: String, actor: String },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum DomainBlocksCommand {
+    /// Suspend a domain (and its subdomains).
+    Add {
+        domain: String,
+        #[arg(long, default_value = "")]
+        reason: String,
+    },
+    /// Lift a suspension.
+    Remove { domain: String },
+    /// List suspended domains.
+    List,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum QueueCommand {
+    /// Pending, failed, dead and delivered counts per host.
+    Status,
 }
 
 #[derive(Subcommand, Debug)]
@@ -83,6 +142,16 @@ pub enum AppsCommand {
     },
     /// List apps with their handles and follower counts.
     List,
+    /// Make a bearer token for the publishing API (shown once, stored
+    /// hashed).
+    Token { name: String },
+    /// Change an app's settings.
+    Set {
+        name: String,
+        /// Approve followers by hand (true) or accept them at once (false).
+        #[arg(long)]
+        manually_approves_followers: Option<bool>,
+    },
     /// Remove an app. Refused while it has followers unless --force.
     Remove {
         name: String,
@@ -123,6 +192,99 @@ pub async fn run(cli: Cli) -> Result<(), AppError> {
             Ok(())
         }
         Command::Apps(cmd) => apps(config, cmd).await,
+        Command::Post {
+            app,
+            content,
+            title,
+            in_reply_to,
+        } => {
+            let (state, _) = instance::prepare(config).await?;
+            let app = AppName::parse(&app)?;
+            let post = NewPost {
+                kind: Some(if title.is_some() { "Article" } else { "Note" }.into()),
+                name: title,
+                content,
+                in_reply_to,
+            };
+            let (id, _) = publish::create_post(&state, &app, &post).await?;
+            println!("published {id}; the running hub delivers it");
+            Ok(())
+        }
+        command @ (Command::Follow { .. } | Command::Unfollow { .. }) => {
+            let (follow, app, target) = match command {
+                Command::Follow { app, target } => (true, app, target),
+                Command::Unfollow { app, target } => (false, app, target),
+                _ => unreachable!("matched above"),
+            };
+            let (state, _) = instance::prepare(config).await?;
+            let app = AppName::parse(&app)?;
+            let activity = if follow {
+                publish::follow(&state, &app, &target).await?
+            } else {
+                publish::unfollow(&state, &app, &target).await?
+            };
+            println!("sent {}", activity["id"].as_str().unwrap_or_default());
+            Ok(())
+        }
+        Command::FollowRequests(cmd) => {
+            let (state, _) = instance::prepare(config).await?;
+            match cmd {
+                FollowRequestsCommand::List { app } => {
+                    let app = AppName::parse(&app)?;
+                    for f in db::follows::followers_in_state(&state.db, &app, "pending").await? {
+                        println!("{}", f.actor_id);
+                    }
+                }
+                FollowRequestsCommand::Approve { app, actor } => {
+                    let app = AppName::parse(&app)?;
+                    publish::decide_follow_request(&state, &app, &actor, true).await?;
+                    println!("approved {actor}");
+                }
+                FollowRequestsCommand::Reject { app, actor } => {
+                    let accept = false;
+                    let app = AppName::parse(&app)?;
+                    publish::decide_follow_request(&state, &app, &actor, accept).await?;
+                    println!("{} {actor}", if accept { "approved" } else { "rejected" });
+                }
+            }
+            Ok(())
+        }
+        Command::DomainBlocks(cmd) => {
+            let (state, _) = instance::prepare(config).await?;
+            match cmd {
+                DomainBlocksCommand::Add { domain, reason } => {
+                    db::remote::add_block(&state.db, domain.trim(), &reason).await?;
+                    println!("suspended {domain}");
+                }
+                DomainBlocksCommand::Remove { domain } => {
+                    if !db::remote::remove_block(&state.db, domain.trim()).await? {
+                        return Err(AppError::NotFound(format!("{domain} is not blocked")));
+                    }
+                    println!("unsuspended {domain}");
+                }
+                DomainBlocksCommand::List => {
+                    for b in db::remote::list_blocks(&state.db).await? {
+                        println!("{:<40} {:<8} {}", b.domain, b.severity, b.reason);
+                    }
+                }
+            }
+            Ok(())
+        }
+        Command::Queue(QueueCommand::Status) => {
+            let db = instance::open_existing(&config).await?;
+            let rows = db::delivery::status(&db).await?;
+            println!(
+                "{:<40} {:>8} {:>8} {:>8} {:>10}",
+                "HOST", "PENDING", "FAILED", "DEAD", "DELIVERED"
+            );
+            for r in rows {
+                println!(
+                    "{:<40} {:>8} {:>8} {:>8} {:>10}",
+                    r.host, r.pending, r.failed, r.dead, r.done
+                );
+            }
+            Ok(())
+        }
         Command::Keys(KeysCommand::Show) => {
             let db = instance::open_existing(&config).await?;
             let stored = db::keys::load(&db).await?.ok_or_else(|| {
@@ -166,6 +328,26 @@ async fn apps(config: Config, cmd: AppsCommand) -> Result<(), AppError> {
             );
         }
         AppsCommand::List => list_apps(db, config).await?,
+        AppsCommand::Token { name } => {
+            let name = AppName::parse(&name)?;
+            if db::apps::get(db, &name).await?.is_none() {
+                return Err(AppError::NotFound(format!("no app named '{name}'")));
+            }
+            let token = api::new_token()?;
+            db::activities::add_token(db, &name, &api::token_hash(&token)).await?;
+            println!("{token}");
+            eprintln!("token for '{name}': shown once, stored hashed. Use it as `Authorization: Bearer <token>`.");
+        }
+        AppsCommand::Set {
+            name,
+            manually_approves_followers,
+        } => {
+            let name = AppName::parse(&name)?;
+            if let Some(manual) = manually_approves_followers {
+                db::apps::set_manual(db, &name, manual).await?;
+            }
+            println!("updated {}", config.handle(&name));
+        }
         AppsCommand::Remove { name, force } => {
             let name = AppName::parse(&name)?;
             actors::apps::remove(db, &name, force).await?;

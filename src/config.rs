@@ -69,33 +69,73 @@ pub struct FederationArgs {
     #[arg(long, env = "ROSEFED_MAX_BODY_BYTES", default_value_t = 1024 * 1024, global = true)]
     pub max_body_bytes: usize,
     /// Deepest JSON nesting accepted in an inbox body (400 beyond).
-    #[arg(long, env = "ROSEFED_MAX_JSON_DEPTH", default_value_t = 64, global = true)]
+    #[arg(
+        long,
+        env = "ROSEFED_MAX_JSON_DEPTH",
+        default_value_t = 64,
+        global = true
+    )]
     pub max_json_depth: usize,
     /// Allowed clock skew of a signed request's Date, in seconds.
-    #[arg(long, env = "ROSEFED_SIGNATURE_MAX_SKEW_SECS", default_value_t = 3600, global = true)]
+    #[arg(
+        long,
+        env = "ROSEFED_SIGNATURE_MAX_SKEW_SECS",
+        default_value_t = 3600,
+        global = true
+    )]
     pub signature_max_skew_secs: u64,
     /// Days received activities are kept (for dedup and audit).
-    #[arg(long, env = "ROSEFED_RECEIVED_RETENTION_DAYS", default_value_t = 30, global = true)]
+    #[arg(
+        long,
+        env = "ROSEFED_RECEIVED_RETENTION_DAYS",
+        default_value_t = 30,
+        global = true
+    )]
     pub received_retention_days: u64,
     /// First retry delay of a failed delivery, in milliseconds; each later
     /// retry doubles it (with jitter), capped at 12 h.
-    #[arg(long, env = "ROSEFED_DELIVERY_RETRY_BASE_MS", default_value_t = 60_000, global = true)]
+    #[arg(
+        long,
+        env = "ROSEFED_DELIVERY_RETRY_BASE_MS",
+        default_value_t = 60_000,
+        global = true
+    )]
     pub delivery_retry_base_ms: u64,
     /// Attempts before a delivery is given up (dead). 12 attempts from a
     /// 60 s base span about two days.
-    #[arg(long, env = "ROSEFED_DELIVERY_MAX_ATTEMPTS", default_value_t = 12, global = true)]
+    #[arg(
+        long,
+        env = "ROSEFED_DELIVERY_MAX_ATTEMPTS",
+        default_value_t = 12,
+        global = true
+    )]
     pub delivery_max_attempts: u32,
     /// A host failing this long is skipped until it is heard from again.
     #[arg(long, env = "ROSEFED_DELIVERY_UNAVAILABLE_AFTER_SECS", default_value_t = 3 * 24 * 3600, global = true)]
     pub delivery_unavailable_after_secs: u64,
     /// Deliveries in flight per process.
-    #[arg(long, env = "ROSEFED_DELIVERY_CONCURRENCY", default_value_t = 64, global = true)]
+    #[arg(
+        long,
+        env = "ROSEFED_DELIVERY_CONCURRENCY",
+        default_value_t = 64,
+        global = true
+    )]
     pub delivery_concurrency: usize,
     /// Deliveries in flight to one host per process.
-    #[arg(long, env = "ROSEFED_DELIVERY_PER_HOST", default_value_t = 8, global = true)]
+    #[arg(
+        long,
+        env = "ROSEFED_DELIVERY_PER_HOST",
+        default_value_t = 8,
+        global = true
+    )]
     pub delivery_per_host: usize,
     /// How often an idle worker looks for due jobs, in milliseconds.
-    #[arg(long, env = "ROSEFED_DELIVERY_POLL_MS", default_value_t = 500, global = true)]
+    #[arg(
+        long,
+        env = "ROSEFED_DELIVERY_POLL_MS",
+        default_value_t = 500,
+        global = true
+    )]
     pub delivery_poll_ms: u64,
 }
 

@@ -13,8 +13,27 @@ pub fn html(input: &str) -> String {
         .get_or_init(|| {
             let mut b = ammonia::Builder::empty();
             b.add_tags([
-                "p", "br", "a", "strong", "b", "em", "i", "u", "s", "del", "ul", "ol", "li",
-                "blockquote", "code", "pre", "span", "h1", "h2", "h3", "h4",
+                "p",
+                "br",
+                "a",
+                "strong",
+                "b",
+                "em",
+                "i",
+                "u",
+                "s",
+                "del",
+                "ul",
+                "ol",
+                "li",
+                "blockquote",
+                "code",
+                "pre",
+                "span",
+                "h1",
+                "h2",
+                "h3",
+                "h4",
             ])
             .add_tag_attributes("a", ["href"])
             .url_schemes(HashSet::from(["http", "https", "mailto"]))
@@ -33,11 +52,22 @@ mod tests {
     fn strips_what_could_run() {
         let dirty = r#"<p onclick="x()">hi <script>alert(1)</script><img src=x onerror=alert(2)><a href="javascript:alert(3)">j</a><a href="https://ok.example/">ok</a></p><style>*{}</style>"#;
         let clean = html(dirty);
-        for bad in ["script", "onerror", "onclick", "javascript:", "<img", "<style", "alert(1)"] {
+        for bad in [
+            "script",
+            "onerror",
+            "onclick",
+            "javascript:",
+            "<img",
+            "<style",
+            "alert(1)",
+        ] {
             assert!(!clean.contains(bad), "{bad} survived: {clean}");
         }
         assert!(clean.contains(r#"href="https://ok.example/""#), "{clean}");
         assert!(clean.contains("nofollow"), "{clean}");
-        assert_eq!(html("<p>plain <em>text</em></p>"), "<p>plain <em>text</em></p>");
+        assert_eq!(
+            html("<p>plain <em>text</em></p>"),
+            "<p>plain <em>text</em></p>"
+        );
     }
 }

@@ -6,6 +6,7 @@
 
 pub mod database;
 pub mod hub;
+pub mod peer;
 
 use std::time::{Duration, Instant};
 

@@ -133,3 +133,16 @@ pub async fn seed_once(db: &Db, seed: &[App]) -> Result<Vec<AppName>, AppError> 
     tx.commit().await?;
     Ok(created)
 }
+
+/// Whether the app approves followers by hand.
+pub async fn set_manual(db: &Db, name: &AppName, manual: bool) -> Result<(), AppError> {
+    let done = sqlx::query("UPDATE apps SET manually_approves_followers = $2 WHERE name = $1")
+        .bind(name.as_str())
+        .bind(i64::from(manual))
+        .execute(db.pool())
+        .await?;
+    if done.rows_affected() == 0 {
+        return Err(AppError::NotFound(format!("no app named '{name}'")));
+    }
+    Ok(())
+}

@@ -44,10 +44,12 @@ pub async fn enqueue(
     for inbox in inboxes {
         let host = url::Url::parse(inbox)
             .ok()
-            .and_then(|u| u.host_str().map(|h| match u.port() {
-                Some(p) => format!("{h}:{p}"),
-                None => h.to_string(),
-            }))
+            .and_then(|u| {
+                u.host_str().map(|h| match u.port() {
+                    Some(p) => format!("{h}:{p}"),
+                    None => h.to_string(),
+                })
+            })
             .unwrap_or_default();
         let done = sqlx::query(
             "INSERT INTO delivery_jobs (id, seq, activity_id, object_id, key_id, inbox, host, body, state, \
@@ -99,19 +101,23 @@ pub async fn claim(db: &Db, limit: i64, lease_ms: i64) -> Result<Vec<Job>, AppEr
 }
 
 pub async fn mark_done(db: &Db, id: &str) -> Result<(), AppError> {
-    sqlx::query("UPDATE delivery_jobs SET state = 'done', lease_until = 0, last_error = NULL WHERE id = $1")
-        .bind(id)
-        .execute(db.pool())
-        .await?;
+    sqlx::query(
+        "UPDATE delivery_jobs SET state = 'done', lease_until = 0, last_error = NULL WHERE id = $1",
+    )
+    .bind(id)
+    .execute(db.pool())
+    .await?;
     Ok(())
 }
 
 pub async fn mark_dead(db: &Db, id: &str, error: &str) -> Result<(), AppError> {
-    sqlx::query("UPDATE delivery_jobs SET state = 'dead', lease_until = 0, last_error = $2 WHERE id = $1")
-        .bind(id)
-        .bind(error)
-        .execute(db.pool())
-        .await?;
+    sqlx::query(
+        "UPDATE delivery_jobs SET state = 'dead', lease_until = 0, last_error = $2 WHERE id = $1",
+    )
+    .bind(id)
+    .bind(error)
+    .execute(db.pool())
+    .await?;
     Ok(())
 }
 
@@ -153,9 +159,11 @@ pub async fn status(db: &Db) -> Result<Vec<HostStatus>, AppError> {
 
 /// Pending jobs in all; the worker sleeps when there are none due.
 pub async fn pending_count(db: &Db) -> Result<i64, AppError> {
-    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM delivery_jobs WHERE state = 'pending'")
-        .fetch_one(db.pool())
-        .await?)
+    Ok(
+        sqlx::query_scalar("SELECT COUNT(*) FROM delivery_jobs WHERE state = 'pending'")
+            .fetch_one(db.pool())
+            .await?,
+    )
 }
 
 /// Forgets delivered jobs older than `older_than_ms` (dead ones stay for

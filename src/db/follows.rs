@@ -34,7 +34,11 @@ pub async fn add_follower(
     Ok(())
 }
 
-pub async fn remove_follower(conn: &mut AnyConnection, app: &AppName, actor: &str) -> Result<bool, AppError> {
+pub async fn remove_follower(
+    conn: &mut AnyConnection,
+    app: &AppName,
+    actor: &str,
+) -> Result<bool, AppError> {
     let done = sqlx::query("DELETE FROM followers WHERE app_name = $1 AND actor_id = $2")
         .bind(app.as_str())
         .bind(actor)
@@ -75,7 +79,11 @@ pub async fn follower(db: &Db, app: &AppName, actor: &str) -> Result<Option<Foll
     .await?)
 }
 
-pub async fn followers_in_state(db: &Db, app: &AppName, state: &str) -> Result<Vec<Follower>, AppError> {
+pub async fn followers_in_state(
+    db: &Db,
+    app: &AppName,
+    state: &str,
+) -> Result<Vec<Follower>, AppError> {
     Ok(sqlx::query_as(
         "SELECT actor_id, inbox, shared_inbox, state, follow_id FROM followers WHERE app_name = $1 AND state = $2 ORDER BY created_at",
     )
@@ -87,7 +95,10 @@ pub async fn followers_in_state(db: &Db, app: &AppName, state: &str) -> Result<V
 
 /// Inboxes to deliver an app's posts to: accepted followers, collapsed onto
 /// shared inboxes (one POST per shared inbox).
-pub async fn delivery_inboxes(conn: &mut AnyConnection, app: &AppName) -> Result<Vec<String>, AppError> {
+pub async fn delivery_inboxes(
+    conn: &mut AnyConnection,
+    app: &AppName,
+) -> Result<Vec<String>, AppError> {
     Ok(sqlx::query_scalar(
         "SELECT DISTINCT COALESCE(shared_inbox, inbox) FROM followers WHERE app_name = $1 AND state = 'accepted'",
     )
@@ -119,7 +130,11 @@ pub async fn add_following(
 }
 
 /// Marks our follow accepted, found by its Follow id or by (target actor).
-pub async fn accept_following(conn: &mut AnyConnection, follow_id: Option<&str>, target: &str) -> Result<bool, AppError> {
+pub async fn accept_following(
+    conn: &mut AnyConnection,
+    follow_id: Option<&str>,
+    target: &str,
+) -> Result<bool, AppError> {
     let done = sqlx::query(
         "UPDATE following SET state = 'accepted' WHERE actor_id = $2 AND (follow_id = $1 OR $1 = '')",
     )
@@ -130,12 +145,17 @@ pub async fn accept_following(conn: &mut AnyConnection, follow_id: Option<&str>,
     Ok(done.rows_affected() > 0)
 }
 
-pub async fn remove_following(conn: &mut AnyConnection, app: Option<&AppName>, target: &str) -> Result<bool, AppError> {
-    let done = sqlx::query("DELETE FROM following WHERE actor_id = $2 AND ($1 = '' OR app_name = $1)")
-        .bind(app.map(AppName::as_str).unwrap_or(""))
-        .bind(target)
-        .execute(conn)
-        .await?;
+pub async fn remove_following(
+    conn: &mut AnyConnection,
+    app: Option<&AppName>,
+    target: &str,
+) -> Result<bool, AppError> {
+    let done =
+        sqlx::query("DELETE FROM following WHERE actor_id = $2 AND ($1 = '' OR app_name = $1)")
+            .bind(app.map(AppName::as_str).unwrap_or(""))
+            .bind(target)
+            .execute(conn)
+            .await?;
     Ok(done.rows_affected() > 0)
 }
 

@@ -20,7 +20,8 @@ pub struct StoredObject {
     pub deleted: Option<i64>,
 }
 
-const SELECT: &str = "SELECT id, app_name, attributed_to, object_type, name, content, in_reply_to, \
+const SELECT: &str =
+    "SELECT id, app_name, attributed_to, object_type, name, content, in_reply_to, \
                       local, published, updated, deleted FROM objects";
 
 pub async fn get(db: &Db, id: &str) -> Result<Option<StoredObject>, AppError> {
@@ -177,7 +178,12 @@ pub async fn count_replies(db: &Db, object_id: &str) -> Result<i64, AppError> {
     .await?)
 }
 
-pub async fn add_report(conn: &mut AnyConnection, activity_id: &str, actor: &str, body: &str) -> Result<(), AppError> {
+pub async fn add_report(
+    conn: &mut AnyConnection,
+    activity_id: &str,
+    actor: &str,
+    body: &str,
+) -> Result<(), AppError> {
     sqlx::query(
         "INSERT INTO reports (activity_id, actor, body, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
     )

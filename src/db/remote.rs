@@ -71,10 +71,11 @@ pub async fn is_blocked(db: &Db, domain: &str) -> Result<bool, AppError> {
         rest = parent;
     }
     for d in candidates {
-        let hit: Option<String> = sqlx::query_scalar("SELECT domain FROM domain_blocks WHERE domain = $1")
-            .bind(&d)
-            .fetch_optional(db.pool())
-            .await?;
+        let hit: Option<String> =
+            sqlx::query_scalar("SELECT domain FROM domain_blocks WHERE domain = $1")
+                .bind(&d)
+                .fetch_optional(db.pool())
+                .await?;
         if hit.is_some() {
             return Ok(true);
         }

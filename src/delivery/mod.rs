@@ -36,7 +36,10 @@ const HOUR_MS: i64 = 3600 * 1000;
 pub enum Outcome {
     Delivered,
     Final(String),
-    Retry { error: String, retry_after_ms: Option<u64> },
+    Retry {
+        error: String,
+        retry_after_ms: Option<u64>,
+    },
 }
 
 /// Classifies an HTTP status.
@@ -92,7 +95,10 @@ pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
     let per_host: Arc<Mutex<HashMap<String, Arc<Semaphore>>>> = Arc::default();
     let mut tasks = JoinSet::new();
     let mut last_prune = 0i64;
-    tracing::info!(concurrency = fed.delivery_concurrency, "delivery worker started");
+    tracing::info!(
+        concurrency = fed.delivery_concurrency,
+        "delivery worker started"
+    );
     loop {
         if *stop.borrow() {
             break;
@@ -124,7 +130,9 @@ pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
             continue;
         }
         for job in jobs {
-            let Ok(permit) = total.clone().acquire_owned().await else { break };
+            let Ok(permit) = total.clone().acquire_owned().await else {
+                break;
+            };
             let host_limit = {
                 let mut map = per_host.lock().unwrap_or_else(|p| p.into_inner());
                 map.entry(job.host.clone())
@@ -134,7 +142,9 @@ pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
             let state = state.clone();
             tasks.spawn(async move {
                 let _permit = permit;
-                let Ok(_host) = host_limit.acquire_owned().await else { return };
+                let Ok(_host) = host_limit.acquire_owned().await else {
+                    return;
+                };
                 deliver(&state, job).await;
             });
         }
@@ -170,7 +180,10 @@ pub async fn deliver(state: &AppState, job: Job) {
             tracing::warn!(inbox = %job.inbox, activity = %job.activity_id, %error, "delivery refused for good");
             db::delivery::mark_dead(&state.db, &job.id, error).await
         }
-        Outcome::Retry { error, retry_after_ms } => {
+        Outcome::Retry {
+            error,
+            retry_after_ms,
+        } => {
             let _ = db::remote::host_failed(
                 &state.db,
                 &job.host,
@@ -182,7 +195,11 @@ pub async fn deliver(state: &AppState, job: Job) {
                 db::delivery::mark_dead(&state.db, &job.id, error).await
             } else {
                 let wait = retry_after_ms.unwrap_or_else(|| {
-                    backoff_ms(fed.delivery_retry_base_ms, job.attempts as u32, random_unit())
+                    backoff_ms(
+                        fed.delivery_retry_base_ms,
+                        job.attempts as u32,
+                        random_unit(),
+                    )
                 });
                 tracing::info!(inbox = %job.inbox, activity = %job.activity_id, %error, attempts = job.attempts, retry_in_ms = wait, "delivery failed; will retry");
                 db::delivery::retry_at(&state.db, &job.id, now_millis() + wait as i64, error).await
@@ -204,9 +221,21 @@ async fn attempt(state: &AppState, job: &Job) -> Outcome {
         return Outcome::Final(e.to_string());
     }
     let body = job.body.as_bytes();
-    let signed = match signatures::sign(&state.keys, &job.key_id, "POST", &url, Some(body), SystemTime::now()) {
+    let signed = match signatures::sign(
+        &state.keys,
+        &job.key_id,
+        "POST",
+        &url,
+        Some(body),
+        SystemTime::now(),
+    ) {
         Ok(s) => s,
-        Err(e) => return Outcome::Retry { error: e.to_string(), retry_after_ms: None },
+        Err(e) => {
+            return Outcome::Retry {
+                error: e.to_string(),
+                retry_after_ms: None,
+            }
+        }
     };
     let mut request = state
         .fetcher
@@ -238,7 +267,13 @@ mod tests {
         assert_eq!(classify(202, None), Outcome::Delivered);
         assert!(matches!(classify(404, None), Outcome::Final(_)));
         assert!(matches!(classify(410, None), Outcome::Final(_)));
-        assert!(matches!(classify(429, Some(5)), Outcome::Retry { retry_after_ms: Some(5), .. }));
+        assert!(matches!(
+            classify(429, Some(5)),
+            Outcome::Retry {
+                retry_after_ms: Some(5),
+                ..
+            }
+        ));
         assert!(matches!(classify(408, None), Outcome::Retry { .. }));
         assert!(matches!(classify(503, None), Outcome::Retry { .. }));
     }
@@ -252,7 +287,10 @@ mod tests {
         assert_eq!(backoff_ms(60_000, 40, 0.5), MAX_BACKOFF_MS);
         // Twelve attempts from a 60 s base span about two days.
         let total: u64 = (1..12).map(|a| backoff_ms(60_000, a, 0.5)).sum();
-        assert!((36 * 3600 * 1000..60 * 3600 * 1000).contains(&total), "{total}");
+        assert!(
+            (36 * 3600 * 1000..60 * 3600 * 1000).contains(&total),
+            "{total}"
+        );
     }
 
     #[test]
@@ -260,7 +298,12 @@ mod tests {
         let mut h = reqwest::header::HeaderMap::new();
         h.insert("retry-after", "7".parse().unwrap());
         assert_eq!(retry_after(&h), Some(7000));
-        h.insert("retry-after", httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(60)).parse().unwrap());
+        h.insert(
+            "retry-after",
+            httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(60))
+                .parse()
+                .unwrap(),
+        );
         assert!(retry_after(&h).is_some_and(|ms| (55_000..=60_000).contains(&ms)));
     }
 }

@@ -78,7 +78,9 @@ pub fn check_url(mode: Mode, url: &Url) -> Result<(), FetchError> {
     let refused = |why| FetchError::Refused(url.to_string(), why);
     match (mode, url.scheme()) {
         (_, "https") | (Mode::Development, "http") => {}
-        (Mode::Production, "http") => return Err(refused("plain http is not allowed in production")),
+        (Mode::Production, "http") => {
+            return Err(refused("plain http is not allowed in production"))
+        }
         _ => return Err(refused("only http(s) URLs are fetched")),
     }
     if mode == Mode::Production {
@@ -89,7 +91,9 @@ pub fn check_url(mode: Mode, url: &Url) -> Result<(), FetchError> {
             Some(url::Host::Ipv6(ip)) if is_internal(IpAddr::V6(ip)) => {
                 return Err(refused("internal address"))
             }
-            Some(url::Host::Domain(d)) if d.eq_ignore_ascii_case("localhost") || d.ends_with(".localhost") => {
+            Some(url::Host::Domain(d))
+                if d.eq_ignore_ascii_case("localhost") || d.ends_with(".localhost") =>
+            {
                 return Err(refused("internal address"))
             }
             None => return Err(refused("no host")),
@@ -131,7 +135,9 @@ pub struct Fetcher {
 
 impl std::fmt::Debug for Fetcher {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Fetcher").field("mode", &self.mode).finish_non_exhaustive()
+        f.debug_struct("Fetcher")
+            .field("mode", &self.mode)
+            .finish_non_exhaustive()
     }
 }
 
@@ -183,8 +189,15 @@ impl Fetcher {
     pub async fn get_activity_json(&self, url: &str) -> Result<Value, FetchError> {
         let parsed = Url::parse(url).map_err(|e| FetchError::Invalid(url.into(), e.to_string()))?;
         check_url(self.mode, &parsed)?;
-        let signed = signatures::sign(&self.keys, &self.key_id, "GET", &parsed, None, SystemTime::now())
-            .map_err(|e| FetchError::Network(url.into(), e.to_string()))?;
+        let signed = signatures::sign(
+            &self.keys,
+            &self.key_id,
+            "GET",
+            &parsed,
+            None,
+            SystemTime::now(),
+        )
+        .map_err(|e| FetchError::Network(url.into(), e.to_string()))?;
         let mut request = self.client.get(parsed.clone()).header(
             "accept",
             "application/activity+json, application/ld+json; profile=\"https://www.w3.org/ns/activitystreams\"",
@@ -219,16 +232,17 @@ impl Fetcher {
     /// Resolves `@user@host` (or `user@host`) to an actor id by WebFinger.
     pub async fn webfinger(&self, handle: &str) -> Result<String, FetchError> {
         let account = handle.trim().trim_start_matches('@');
-        let (_, host) = account
-            .rsplit_once('@')
-            .ok_or_else(|| FetchError::Invalid(handle.into(), "not of the form @user@host".into()))?;
+        let (_, host) = account.rsplit_once('@').ok_or_else(|| {
+            FetchError::Invalid(handle.into(), "not of the form @user@host".into())
+        })?;
         let scheme = match self.mode {
             Mode::Development => "http",
             Mode::Production => "https",
         };
         let mut url = Url::parse(&format!("{scheme}://{host}/.well-known/webfinger"))
             .map_err(|e| FetchError::Invalid(handle.into(), e.to_string()))?;
-        url.query_pairs_mut().append_pair("resource", &format!("acct:{account}"));
+        url.query_pairs_mut()
+            .append_pair("resource", &format!("acct:{account}"));
         check_url(self.mode, &url)?;
         let response = self
             .client
@@ -238,7 +252,10 @@ impl Fetcher {
             .await
             .map_err(|e| FetchError::Network(url.to_string(), e.to_string()))?;
         if !response.status().is_success() {
-            return Err(FetchError::Status(url.to_string(), response.status().as_u16()));
+            return Err(FetchError::Status(
+                url.to_string(),
+                response.status().as_u16(),
+            ));
         }
         let body = read_capped(url.as_str(), response).await?;
         let jrd: Value = serde_json::from_slice(&body)
@@ -250,7 +267,8 @@ impl Fetcher {
             .find(|l| {
                 l["rel"] == "self"
                     && l["type"].as_str().is_some_and(|t| {
-                        t.starts_with("application/activity+json") || t.starts_with("application/ld+json")
+                        t.starts_with("application/activity+json")
+                            || t.starts_with("application/ld+json")
                     })
             })
             .and_then(|l| l["href"].as_str())
@@ -288,8 +306,18 @@ mod tests {
     #[test]
     fn internal_addresses() {
         for ip in [
-            "127.0.0.1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.169.254", "0.0.0.0",
-            "100.64.0.1", "::1", "fc00::1", "fe80::1", "::ffff:127.0.0.1", "224.0.0.1",
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "0.0.0.0",
+            "100.64.0.1",
+            "::1",
+            "fc00::1",
+            "fe80::1",
+            "::ffff:127.0.0.1",
+            "224.0.0.1",
         ] {
             assert!(is_internal(ip.parse().unwrap()), "{ip}");
         }
@@ -314,9 +342,10 @@ mod tests {
 
     #[tokio::test]
     async fn resolver_drops_internal_answers() {
-        let resolved = GuardedResolver
-            .resolve("localhost".parse().unwrap())
-            .await;
-        assert!(resolved.is_err(), "localhost must not resolve in production");
+        let resolved = GuardedResolver.resolve("localhost".parse().unwrap()).await;
+        assert!(
+            resolved.is_err(),
+            "localhost must not resolve in production"
+        );
     }
 }

@@ -68,7 +68,17 @@ async fn receive(state: AppState, app: Option<String>, request: Request) -> Resp
         .path_and_query()
         .map_or("/", |p| p.as_str())
         .to_string();
-    match pipeline(&state, app, &parts.method, &path, &parts.headers, body, &mut who).await {
+    match pipeline(
+        &state,
+        app,
+        &parts.method,
+        &path,
+        &parts.headers,
+        body,
+        &mut who,
+    )
+    .await
+    {
         Ok(outcome) => {
             tracing::info!(peer = %who, outcome, "inbox accepted");
             StatusCode::ACCEPTED.into_response()
@@ -120,7 +130,9 @@ async fn pipeline(
         .map_err(|_| AppError::BadRequest("actor is not a URL".into()))?;
     let domain = actor_url.host_str().unwrap_or_default();
     if db::remote::is_blocked(&state.db, domain).await? {
-        return Err(AppError::Forbidden(format!("domain {domain} is suspended here")));
+        return Err(AppError::Forbidden(format!(
+            "domain {domain} is suspended here"
+        )));
     }
     let target = match app {
         Some(name) => {
@@ -137,7 +149,8 @@ async fn pipeline(
         return Ok("replay ignored");
     }
 
-    let actor = verify::authenticate(state, method.as_str(), path, headers, &body, &actor_id).await?;
+    let actor =
+        verify::authenticate(state, method.as_str(), path, headers, &body, &actor_id).await?;
     // Hearing from a host makes it deliverable again.
     if let Some(host) = host_of(&actor.id) {
         db::remote::host_alive(&state.db, &host).await?;
@@ -184,5 +197,7 @@ async fn read_body(body: Body, headers: &HeaderMap, limit: usize) -> Result<Byte
     if declared.is_some_and(|n| n > limit) {
         return Err(too_large());
     }
-    axum::body::to_bytes(body, limit).await.map_err(|_| too_large())
+    axum::body::to_bytes(body, limit)
+        .await
+        .map_err(|_| too_large())
 }

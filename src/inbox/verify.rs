@@ -25,7 +25,9 @@ pub fn id_of(value: &Value) -> Option<&str> {
 
 /// `scheme://host[:port]` of a URL.
 pub fn origin(url: &str) -> Option<String> {
-    Url::parse(url).ok().map(|u| u.origin().ascii_serialization())
+    Url::parse(url)
+        .ok()
+        .map(|u| u.origin().ascii_serialization())
 }
 
 /// Verifies the request's signature and returns the actor it proves.
@@ -79,14 +81,22 @@ pub async fn authenticate(
     Ok(actor)
 }
 
-fn verify_with(actor: &RemoteActor, signing_string: &str, signature: &[u8]) -> Result<(), AppError> {
+fn verify_with(
+    actor: &RemoteActor,
+    signing_string: &str,
+    signature: &[u8],
+) -> Result<(), AppError> {
     PublicKey::from_pem(&actor.public_key_pem)
         .and_then(|k| k.verify(signing_string, signature))
         .map_err(|e| AppError::Unauthorized(e.to_string()))
 }
 
 /// The actor owning `key_id`, from the cache unless `refresh`.
-pub async fn resolve_key(state: &AppState, key_id: &str, refresh: bool) -> Result<RemoteActor, AppError> {
+pub async fn resolve_key(
+    state: &AppState,
+    key_id: &str,
+    refresh: bool,
+) -> Result<RemoteActor, AppError> {
     if !refresh {
         if let Some(actor) = db::remote::by_key_id(&state.db, key_id).await? {
             return Ok(actor);
@@ -100,15 +110,21 @@ pub async fn resolve_key(state: &AppState, key_id: &str, refresh: bool) -> Resul
         doc
     } else if let Some(owner) = doc.get("owner").and_then(Value::as_str) {
         if origin(owner) != origin(url) {
-            return Err(AppError::Unauthorized(format!("key {key_id} names an owner on another origin")));
+            return Err(AppError::Unauthorized(format!(
+                "key {key_id} names an owner on another origin"
+            )));
         }
         fetch(state, owner).await?
     } else {
-        return Err(AppError::Unauthorized(format!("{url} is neither an actor nor a key")));
+        return Err(AppError::Unauthorized(format!(
+            "{url} is neither an actor nor a key"
+        )));
     };
     let actor = parse_actor(&actor_doc, Some(key_id))?;
     if origin(&actor.id) != origin(url) {
-        return Err(AppError::Unauthorized(format!("{url} served an actor from another origin")));
+        return Err(AppError::Unauthorized(format!(
+            "{url} served an actor from another origin"
+        )));
     }
     db::remote::upsert(&state.db, &actor).await?;
     Ok(actor)
@@ -122,24 +138,35 @@ pub async fn actor_by_id(state: &AppState, id: &str) -> Result<RemoteActor, AppE
     let doc = fetch(state, id).await?;
     let actor = parse_actor(&doc, None)?;
     if actor.id != id {
-        return Err(AppError::BadRequest(format!("{id} served the actor {}", actor.id)));
+        return Err(AppError::BadRequest(format!(
+            "{id} served the actor {}",
+            actor.id
+        )));
     }
     db::remote::upsert(&state.db, &actor).await?;
     Ok(actor)
 }
 
 async fn fetch(state: &AppState, url: &str) -> Result<Value, AppError> {
-    state.fetcher.get_activity_json(url).await.map_err(|e| {
-        AppError::Unauthorized(format!("cannot fetch {url}: {e}"))
-    })
+    state
+        .fetcher
+        .get_activity_json(url)
+        .await
+        .map_err(|e| AppError::Unauthorized(format!("cannot fetch {url}: {e}")))
 }
 
 /// Reads the fields we keep from an actor document. With `key_id`, the
 /// key with that id must be present and owned by the actor.
 pub fn parse_actor(doc: &Value, key_id: Option<&str>) -> Result<RemoteActor, AppError> {
     let bad = |why: &str| AppError::Unauthorized(format!("unusable actor document: {why}"));
-    let id = doc.get("id").and_then(Value::as_str).ok_or_else(|| bad("no id"))?;
-    let inbox = doc.get("inbox").and_then(Value::as_str).ok_or_else(|| bad("no inbox"))?;
+    let id = doc
+        .get("id")
+        .and_then(Value::as_str)
+        .ok_or_else(|| bad("no id"))?;
+    let inbox = doc
+        .get("inbox")
+        .and_then(Value::as_str)
+        .ok_or_else(|| bad("no inbox"))?;
     let shared_inbox = doc
         .get("endpoints")
         .and_then(|e| e.get("sharedInbox"))
@@ -157,7 +184,10 @@ pub fn parse_actor(doc: &Value, key_id: Option<&str>) -> Result<RemoteActor, App
             .ok_or_else(|| bad("the signing key is not listed"))?,
         None => keys.into_iter().next().ok_or_else(|| bad("no publicKey"))?,
     };
-    let owner = key.get("owner").and_then(Value::as_str).ok_or_else(|| bad("key has no owner"))?;
+    let owner = key
+        .get("owner")
+        .and_then(Value::as_str)
+        .ok_or_else(|| bad("key has no owner"))?;
     if owner != id {
         return Err(bad("key owner is not the actor"));
     }
@@ -174,7 +204,11 @@ pub fn parse_actor(doc: &Value, key_id: Option<&str>) -> Result<RemoteActor, App
         domain,
         inbox: inbox.to_string(),
         shared_inbox,
-        key_id: key.get("id").and_then(Value::as_str).unwrap_or_default().to_string(),
+        key_id: key
+            .get("id")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string(),
         public_key_pem: pem.to_string(),
         fetched_at: now_millis(),
     })

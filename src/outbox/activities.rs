@@ -27,7 +27,15 @@ pub fn undo(id: &str, actor: &str, activity: &Value) -> Value {
 }
 
 /// Like or Announce of `object`.
-pub fn reaction(kind: &str, id: &str, actor: &str, object: &str, followers: &str, author: Option<&str>, published: &str) -> Value {
+pub fn reaction(
+    kind: &str,
+    id: &str,
+    actor: &str,
+    object: &str,
+    followers: &str,
+    author: Option<&str>,
+    published: &str,
+) -> Value {
     let mut cc = vec![Value::String(followers.to_string())];
     if let Some(a) = author {
         cc.push(Value::String(a.to_string()));

@@ -41,7 +41,10 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/apps/{name}/posts/update", post(update_post))
         .route("/api/v1/apps/{name}/posts/delete", post(delete_post))
         .route("/api/v1/apps/{name}/follow-requests", get(follow_requests))
-        .route("/api/v1/apps/{name}/follow-requests/{decision}", post(decide))
+        .route(
+            "/api/v1/apps/{name}/follow-requests/{decision}",
+            post(decide),
+        )
         .route("/api/v1/apps/{name}/{action}", post(action))
         .route("/api/v1/objects", get(lookup))
         .route("/api/v1/timeline", get(timeline))
@@ -72,11 +75,18 @@ pub fn new_token() -> Result<String, AppError> {
 
 /// The app a request may act as: its bearer token's, and only if that is
 /// the app named in the path.
-pub async fn authorize(state: &AppState, headers: &HeaderMap, name: &str) -> Result<AppName, AppError> {
+pub async fn authorize(
+    state: &AppState,
+    headers: &HeaderMap,
+    name: &str,
+) -> Result<AppName, AppError> {
     let token = headers
         .get("authorization")
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
         .map(str::trim)
         .filter(|t| !t.is_empty())
         .ok_or_else(|| AppError::Unauthorized("missing bearer token".into()))?;
@@ -112,9 +122,14 @@ async fn create_post(
     let result = async {
         let app = authorize(&state, &headers, &name).await?;
         let (id, activity) = publish::create_post(&state, &app, &post).await?;
-        Ok::<_, AppError>((StatusCode::CREATED, Json(json!({ "id": id, "activity": activity }))))
+        Ok::<_, AppError>((
+            StatusCode::CREATED,
+            Json(json!({ "id": id, "activity": activity })),
+        ))
     };
-    result.await.map_or_else(with_www_authenticate, IntoResponse::into_response)
+    result
+        .await
+        .map_or_else(with_www_authenticate, IntoResponse::into_response)
 }
 
 #[derive(Deserialize)]
@@ -135,7 +150,9 @@ async fn update_post(
         let activity = publish::update_post(&state, &app, &body.id, &body.post).await?;
         Ok::<_, AppError>(Json(json!({ "id": body.id, "activity": activity })))
     };
-    result.await.map_or_else(with_www_authenticate, IntoResponse::into_response)
+    result
+        .await
+        .map_or_else(with_www_authenticate, IntoResponse::into_response)
 }
 
 #[derive(Deserialize)]
@@ -154,7 +171,9 @@ async fn delete_post(
         let activity = publish::delete_post(&state, &app, &body.id).await?;
         Ok::<_, AppError>(Json(json!({ "id": body.id, "activity": activity })))
     };
-    result.await.map_or_else(with_www_authenticate, IntoResponse::into_response)
+    result
+        .await
+        .map_or_else(with_www_authenticate, IntoResponse::into_response)
 }
 
 #[derive(Deserialize)]
@@ -181,8 +200,12 @@ async fn action(
         };
         let activity = match action.as_str() {
             "like" => publish::react(&state, &app, "Like", &need(body.object, "object")?).await?,
-            "announce" => publish::react(&state, &app, "Announce", &need(body.object, "object")?).await?,
-            "unlike" => publish::unreact(&state, &app, "Like", &need(body.object, "object")?).await?,
+            "announce" => {
+                publish::react(&state, &app, "Announce", &need(body.object, "object")?).await?
+            }
+            "unlike" => {
+                publish::unreact(&state, &app, "Like", &need(body.object, "object")?).await?
+            }
             "unannounce" => {
                 publish::unreact(&state, &app, "Announce", &need(body.object, "object")?).await?
             }
@@ -193,7 +216,9 @@ async fn action(
         let _ = body.actor;
         Ok::<_, AppError>(Json(json!({ "activity": activity })))
     };
-    result.await.map_or_else(with_www_authenticate, IntoResponse::into_response)
+    result
+        .await
+        .map_or_else(with_www_authenticate, IntoResponse::into_response)
 }
 
 async fn follow_requests(
@@ -207,7 +232,9 @@ async fn follow_requests(
         let actors: Vec<&str> = pending.iter().map(|f| f.actor_id.as_str()).collect();
         Ok::<_, AppError>(Json(json!({ "pending": actors })))
     };
-    result.await.map_or_else(with_www_authenticate, IntoResponse::into_response)
+    result
+        .await
+        .map_or_else(with_www_authenticate, IntoResponse::into_response)
 }
 
 async fn decide(
@@ -229,7 +256,9 @@ async fn decide(
         let activity = publish::decide_follow_request(&state, &app, &actor, accept).await?;
         Ok::<_, AppError>(Json(json!({ "activity": activity })))
     };
-    result.await.map_or_else(with_www_authenticate, IntoResponse::into_response)
+    result
+        .await
+        .map_or_else(with_www_authenticate, IntoResponse::into_response)
 }
 
 fn query_param(query: Option<&str>, key: &str) -> Option<String> {
@@ -239,7 +268,10 @@ fn query_param(query: Option<&str>, key: &str) -> Option<String> {
 }
 
 /// A stored post with its counts, for apps and tests to observe.
-async fn lookup(State(state): State<AppState>, RawQuery(query): RawQuery) -> Result<Response, AppError> {
+async fn lookup(
+    State(state): State<AppState>,
+    RawQuery(query): RawQuery,
+) -> Result<Response, AppError> {
     let id = query_param(query.as_deref(), "id")
         .ok_or_else(|| AppError::BadRequest("give ?id=<object URL>".into()))?;
     let object = db::objects::get(&state.db, &id)
@@ -248,7 +280,10 @@ async fn lookup(State(state): State<AppState>, RawQuery(query): RawQuery) -> Res
     Ok(Json(publish::object_document(&state, &object).await?).into_response())
 }
 
-async fn timeline(State(state): State<AppState>, RawQuery(query): RawQuery) -> Result<Response, AppError> {
+async fn timeline(
+    State(state): State<AppState>,
+    RawQuery(query): RawQuery,
+) -> Result<Response, AppError> {
     let limit = query_param(query.as_deref(), "limit")
         .and_then(|l| l.parse::<i64>().ok())
         .unwrap_or(40)
@@ -318,7 +353,10 @@ async fn activity(
         Format::ActivityJson { ld } => activity_json(doc, ld),
         Format::Html => page(
             "Activity",
-            &format!("<pre>{}</pre>", escape(&serde_json::to_string_pretty(&doc).unwrap_or_default())),
+            &format!(
+                "<pre>{}</pre>",
+                escape(&serde_json::to_string_pretty(&doc).unwrap_or_default())
+            ),
         ),
     })
 }

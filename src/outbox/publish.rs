@@ -93,7 +93,10 @@ async fn audience(
 ) -> Result<Vec<String>, AppError> {
     let mut inboxes = db::follows::delivery_inboxes(conn, app).await?;
     if let Some(parent) = in_reply_to {
-        if let Some(author) = db::objects::get(&state.db, parent).await?.map(|p| p.attributed_to) {
+        if let Some(author) = db::objects::get(&state.db, parent)
+            .await?
+            .map(|p| p.attributed_to)
+        {
             if let Ok(actor) = verify::actor_by_id(state, &author).await {
                 inboxes.push(actor.shared_inbox.unwrap_or(actor.inbox));
             }
@@ -131,7 +134,11 @@ fn clean_post(post: &NewPost) -> Result<(String, Option<String>, String), AppErr
 }
 
 /// Publishes a new post. Returns (object id, Create activity).
-pub async fn create_post(state: &AppState, app: &AppName, post: &NewPost) -> Result<(String, Value), AppError> {
+pub async fn create_post(
+    state: &AppState,
+    app: &AppName,
+    post: &NewPost,
+) -> Result<(String, Value), AppError> {
     let config = &state.config;
     let (kind, name, content) = clean_post(post)?;
     let stored = StoredObject {
@@ -170,7 +177,9 @@ async fn own_post(state: &AppState, app: &AppName, id: &str) -> Result<StoredObj
         .await?
         .ok_or_else(|| AppError::NotFound(format!("no post {id}")))?;
     if post.app_name.as_deref() != Some(app.as_str()) {
-        return Err(AppError::Forbidden(format!("{id} is not a post of '{app}'")));
+        return Err(AppError::Forbidden(format!(
+            "{id} is not a post of '{app}'"
+        )));
     }
     if post.deleted.is_some() {
         return Err(AppError::Gone(format!("{id} was deleted")));
@@ -178,7 +187,12 @@ async fn own_post(state: &AppState, app: &AppName, id: &str) -> Result<StoredObj
     Ok(post)
 }
 
-pub async fn update_post(state: &AppState, app: &AppName, id: &str, post: &NewPost) -> Result<Value, AppError> {
+pub async fn update_post(
+    state: &AppState,
+    app: &AppName,
+    id: &str,
+    post: &NewPost,
+) -> Result<Value, AppError> {
     let config = &state.config;
     let existing = own_post(state, app, id).await?;
     let (_, name, content) = clean_post(post)?;
@@ -222,7 +236,10 @@ pub async fn delete_post(state: &AppState, app: &AppName, id: &str) -> Result<Va
 
 /// The author of a (remote or local) object and their inbox; local objects
 /// need no delivery.
-async fn author_inbox(state: &AppState, object: &str) -> Result<(Option<String>, Option<String>), AppError> {
+async fn author_inbox(
+    state: &AppState,
+    object: &str,
+) -> Result<(Option<String>, Option<String>), AppError> {
     if origin(object).as_deref() == Some(state.config.base()) {
         let author = db::objects::get(&state.db, object)
             .await?
@@ -248,11 +265,19 @@ async fn author_inbox(state: &AppState, object: &str) -> Result<(Option<String>,
         }
     };
     let actor = verify::actor_by_id(state, &author).await?;
-    Ok((Some(author), Some(actor.shared_inbox.unwrap_or(actor.inbox))))
+    Ok((
+        Some(author),
+        Some(actor.shared_inbox.unwrap_or(actor.inbox)),
+    ))
 }
 
 /// Like or Announce `object` as `app`.
-pub async fn react(state: &AppState, app: &AppName, kind: &str, object: &str) -> Result<Value, AppError> {
+pub async fn react(
+    state: &AppState,
+    app: &AppName,
+    kind: &str,
+    object: &str,
+) -> Result<Value, AppError> {
     let config = &state.config;
     let (author, inbox) = author_inbox(state, object).await?;
     let actor = config.actor_id(app);
@@ -268,7 +293,9 @@ pub async fn react(state: &AppState, app: &AppName, kind: &str, object: &str) ->
     let id = activity["id"].as_str().unwrap_or_default().to_string();
     let mut tx = state.db.pool().begin().await?;
     if !db::objects::add_reaction(&mut tx, &id, kind, &actor, object).await? {
-        return Err(AppError::Conflict(format!("'{app}' already did {kind} {object}")));
+        return Err(AppError::Conflict(format!(
+            "'{app}' already did {kind} {object}"
+        )));
     }
     let mut inboxes: Vec<String> = inbox.into_iter().collect();
     if kind == "Announce" {
@@ -281,7 +308,12 @@ pub async fn react(state: &AppState, app: &AppName, kind: &str, object: &str) ->
 }
 
 /// Undoes `app`'s Like or Announce of `object`.
-pub async fn unreact(state: &AppState, app: &AppName, kind: &str, object: &str) -> Result<Value, AppError> {
+pub async fn unreact(
+    state: &AppState,
+    app: &AppName,
+    kind: &str,
+    object: &str,
+) -> Result<Value, AppError> {
     let config = &state.config;
     let actor = config.actor_id(app);
     let original = db::activities::latest_local(&state.db, &actor, kind, object)
@@ -293,7 +325,9 @@ pub async fn unreact(state: &AppState, app: &AppName, kind: &str, object: &str) 
     let undo = activities::undo(&new_id(config, "activities"), &actor, &original);
     let mut tx = state.db.pool().begin().await?;
     if !db::objects::remove_reaction(&mut tx, &original_id, kind, &actor, Some(object)).await? {
-        return Err(AppError::NotFound(format!("'{app}' has no {kind} of {object}")));
+        return Err(AppError::NotFound(format!(
+            "'{app}' has no {kind} of {object}"
+        )));
     }
     let mut inboxes: Vec<String> = inbox.into_iter().collect();
     if kind == "Announce" {
@@ -323,11 +357,23 @@ pub async fn follow(state: &AppState, app: &AppName, target: &str) -> Result<Val
     let config = &state.config;
     let target = resolve_target(state, target).await?;
     let actor = verify::actor_by_id(state, &target).await?;
-    let follow = activities::follow(&new_id(config, "activities"), &config.actor_id(app), &actor.id);
+    let follow = activities::follow(
+        &new_id(config, "activities"),
+        &config.actor_id(app),
+        &actor.id,
+    );
     let follow_id = follow["id"].as_str().unwrap_or_default().to_string();
     let mut tx = state.db.pool().begin().await?;
     db::follows::add_following(&mut tx, app, &actor.id, &actor.inbox, &follow_id).await?;
-    send(&mut tx, config, app, &follow, Some(&actor.id), &[actor.inbox.clone()]).await?;
+    send(
+        &mut tx,
+        config,
+        app,
+        &follow,
+        Some(&actor.id),
+        std::slice::from_ref(&actor.inbox),
+    )
+    .await?;
     tx.commit().await?;
     state.delivery_wakeup.notify_one();
     Ok(follow)
@@ -344,12 +390,24 @@ pub async fn unfollow(state: &AppState, app: &AppName, target: &str) -> Result<V
         .await?
         .and_then(|b| serde_json::from_str::<Value>(&b).ok())
         .unwrap_or_else(|| {
-            activities::follow(following.follow_id.as_deref().unwrap_or_default(), &actor_id, &target)
+            activities::follow(
+                following.follow_id.as_deref().unwrap_or_default(),
+                &actor_id,
+                &target,
+            )
         });
     let undo = activities::undo(&new_id(config, "activities"), &actor_id, &original);
     let mut tx = state.db.pool().begin().await?;
     db::follows::remove_following(&mut tx, Some(app), &target).await?;
-    send(&mut tx, config, app, &undo, Some(&target), &[following.inbox]).await?;
+    send(
+        &mut tx,
+        config,
+        app,
+        &undo,
+        Some(&target),
+        &[following.inbox],
+    )
+    .await?;
     tx.commit().await?;
     state.delivery_wakeup.notify_one();
     Ok(undo)

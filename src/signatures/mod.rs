@@ -72,11 +72,15 @@ impl Signature {
         let mut expires = None;
         let mut rest = value.trim();
         while !rest.is_empty() {
-            let (name, after) = rest.split_once('=').ok_or_else(|| malformed("expected name=value"))?;
+            let (name, after) = rest
+                .split_once('=')
+                .ok_or_else(|| malformed("expected name=value"))?;
             let name = name.trim().to_ascii_lowercase();
             let after = after.trim_start();
             let (val, tail) = if let Some(quoted) = after.strip_prefix('"') {
-                let end = quoted.find('"').ok_or_else(|| malformed("unterminated quote"))?;
+                let end = quoted
+                    .find('"')
+                    .ok_or_else(|| malformed("unterminated quote"))?;
                 (&quoted[..end], &quoted[end + 1..])
             } else {
                 let end = after.find(',').unwrap_or(after.len());
@@ -86,16 +90,27 @@ impl Signature {
                 "keyid" => key_id = Some(val.to_string()),
                 "algorithm" => algorithm = Some(val.to_ascii_lowercase()),
                 "headers" => {
-                    headers = Some(val.split_whitespace().map(str::to_ascii_lowercase).collect())
+                    headers = Some(
+                        val.split_whitespace()
+                            .map(str::to_ascii_lowercase)
+                            .collect(),
+                    )
                 }
                 "signature" => {
-                    signature = Some(B64.decode(val).map_err(|_| malformed("signature is not base64"))?)
+                    signature = Some(
+                        B64.decode(val)
+                            .map_err(|_| malformed("signature is not base64"))?,
+                    )
                 }
                 "created" => created = Some(val.parse().map_err(|_| malformed("bad created"))?),
                 "expires" => expires = Some(val.parse().map_err(|_| malformed("bad expires"))?),
                 _ => {}
             }
-            rest = tail.trim_start().strip_prefix(',').unwrap_or(tail).trim_start();
+            rest = tail
+                .trim_start()
+                .strip_prefix(',')
+                .unwrap_or(tail)
+                .trim_start();
         }
         Ok(Signature {
             key_id: key_id.ok_or_else(|| malformed("no keyId"))?,
@@ -346,7 +361,15 @@ mod tests {
         let url = url::Url::parse("http://127.0.0.1:9/actors/blog/inbox").unwrap();
         let body = br#"{"type":"Follow"}"#;
         let now = SystemTime::now();
-        let pairs = sign(&k, "http://a/actors/x#main-key", "POST", &url, Some(body), now).unwrap();
+        let pairs = sign(
+            &k,
+            "http://a/actors/x#main-key",
+            "POST",
+            &url,
+            Some(body),
+            now,
+        )
+        .unwrap();
         let headers = headers_of(&pairs);
         let sig = Signature::parse(headers["signature"].to_str().unwrap()).unwrap();
         assert_eq!(sig.key_id, "http://a/actors/x#main-key");
@@ -357,9 +380,15 @@ mod tests {
 
         // Another path, another key, another body: all refused.
         let other = signing_string("POST", "/inbox", &headers, &sig).unwrap();
-        assert_eq!(public.verify(&other, &sig.signature), Err(SignatureError::Invalid));
+        assert_eq!(
+            public.verify(&other, &sig.signature),
+            Err(SignatureError::Invalid)
+        );
         let stranger = PublicKey::from_pem(keys().rsa_public_pem()).unwrap();
-        assert_eq!(stranger.verify(&s, &sig.signature), Err(SignatureError::Invalid));
+        assert_eq!(
+            stranger.verify(&s, &sig.signature),
+            Err(SignatureError::Invalid)
+        );
         assert_eq!(
             check_request(&sig, &headers, b"{}", &REQ, now),
             Err(SignatureError::DigestMismatch)
@@ -397,7 +426,13 @@ mod tests {
             check_request(&sig, &h, b"x", &REQ, SystemTime::now()),
             Err(SignatureError::Algorithm(_))
         ));
-        for bad in ["", "keyId=", r#"keyId="k""#, r#"keyId="k",signature="!!""#, r#"keyId="k,signature="x""#] {
+        for bad in [
+            "",
+            "keyId=",
+            r#"keyId="k""#,
+            r#"keyId="k",signature="!!""#,
+            r#"keyId="k,signature="x""#,
+        ] {
             assert!(Signature::parse(bad).is_err(), "{bad}");
         }
     }
@@ -406,7 +441,11 @@ mod tests {
     fn digests() {
         let body = b"hello";
         let good = digest_header(body);
-        for form in [good.clone(), good.replace("SHA-256", "sha-256"), format!("MD5=abc,{good}")] {
+        for form in [
+            good.clone(),
+            good.replace("SHA-256", "sha-256"),
+            format!("MD5=abc,{good}"),
+        ] {
             let h = headers_of(&[("digest", form.clone())]);
             verify_digest(&h, body).unwrap_or_else(|e| panic!("{form}: {e}"));
         }

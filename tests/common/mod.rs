@@ -38,8 +38,11 @@ impl TestApp {
         let config = Config::from_args(&hub_args(&db.url, &base)).unwrap();
         let (state, _) = instance::prepare(config).await.unwrap();
         let (stop, stopped) = oneshot::channel::<()>();
+        let (worker_stop, worker_stopped) = tokio::sync::watch::channel(false);
+        tokio::spawn(rosefed::delivery::run(state.clone(), worker_stopped));
         tokio::spawn(rosefed::server::run(listener, state.clone(), async move {
             let _ = stopped.await;
+            let _ = worker_stop.send(true);
         }));
         TestApp {
             authority: format!("127.0.0.1:{port}"),
@@ -49,6 +52,14 @@ impl TestApp {
             stop: Some(stop),
             db,
         }
+    }
+
+    /// A single number from SQL, e.g. a COUNT.
+    pub async fn scalar(&self, sql: &str) -> i64 {
+        sqlx::query_scalar(sql)
+            .fetch_one(self.state.db.pool())
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"))
     }
 
     pub fn url(&self, path: &str) -> String {

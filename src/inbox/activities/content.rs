@@ -54,7 +54,10 @@ pub async fn create(ctx: &Ctx<'_>, conn: &mut AnyConnection) -> Result<&'static 
         app_name: None,
         attributed_to: ctx.actor.id.clone(),
         object_type: kind.to_string(),
-        name: object.get("name").and_then(Value::as_str).map(str::to_string),
+        name: object
+            .get("name")
+            .and_then(Value::as_str)
+            .map(str::to_string),
         content: sanitize::html(object.get("content").and_then(Value::as_str).unwrap_or("")),
         in_reply_to: object.get("inReplyTo").and_then(id_of).map(str::to_string),
         local: 0,
@@ -74,7 +77,9 @@ pub async fn update(ctx: &Ctx<'_>, conn: &mut AnyConnection) -> Result<&'static 
     let kind = object.get("type").and_then(Value::as_str).unwrap_or("");
     if ACTOR_TYPES.contains(&kind) {
         if id_of(object) != Some(ctx.actor.id.as_str()) {
-            return Err(AppError::Forbidden("an actor can only update itself".into()));
+            return Err(AppError::Forbidden(
+                "an actor can only update itself".into(),
+            ));
         }
         let refreshed = parse_actor(object, None)?;
         sqlx::query(
@@ -98,7 +103,8 @@ pub async fn update(ctx: &Ctx<'_>, conn: &mut AnyConnection) -> Result<&'static 
             format!("{id} belongs to {}", existing.attributed_to),
         )),
         Some(_) => {
-            let content = sanitize::html(object.get("content").and_then(Value::as_str).unwrap_or(""));
+            let content =
+                sanitize::html(object.get("content").and_then(Value::as_str).unwrap_or(""));
             let name = object.get("name").and_then(Value::as_str);
             if db::objects::update(conn, id, name, &content).await? {
                 Ok("post updated")
@@ -111,8 +117,8 @@ pub async fn update(ctx: &Ctx<'_>, conn: &mut AnyConnection) -> Result<&'static 
 }
 
 pub async fn delete(ctx: &Ctx<'_>, conn: &mut AnyConnection) -> Result<&'static str, AppError> {
-    let id = id_of(ctx.object())
-        .ok_or_else(|| AppError::BadRequest("Delete names no object".into()))?;
+    let id =
+        id_of(ctx.object()).ok_or_else(|| AppError::BadRequest("Delete names no object".into()))?;
     if id == ctx.actor.id {
         db::follows::forget_actor(conn, id).await?;
         db::objects::delete_by_author(conn, id).await?;

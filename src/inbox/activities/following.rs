@@ -47,7 +47,15 @@ pub async fn follow(ctx: &Ctx<'_>, conn: &mut AnyConnection) -> Result<&'static 
         &config.actor_id(&app.name),
         ctx.activity,
     );
-    outbox::send(conn, config, &app.name, &accept, None, &[ctx.actor.inbox.clone()]).await?;
+    outbox::send(
+        conn,
+        config,
+        &app.name,
+        &accept,
+        None,
+        std::slice::from_ref(&ctx.actor.inbox),
+    )
+    .await?;
     Ok("follow accepted")
 }
 

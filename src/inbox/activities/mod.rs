@@ -64,9 +64,13 @@ pub async fn authoritative_object(
         .fetcher
         .get_activity_json(&object_id)
         .await
-        .map_err(|e| AppError::BadRequest(format!("cannot fetch the object from its origin: {e}")))?;
+        .map_err(|e| {
+            AppError::BadRequest(format!("cannot fetch the object from its origin: {e}"))
+        })?;
     if fetched.get("id").and_then(Value::as_str) != Some(object_id.as_str()) {
-        return Err(AppError::BadRequest(format!("{object_id} served another object")));
+        return Err(AppError::BadRequest(format!(
+            "{object_id} served another object"
+        )));
     }
     activity["object"] = fetched;
     Ok(activity)
@@ -115,7 +119,11 @@ pub async fn apply(
     Ok(outcome)
 }
 
-async fn handle(ctx: &Ctx<'_>, conn: &mut AnyConnection, kind: &str) -> Result<&'static str, AppError> {
+async fn handle(
+    ctx: &Ctx<'_>,
+    conn: &mut AnyConnection,
+    kind: &str,
+) -> Result<&'static str, AppError> {
     match kind {
         "Follow" => following::follow(ctx, conn).await,
         "Accept" => following::accept(ctx, conn).await,

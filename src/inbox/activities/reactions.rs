@@ -8,7 +8,11 @@ use crate::db;
 use crate::error::AppError;
 use crate::inbox::verify::id_of;
 
-pub async fn react(ctx: &Ctx<'_>, conn: &mut AnyConnection, kind: &str) -> Result<&'static str, AppError> {
+pub async fn react(
+    ctx: &Ctx<'_>,
+    conn: &mut AnyConnection,
+    kind: &str,
+) -> Result<&'static str, AppError> {
     let object = id_of(ctx.object())
         .ok_or_else(|| AppError::BadRequest(format!("{kind} names no object")))?;
     if db::objects::add_reaction(conn, ctx.id, kind, &ctx.actor.id, object).await? {

@@ -1,0 +1,382 @@
+//! The inbox against a stand-in remote server (federation_tests::peer) that
+//! signs with its own, independent HTTP-signature code: what is accepted,
+//! what every kind of bad request gets, and that refused requests change
+//! nothing. Every test runs on SQLite and PostgreSQL.
+
+mod common;
+
+use std::time::{Duration, SystemTime};
+
+use common::TestApp;
+use federation_tests::database::TestDatabase;
+use federation_tests::peer::Peer;
+use federation_tests::{eventually, on_both_databases};
+use serde_json::{json, Value};
+
+on_both_databases!(
+    follow_is_accepted_once_and_the_accept_is_delivered_signed,
+    bad_requests_get_a_clear_status_and_change_nothing,
+    posts_reactions_and_undo_are_applied,
+    deleting_an_actor_removes_its_follows_and_content,
+);
+
+const WAIT: Duration = Duration::from_secs(20);
+
+async fn follow_is_accepted_once_and_the_accept_is_delivered_signed(db: TestDatabase) {
+    let app = TestApp::spawn(db).await;
+    let peer = Peer::start(true, true).await;
+    let follow = peer.follow(0, &app.url("/actors/blog"));
+    let r = peer
+        .post_as(0, &app.url("/actors/blog/inbox"), &follow)
+        .await;
+    assert_eq!(r.status(), 202);
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM followers WHERE state = 'accepted'")
+            .await,
+        1
+    );
+    let accept = eventually("the Accept to arrive", WAIT, || {
+        let peer = peer.clone();
+        async move {
+            peer.deliveries()
+                .into_iter()
+                .find(|d| d.activity["type"] == "Accept")
+        }
+    })
+    .await;
+    // An Accept is for one actor: its own inbox, not the shared one.
+    assert_eq!(accept.inbox, "/users/u0/inbox");
+    assert!(accept.verified, "the Accept's HTTP signature must verify");
+    assert_eq!(accept.activity["object"]["id"], follow["id"]);
+    assert_eq!(accept.activity["actor"], app.url("/actors/blog"));
+
+    // A replay is accepted and changes nothing: no second Accept queued.
+    let r = peer.post_as(0, &app.url("/inbox"), &follow).await;
+    assert_eq!(r.status(), 202);
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM followers").await, 1);
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM delivery_jobs").await, 1);
+    let followers = app.get_ap("/actors/blog/followers?page=1").await;
+    assert_eq!(followers["orderedItems"], json!([peer.actor(0)]));
+}
+
+/// One attack: name, headers, content type, body, expected status.
+type Case<'a> = (&'a str, Vec<(String, String)>, &'a str, Vec<u8>, u16);
+
+/// Sends a request with explicit headers and body.
+async fn raw(
+    client: &reqwest::Client,
+    url: &str,
+    headers: &[(String, String)],
+    ct: &str,
+    body: Vec<u8>,
+) -> reqwest::Response {
+    let mut r = client.post(url).header("content-type", ct).body(body);
+    for (k, v) in headers {
+        r = r.header(k, v);
+    }
+    r.send().await.unwrap()
+}
+
+async fn bad_requests_get_a_clear_status_and_change_nothing(db: TestDatabase) {
+    let app = TestApp::spawn(db).await;
+    let peer = Peer::start(true, false).await;
+    let other = Peer::start(true, false).await;
+    let inbox = app.url("/actors/blog/inbox");
+    let client = reqwest::Client::new();
+    let ct = "application/activity+json";
+    let now = SystemTime::now();
+    let follow = peer.follow(0, &app.url("/actors/blog"));
+    let body = follow.to_string().into_bytes();
+    let signed =
+        |key_id: &str, date: SystemTime, b: &[u8]| peer.sign(key_id, "POST", &inbox, b, date);
+
+    // A blocked domain: "localhost" reaches the same peer, under another name.
+    rosefed::db::remote::add_block(&app.state.db, "localhost", "test")
+        .await
+        .unwrap();
+    let blocked_actor = peer.actor(0).replace("127.0.0.1", "localhost");
+    let blocked = json!({"id": format!("{}/activities/b", peer.base().replace("127.0.0.1", "localhost")),
+        "type": "Follow", "actor": blocked_actor, "object": app.url("/actors/blog")});
+
+    let mut tampered = signed(&peer.key_id(0), now, &body);
+    if let Some(sig) = tampered.iter_mut().find(|(k, _)| k == "signature") {
+        sig.1 = sig.1.replace("signature=\"", "signature=\"AAAA");
+    }
+    let foreign_id = json!({"id": other.new_id(), "type": "Follow", "actor": peer.actor(0), "object": app.url("/actors/blog")});
+    let foreign_object = json!({"id": peer.new_id(), "type": "Create", "actor": peer.actor(0),
+        "object": {"id": format!("{}/objects/1", other.base()), "type": "Note",
+                   "attributedTo": peer.actor(0), "content": "forged"}});
+    let unknown_actor = json!({"id": "http://127.0.0.1:1/a/1", "type": "Follow",
+        "actor": "http://127.0.0.1:1/users/x", "object": app.url("/actors/blog")});
+    let nobody = peer.follow(0, &app.url("/actors/nobody"));
+    let mut nested = String::new();
+    for _ in 0..200 {
+        nested.push('[');
+    }
+
+    let cases: Vec<Case> = vec![
+        ("no signature", vec![], ct, body.clone(), 401),
+        ("bad signature", tampered, ct, body.clone(), 401),
+        (
+            "digest mismatch",
+            signed(&peer.key_id(0), now, b"other body"),
+            ct,
+            body.clone(),
+            401,
+        ),
+        (
+            "another actor's key",
+            signed(&peer.key_id(1), now, &body),
+            ct,
+            body.clone(),
+            401,
+        ),
+        (
+            "key on another origin",
+            other.sign(&other.key_id(0), "POST", &inbox, &body, now),
+            ct,
+            body.clone(),
+            401,
+        ),
+        (
+            "stale date",
+            signed(&peer.key_id(0), now - Duration::from_secs(7200), &body),
+            ct,
+            body.clone(),
+            401,
+        ),
+        (
+            "future date",
+            signed(&peer.key_id(0), now + Duration::from_secs(7200), &body),
+            ct,
+            body.clone(),
+            401,
+        ),
+        (
+            "id from another origin",
+            signed(&peer.key_id(0), now, foreign_id.to_string().as_bytes()),
+            ct,
+            foreign_id.to_string().into_bytes(),
+            400,
+        ),
+        (
+            "embedded object from another origin",
+            signed(&peer.key_id(0), now, foreign_object.to_string().as_bytes()),
+            ct,
+            foreign_object.to_string().into_bytes(),
+            400,
+        ),
+        (
+            "malformed JSON",
+            signed(&peer.key_id(0), now, b"{\"id\":"),
+            ct,
+            b"{\"id\":".to_vec(),
+            400,
+        ),
+        (
+            "wrong content type",
+            signed(&peer.key_id(0), now, &body),
+            "text/plain",
+            body.clone(),
+            415,
+        ),
+        (
+            "oversized body",
+            vec![],
+            ct,
+            vec![b' '; 1024 * 1024 + 1],
+            413,
+        ),
+        ("deeply nested body", vec![], ct, nested.into_bytes(), 400),
+        (
+            "unknown actor whose fetch fails",
+            peer.sign(
+                "http://127.0.0.1:1/users/x#main-key",
+                "POST",
+                &inbox,
+                unknown_actor.to_string().as_bytes(),
+                now,
+            ),
+            ct,
+            unknown_actor.to_string().into_bytes(),
+            401,
+        ),
+        (
+            "blocked domain",
+            vec![],
+            ct,
+            blocked.to_string().into_bytes(),
+            403,
+        ),
+        (
+            "follow of an unknown actor",
+            peer.sign(
+                &peer.key_id(0),
+                "POST",
+                &app.url("/inbox"),
+                nobody.to_string().as_bytes(),
+                now,
+            ),
+            ct,
+            nobody.to_string().into_bytes(),
+            404,
+        ),
+    ];
+    for (what, headers, content_type, body, status) in cases {
+        let url = if what == "follow of an unknown actor" {
+            app.url("/inbox")
+        } else {
+            inbox.clone()
+        };
+        let r = raw(&client, &url, &headers, content_type, body).await;
+        assert_eq!(r.status(), status, "{what}");
+        let error: Value = r
+            .json()
+            .await
+            .unwrap_or_else(|e| panic!("{what}: no JSON error body: {e}"));
+        assert!(error["error"].is_string(), "{what}: {error}");
+        assert_eq!(
+            app.scalar("SELECT COUNT(*) FROM ap_activities").await,
+            0,
+            "{what} left an activity"
+        );
+        assert_eq!(
+            app.scalar("SELECT COUNT(*) FROM followers").await,
+            0,
+            "{what} left a follower"
+        );
+        assert_eq!(
+            app.scalar("SELECT COUNT(*) FROM objects").await,
+            0,
+            "{what} left a post"
+        );
+    }
+    // The blocked domain was refused before anything was fetched.
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM remote_actors WHERE domain = 'localhost'")
+            .await,
+        0
+    );
+}
+
+async fn posts_reactions_and_undo_are_applied(db: TestDatabase) {
+    let app = TestApp::spawn(db).await;
+    let peer = Peer::start(true, false).await;
+    let inbox = app.url("/inbox");
+    let note_id = format!("{}/objects/n1", peer.base());
+    let create = json!({"id": peer.new_id(), "type": "Create", "actor": peer.actor(0),
+        "object": {"id": note_id, "type": "Note", "attributedTo": peer.actor(0),
+                   "content": "<p>hello<script>x()</script></p>"}});
+    assert_eq!(peer.post_as(0, &inbox, &create).await.status(), 202);
+    let stored: Value = app
+        .get(&format!("/api/v1/objects?id={note_id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(stored["content"], "<p>hello</p>", "content is sanitised");
+
+    let update = json!({"id": peer.new_id(), "type": "Update", "actor": peer.actor(0),
+        "object": {"id": note_id, "type": "Note", "attributedTo": peer.actor(0), "content": "<p>edited</p>"}});
+    assert_eq!(peer.post_as(0, &inbox, &update).await.status(), 202);
+    let stored: Value = app
+        .get(&format!("/api/v1/objects?id={note_id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(stored["content"], "<p>edited</p>");
+
+    // Someone else may not edit it.
+    let hijack = json!({"id": peer.new_id(), "type": "Update", "actor": peer.actor(1),
+        "object": {"id": note_id, "type": "Note", "attributedTo": peer.actor(1), "content": "mine"}});
+    assert_eq!(peer.post_as(1, &inbox, &hijack).await.status(), 403);
+
+    // Likes and announces of a post of ours are counted; Undo drops them.
+    let token = rosefed::outbox::api::new_token().unwrap();
+    rosefed::db::activities::add_token(
+        &app.state.db,
+        &rosefed::actors::AppName::parse("blog").unwrap(),
+        &rosefed::outbox::api::token_hash(&token),
+    )
+    .await
+    .unwrap();
+    let created: Value = app
+        .client
+        .post(app.url("/api/v1/apps/blog/posts"))
+        .bearer_auth(&token)
+        .json(&json!({"content": "<p>ours</p>"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let ours = created["id"].as_str().unwrap().to_string();
+    let like = json!({"id": peer.new_id(), "type": "Like", "actor": peer.actor(0), "object": ours});
+    let announce =
+        json!({"id": peer.new_id(), "type": "Announce", "actor": peer.actor(1), "object": ours});
+    assert_eq!(peer.post_as(0, &inbox, &like).await.status(), 202);
+    assert_eq!(peer.post_as(1, &inbox, &announce).await.status(), 202);
+    let doc = app.get_ap(&ours.replace(&app.base, "")).await;
+    assert_eq!(doc["likes"]["totalItems"], 1);
+    assert_eq!(doc["shares"]["totalItems"], 1);
+    let undo = json!({"id": peer.new_id(), "type": "Undo", "actor": peer.actor(0), "object": like});
+    assert_eq!(peer.post_as(0, &inbox, &undo).await.status(), 202);
+    let doc = app.get_ap(&ours.replace(&app.base, "")).await;
+    assert_eq!(doc["likes"]["totalItems"], 0);
+    // Nobody can undo another's activity.
+    let undo_other =
+        json!({"id": peer.new_id(), "type": "Undo", "actor": peer.actor(0), "object": announce});
+    assert_eq!(peer.post_as(0, &inbox, &undo_other).await.status(), 403);
+
+    // A reply to our post is threaded to it.
+    let reply = json!({"id": peer.new_id(), "type": "Create", "actor": peer.actor(0),
+        "object": {"id": format!("{}/objects/r1", peer.base()), "type": "Note", "attributedTo": peer.actor(0),
+                   "inReplyTo": ours, "content": "a reply"}});
+    assert_eq!(peer.post_as(0, &inbox, &reply).await.status(), 202);
+    let doc = app.get_ap(&ours.replace(&app.base, "")).await;
+    assert_eq!(doc["replies"]["totalItems"], 1);
+
+    // Delete leaves a Tombstone; a replayed Create does not revive it.
+    let delete = json!({"id": peer.new_id(), "type": "Delete", "actor": peer.actor(0),
+        "object": {"id": note_id, "type": "Tombstone"}});
+    assert_eq!(peer.post_as(0, &inbox, &delete).await.status(), 202);
+    let mut again = create.clone();
+    again["id"] = json!(peer.new_id());
+    assert_eq!(peer.post_as(0, &inbox, &again).await.status(), 202);
+    let stored: Value = app
+        .get(&format!("/api/v1/objects?id={note_id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(stored["type"], "Tombstone");
+
+    // Flags are kept as reports; unknown types are accepted and ignored.
+    let flag = json!({"id": peer.new_id(), "type": "Flag", "actor": peer.actor(0), "object": [ours], "content": "spam"});
+    assert_eq!(peer.post_as(0, &inbox, &flag).await.status(), 202);
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM reports").await, 1);
+    let odd = json!({"id": peer.new_id(), "type": "Arrive", "actor": peer.actor(0)});
+    assert_eq!(peer.post_as(0, &inbox, &odd).await.status(), 202);
+}
+
+async fn deleting_an_actor_removes_its_follows_and_content(db: TestDatabase) {
+    let app = TestApp::spawn(db).await;
+    let peer = Peer::start(false, false).await;
+    let inbox = app.url("/inbox");
+    assert_eq!(
+        peer.post_as(0, &inbox, &peer.follow(0, &app.url("/actors/market")))
+            .await
+            .status(),
+        202
+    );
+    let create = json!({"id": peer.new_id(), "type": "Create", "actor": peer.actor(0),
+        "object": {"id": format!("{}/objects/x", peer.base()), "type": "Note", "attributedTo": peer.actor(0), "content": "bye"}});
+    assert_eq!(peer.post_as(0, &inbox, &create).await.status(), 202);
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM followers").await, 1);
+    let delete = json!({"id": peer.new_id(), "type": "Delete", "actor": peer.actor(0), "object": peer.actor(0)});
+    assert_eq!(peer.post_as(0, &inbox, &delete).await.status(), 202);
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM followers").await, 0);
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM objects").await, 0);
+}
