@@ -129,6 +129,15 @@ pub struct FederationArgs {
         global = true
     )]
     pub delivery_per_host: usize,
+    /// How long a claimed delivery is reserved for its worker; a crashed
+    /// worker's jobs are retried after this.
+    #[arg(
+        long,
+        env = "ROSEFED_DELIVERY_LEASE_SECS",
+        default_value_t = 60,
+        global = true
+    )]
+    pub delivery_lease_secs: u64,
     /// How often an idle worker looks for due jobs, in milliseconds.
     #[arg(
         long,
@@ -151,6 +160,7 @@ impl Default for FederationArgs {
             delivery_unavailable_after_secs: 3 * 24 * 3600,
             delivery_concurrency: 64,
             delivery_per_host: 8,
+            delivery_lease_secs: 60,
             delivery_poll_ms: 500,
         }
     }

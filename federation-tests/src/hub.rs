@@ -36,6 +36,8 @@ pub struct Hub {
     /// Public URL, e.g. `http://127.0.0.1:40123`.
     pub base: String,
     pub port: u16,
+    /// Where this process listens (differs from `port` behind a balancer).
+    pub bind_port: u16,
     logs: tempfile::TempDir,
 }
 
@@ -56,6 +58,19 @@ impl Hub {
 
     /// Starts the process without waiting for it to be ready.
     pub fn spawn(port: u16, database_url: &str, data_dir: &Path, extra: &[&str]) -> Hub {
+        Hub::spawn_behind(port, port, database_url, data_dir, extra)
+    }
+
+    /// A process listening on `bind_port` for the public URL on
+    /// `public_port`: several of these make one scaled-out instance.
+    pub fn spawn_behind(
+        public_port: u16,
+        bind_port: u16,
+        database_url: &str,
+        data_dir: &Path,
+        extra: &[&str],
+    ) -> Hub {
+        let port = public_port;
         let base = format!("http://127.0.0.1:{port}");
         let logs = tempfile::tempdir().expect("log directory");
         let stdout = std::fs::File::create(logs.path().join("stdout")).expect("stdout file");
@@ -64,6 +79,7 @@ impl Hub {
             .arg("serve")
             .args(["--public-url", &base])
             .args(["--database-url", database_url])
+            .args(["--bind", &format!("127.0.0.1:{bind_port}")])
             .arg("--data-dir")
             .arg(data_dir)
             .args(extra)
@@ -77,6 +93,7 @@ impl Hub {
             child: Some(child),
             base,
             port,
+            bind_port,
             logs,
         }
     }
@@ -85,7 +102,7 @@ impl Hub {
     /// it exits or takes longer than [`START_TIMEOUT`].
     pub async fn wait_healthy(&mut self) {
         let client = reqwest::Client::new();
-        let health = self.url("/health");
+        let health = format!("http://127.0.0.1:{}/health", self.bind_port);
         let deadline = Instant::now() + START_TIMEOUT;
         loop {
             if let Ok(r) = client.get(&health).send().await {
@@ -172,4 +189,22 @@ impl Drop for Hub {
             eprintln!("rosefed output at {}:\n{}", self.base, self.output());
         }
     }
+}
+
+/// Runs a rosefed command (not `serve`) against a database and returns its
+/// stdout, panicking with its stderr on failure.
+pub fn cli(public_url: &str, database_url: &str, data_dir: &Path, args: &[&str]) -> String {
+    let out = Command::new(binary())
+        .args(["--public-url", public_url, "--database-url", database_url])
+        .arg("--data-dir")
+        .arg(data_dir)
+        .args(args)
+        .output()
+        .expect("run rosefed");
+    assert!(
+        out.status.success(),
+        "rosefed {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
 }

@@ -45,6 +45,8 @@ struct Inner {
     deliveries: Mutex<Vec<Delivery>>,
     /// Status to answer deliveries with (202 unless a test says otherwise).
     status: AtomicU16,
+    /// Milliseconds to take over each delivery (to slow a fan-out down).
+    delay_ms: std::sync::atomic::AtomicU64,
     verify: bool,
     key_cache: Mutex<HashMap<String, Vec<u8>>>,
     client: reqwest::Client,
@@ -78,6 +80,7 @@ impl Peer {
             shared_inbox,
             deliveries: Mutex::new(Vec::new()),
             status: AtomicU16::new(202),
+            delay_ms: std::sync::atomic::AtomicU64::new(0),
             verify,
             key_cache: Mutex::default(),
             client: reqwest::Client::new(),
@@ -132,6 +135,11 @@ impl Peer {
     /// retries).
     pub fn answer_with(&self, status: u16) {
         self.inner.status.store(status, Ordering::SeqCst);
+    }
+
+    /// Makes every delivery take `ms` before it is answered.
+    pub fn delay_deliveries(&self, ms: u64) {
+        self.inner.delay_ms.store(ms, Ordering::SeqCst);
     }
 
     /// Signature headers for a request by `key_id`, over
@@ -263,6 +271,10 @@ async fn shared(State(inner): State<Arc<Inner>>, headers: HeaderMap, body: Bytes
 }
 
 async fn record(inner: &Inner, path: String, headers: HeaderMap, body: Bytes) -> Response {
+    let delay = inner.delay_ms.load(Ordering::SeqCst);
+    if delay > 0 {
+        tokio::time::sleep(std::time::Duration::from_millis(delay)).await;
+    }
     let status = inner.status.load(Ordering::SeqCst);
     if status >= 300 {
         return StatusCode::from_u16(status)

@@ -146,3 +146,16 @@ pub async fn set_manual(db: &Db, name: &AppName, manual: bool) -> Result<(), App
     }
     Ok(())
 }
+
+/// As [`get`], inside a transaction (a handler must not take a second pool
+/// connection while it holds one: under load that deadlocks the pool).
+pub async fn get_in(
+    conn: &mut sqlx::AnyConnection,
+    name: &AppName,
+) -> Result<Option<App>, AppError> {
+    let row: Option<AppRow> = sqlx::query_as(&format!("{SELECT_APP} WHERE name = $1"))
+        .bind(name.as_str())
+        .fetch_optional(conn)
+        .await?;
+    row.map(App::try_from).transpose()
+}

@@ -25,8 +25,6 @@ use crate::fetch::{self, USER_AGENT};
 use crate::instance::AppState;
 use crate::signatures;
 
-/// How long a claimed job is ours before another worker may take it.
-const LEASE_MS: i64 = 60_000;
 /// Longest wait between two attempts.
 const MAX_BACKOFF_MS: u64 = 12 * 3600 * 1000;
 const HOUR_MS: i64 = 3600 * 1000;
@@ -112,7 +110,8 @@ pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
         let jobs = if free == 0 {
             Vec::new()
         } else {
-            match db::delivery::claim(&state.db, free.min(64) as i64, LEASE_MS).await {
+            let lease_ms = (fed.delivery_lease_secs as i64).saturating_mul(1000);
+            match db::delivery::claim(&state.db, free.min(64) as i64, lease_ms).await {
                 Ok(jobs) => jobs,
                 Err(e) => {
                     tracing::warn!(error = %e, "cannot claim deliveries; will retry");

@@ -83,25 +83,40 @@ pub async fn object_document(state: &AppState, o: &StoredObject) -> Result<Value
     Ok(doc)
 }
 
-/// Inboxes of a post's audience: the app's followers (shared inboxes
-/// collapsed) and, for a reply, the author of the parent.
-async fn audience(
+/// The inbox of the author of the post being replied to, if it is known
+/// and remote. Read before the transaction: a transaction must not take a
+/// second pool connection (under load that deadlocks the pool).
+async fn reply_inbox(
     state: &AppState,
+    in_reply_to: Option<&str>,
+) -> Result<Option<String>, AppError> {
+    let Some(parent) = in_reply_to else {
+        return Ok(None);
+    };
+    let Some(author) = db::objects::get(&state.db, parent)
+        .await?
+        .map(|p| p.attributed_to)
+    else {
+        return Ok(None);
+    };
+    if origin(&author).as_deref() == Some(state.config.base()) {
+        return Ok(None);
+    }
+    Ok(verify::actor_by_id(state, &author)
+        .await
+        .ok()
+        .map(|actor| actor.shared_inbox.unwrap_or(actor.inbox)))
+}
+
+/// Inboxes of a post's audience: the app's followers (shared inboxes
+/// collapsed) and the replied-to author.
+async fn audience(
     conn: &mut sqlx::AnyConnection,
     app: &AppName,
-    in_reply_to: Option<&str>,
+    reply_inbox: Option<String>,
 ) -> Result<Vec<String>, AppError> {
     let mut inboxes = db::follows::delivery_inboxes(conn, app).await?;
-    if let Some(parent) = in_reply_to {
-        if let Some(author) = db::objects::get(&state.db, parent)
-            .await?
-            .map(|p| p.attributed_to)
-        {
-            if let Ok(actor) = verify::actor_by_id(state, &author).await {
-                inboxes.push(actor.shared_inbox.unwrap_or(actor.inbox));
-            }
-        }
-    }
+    inboxes.extend(reply_inbox);
     Ok(inboxes)
 }
 
@@ -154,8 +169,6 @@ pub async fn create_post(
         updated: None,
         deleted: None,
     };
-    let mut tx = state.db.pool().begin().await?;
-    db::objects::insert(&mut tx, &stored).await?;
     let object = object_document(state, &stored).await?;
     let create = activities::wrap(
         "Create",
@@ -164,7 +177,10 @@ pub async fn create_post(
         &object,
         &followers_of(config, app),
     );
-    let inboxes = audience(state, &mut tx, app, stored.in_reply_to.as_deref()).await?;
+    let reply_to = reply_inbox(state, stored.in_reply_to.as_deref()).await?;
+    let mut tx = state.db.pool().begin().await?;
+    db::objects::insert(&mut tx, &stored).await?;
+    let inboxes = audience(&mut tx, app, reply_to).await?;
     send(&mut tx, config, app, &create, Some(&stored.id), &inboxes).await?;
     tx.commit().await?;
     state.delivery_wakeup.notify_one();
@@ -196,11 +212,12 @@ pub async fn update_post(
     let config = &state.config;
     let existing = own_post(state, app, id).await?;
     let (_, name, content) = clean_post(post)?;
-    let mut tx = state.db.pool().begin().await?;
-    db::objects::update(&mut tx, id, name.as_deref(), &content).await?;
-    let updated = db::objects::get_in(&mut tx, id)
-        .await?
-        .ok_or_else(|| AppError::NotFound(format!("no post {id}")))?;
+    let updated = StoredObject {
+        name: name.clone(),
+        content: content.clone(),
+        updated: Some(now_millis()),
+        ..existing.clone()
+    };
     let object = object_document(state, &updated).await?;
     let update = activities::wrap(
         "Update",
@@ -209,7 +226,12 @@ pub async fn update_post(
         &object,
         &followers_of(config, app),
     );
-    let inboxes = audience(state, &mut tx, app, updated.in_reply_to.as_deref()).await?;
+    let reply_to = reply_inbox(state, updated.in_reply_to.as_deref()).await?;
+    let mut tx = state.db.pool().begin().await?;
+    if !db::objects::update(&mut tx, id, name.as_deref(), &content).await? {
+        return Err(AppError::Gone(format!("{id} was deleted")));
+    }
+    let inboxes = audience(&mut tx, app, reply_to).await?;
     send(&mut tx, config, app, &update, Some(id), &inboxes).await?;
     tx.commit().await?;
     state.delivery_wakeup.notify_one();
@@ -219,15 +241,18 @@ pub async fn update_post(
 pub async fn delete_post(state: &AppState, app: &AppName, id: &str) -> Result<Value, AppError> {
     let config = &state.config;
     let existing = own_post(state, app, id).await?;
+    let reply_to = reply_inbox(state, existing.in_reply_to.as_deref()).await?;
     let mut tx = state.db.pool().begin().await?;
-    db::objects::tombstone(&mut tx, id).await?;
+    if !db::objects::tombstone(&mut tx, id).await? {
+        return Err(AppError::Gone(format!("{id} was deleted")));
+    }
     let delete = activities::delete(
         &new_id(config, "activities"),
         &existing.attributed_to,
         id,
         &followers_of(config, app),
     );
-    let inboxes = audience(state, &mut tx, app, existing.in_reply_to.as_deref()).await?;
+    let inboxes = audience(&mut tx, app, reply_to).await?;
     send(&mut tx, config, app, &delete, Some(id), &inboxes).await?;
     tx.commit().await?;
     state.delivery_wakeup.notify_one();

@@ -16,7 +16,7 @@ pub async fn follow(ctx: &Ctx<'_>, conn: &mut AnyConnection) -> Result<&'static 
     let target = id_of(ctx.object()).unwrap_or_default();
     let app_name = local_app(config, target)
         .ok_or_else(|| AppError::NotFound(format!("{target} is not an actor here")))?;
-    let app = db::apps::get(&ctx.state.db, &app_name)
+    let app = db::apps::get_in(conn, &app_name)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("{target} is not an actor here")))?;
     if app.manually_approves_followers {

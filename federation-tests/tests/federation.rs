@@ -1,0 +1,420 @@
+//! Two real rosefed instances federating through their public HTTP APIs:
+//! A on SQLite, B on PostgreSQL, each with its own public URL. Plus the
+//! faults: a receiver down while posts go out, a sender SIGKILLed in the
+//! middle of a fan-out, and two processes sharing one queue.
+//!
+//! Set ROSEFED_A_URL, ROSEFED_A_TOKEN, ROSEFED_B_URL and ROSEFED_B_TOKEN
+//! (tokens for each instance's `blog` app) to run the flow against two
+//! instances that are already running, as docker-compose.federation.yml
+//! does; the fault tests need to control processes and are skipped then.
+
+use std::collections::{HashMap, HashSet};
+use std::time::Duration;
+
+use federation_tests::database::{Backend, TestDatabase};
+use federation_tests::hub::{cli, Hub};
+use federation_tests::peer::Peer;
+use federation_tests::{eventually, free_port, get_ap_json};
+use serde_json::{json, Value};
+
+const WAIT: Duration = Duration::from_secs(60);
+/// Short retry timings, through configuration (no test-only code paths).
+const FAST: &[&str] = &[
+    "--delivery-retry-base-ms",
+    "200",
+    "--delivery-poll-ms",
+    "100",
+    "--delivery-lease-secs",
+    "3",
+];
+
+struct Instance {
+    base: String,
+    authority: String,
+    token: String,
+    hub: Option<Hub>,
+    db: Option<TestDatabase>,
+}
+
+impl Instance {
+    async fn spawn(backend: Backend) -> Option<Instance> {
+        let db = TestDatabase::create(backend).await?;
+        let port = free_port();
+        let base = format!("http://127.0.0.1:{port}");
+        let token = cli(&base, &db.url, db.dir.path(), &["apps", "token", "blog"])
+            .trim()
+            .to_string();
+        let hub = Hub::start_on(port, &db.url, db.dir.path(), FAST).await;
+        Some(Instance {
+            authority: format!("127.0.0.1:{port}"),
+            base,
+            token,
+            hub: Some(hub),
+            db: Some(db),
+        })
+    }
+
+    fn external(prefix: &str) -> Option<Instance> {
+        let base = std::env::var(format!("ROSEFED_{prefix}_URL")).ok()?;
+        let token = std::env::var(format!("ROSEFED_{prefix}_TOKEN")).ok()?;
+        let authority = url::Url::parse(&base).ok().map(|u| match u.port() {
+            Some(p) => format!("{}:{p}", u.host_str().unwrap_or_default()),
+            None => u.host_str().unwrap_or_default().to_string(),
+        })?;
+        Some(Instance {
+            base: base.trim_end_matches('/').to_string(),
+            authority,
+            token,
+            hub: None,
+            db: None,
+        })
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    async fn api(&self, path: &str, body: Value) -> Value {
+        let r = reqwest::Client::new()
+            .post(self.url(&format!("/api/v1/apps/blog{path}")))
+            .bearer_auth(&self.token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status();
+        let text = r.text().await.unwrap();
+        assert!(status.is_success(), "POST {path} {body}: {status} {text}");
+        serde_json::from_str(&text).unwrap()
+    }
+
+    /// The stored copy of a post, if this instance has it.
+    async fn stored(&self, id: &str) -> Option<Value> {
+        let r = reqwest::Client::new()
+            .get(self.url("/api/v1/objects"))
+            .query(&[("id", id)])
+            .send()
+            .await
+            .ok()?;
+        if r.status() != 200 {
+            return None;
+        }
+        r.json().await.ok()
+    }
+
+    async fn total(&self, path: &str) -> i64 {
+        get_ap_json(&reqwest::Client::new(), &self.url(path)).await["totalItems"]
+            .as_i64()
+            .unwrap_or(-1)
+    }
+}
+
+/// Polls until `check` holds on the value `get` yields.
+macro_rules! wait_for {
+    ($what:expr, $get:expr, $check:expr) => {
+        eventually($what, WAIT, || async {
+            let v = $get;
+            if $check(&v) {
+                Some(v)
+            } else {
+                None
+            }
+        })
+        .await
+    };
+}
+
+async fn pair() -> Option<(Instance, Instance)> {
+    if let (Some(a), Some(b)) = (Instance::external("A"), Instance::external("B")) {
+        return Some((a, b));
+    }
+    let a = Instance::spawn(Backend::Sqlite).await?;
+    let b = Instance::spawn(Backend::Postgres).await?;
+    Some((a, b))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn follow_publish_react_update_delete_unfollow() {
+    let Some((a, b)) = pair().await else { return };
+    let a_blog = a.url("/actors/blog");
+
+    // B's blog follows A's blog by handle; A accepts.
+    b.api(
+        "/follow",
+        json!({ "target": format!("@blog@{}", a.authority) }),
+    )
+    .await;
+    wait_for!(
+        "A to count B as a follower",
+        a.total("/actors/blog/followers").await,
+        |n: &i64| *n == 1
+    );
+    wait_for!(
+        "B to see its follow accepted",
+        b.total("/actors/blog/following").await,
+        |n: &i64| *n == 1
+    );
+
+    // A publishes; B stores the post.
+    let post = a
+        .api("/posts", json!({ "content": "<p>hello from A</p>" }))
+        .await;
+    let id = post["id"].as_str().unwrap().to_string();
+    let copy = wait_for!("B to store A's post", b.stored(&id).await, |v: &Option<
+        Value,
+    >| v
+        .is_some());
+    let copy = copy.unwrap();
+    assert_eq!(copy["content"], "<p>hello from A</p>");
+    assert_eq!(copy["attributedTo"], a_blog);
+
+    // B likes and announces; A counts them.
+    b.api("/like", json!({ "object": id })).await;
+    b.api("/announce", json!({ "object": id })).await;
+    wait_for!(
+        "A to count the like and the announce",
+        a.stored(&id).await.unwrap_or_default(),
+        |v: &Value| v["likes"]["totalItems"] == 1 && v["shares"]["totalItems"] == 1
+    );
+
+    // A updates; B shows the new text.
+    a.api(
+        "/posts/update",
+        json!({ "id": id, "content": "<p>edited</p>" }),
+    )
+    .await;
+    wait_for!(
+        "B to show the edit",
+        b.stored(&id).await.unwrap_or_default(),
+        |v: &Value| v["content"] == "<p>edited</p>"
+    );
+
+    // B undoes the like; A's count drops.
+    b.api("/unlike", json!({ "object": id })).await;
+    wait_for!(
+        "A to drop the like",
+        a.stored(&id).await.unwrap_or_default(),
+        |v: &Value| v["likes"]["totalItems"] == 0 && v["shares"]["totalItems"] == 1
+    );
+
+    // A deletes; B keeps a Tombstone.
+    a.api("/posts/delete", json!({ "id": id })).await;
+    wait_for!(
+        "B to have a Tombstone",
+        b.stored(&id).await.unwrap_or_default(),
+        |v: &Value| v["type"] == "Tombstone"
+    );
+
+    // B unfollows; A stops delivering to it.
+    b.api("/unfollow", json!({ "target": a_blog })).await;
+    wait_for!(
+        "A to drop the follower",
+        a.total("/actors/blog/followers").await,
+        |n: &i64| *n == 0
+    );
+    let after = a
+        .api("/posts", json!({ "content": "<p>not for B</p>" }))
+        .await;
+    let after_id = after["id"].as_str().unwrap().to_string();
+    // A marker post B does get proves deliveries have caught up.
+    b.api("/follow", json!({ "target": a_blog })).await;
+    wait_for!(
+        "A to count B again",
+        a.total("/actors/blog/followers").await,
+        |n: &i64| *n == 1
+    );
+    let marker = a.api("/posts", json!({ "content": "<p>marker</p>" })).await;
+    let marker_id = marker["id"].as_str().unwrap().to_string();
+    wait_for!(
+        "B to store the marker",
+        b.stored(&marker_id).await,
+        |v: &Option<Value>| v.is_some()
+    );
+    assert!(
+        b.stored(&after_id).await.is_none(),
+        "A delivered to an unfollower"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stopped_receiver_gets_the_post_after_restart() {
+    if Instance::external("A").is_some() {
+        eprintln!("skipped: needs to stop and start the instances itself");
+        return;
+    }
+    let Some((a, mut b)) = pair().await else {
+        return;
+    };
+    b.api("/follow", json!({ "target": a.url("/actors/blog") }))
+        .await;
+    wait_for!(
+        "A to count B",
+        a.total("/actors/blog/followers").await,
+        |n: &i64| *n == 1
+    );
+
+    let mut hub_b = b.hub.take().unwrap();
+    assert!(hub_b.terminate().await.success());
+    let post = a
+        .api("/posts", json!({ "content": "<p>while you were out</p>" }))
+        .await;
+    let id = post["id"].as_str().unwrap().to_string();
+
+    let db = b.db.as_ref().unwrap();
+    let restarted = Hub::start_on(hub_b.port, &db.url, db.dir.path(), FAST).await;
+    b.hub = Some(restarted);
+    let copy = wait_for!(
+        "B to get the post after its restart",
+        b.stored(&id).await,
+        |v: &Option<Value>| v.is_some()
+    );
+    assert_eq!(copy.unwrap()["content"], "<p>while you were out</p>");
+}
+
+/// Has `n` peer actors (each with its own inbox) follow `target` through
+/// `inbox`, and waits for all their Accepts.
+async fn gather_followers(peer: &Peer, n: usize, target: &str, inbox: &str) {
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..n {
+        let (peer, target, inbox) = (peer.clone(), target.to_string(), inbox.to_string());
+        tasks.spawn(async move {
+            let r = peer.post_as(i, &inbox, &peer.follow(i, &target)).await;
+            assert_eq!(r.status(), 202, "follow {i}");
+        });
+    }
+    while let Some(r) = tasks.join_next().await {
+        r.unwrap();
+    }
+    eventually("every Accept to arrive", WAIT, || {
+        let peer = peer.clone();
+        async move {
+            let accepts: HashSet<String> = peer
+                .deliveries()
+                .into_iter()
+                .filter(|d| d.activity["type"] == "Accept")
+                .map(|d| d.inbox)
+                .collect();
+            (accepts.len() == n).then_some(())
+        }
+    })
+    .await;
+}
+
+/// Deliveries of `activity` per inbox.
+fn per_inbox(peer: &Peer, activity: &str) -> HashMap<String, usize> {
+    let mut seen = HashMap::new();
+    for d in peer.deliveries() {
+        if d.activity["id"] == activity {
+            *seen.entry(d.inbox).or_insert(0) += 1;
+        }
+    }
+    seen
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_in_the_middle_of_a_fan_out_loses_nothing() {
+    const N: usize = 300;
+    let Some(db) = TestDatabase::create(Backend::Sqlite).await else {
+        return;
+    };
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let token = cli(&base, &db.url, db.dir.path(), &["apps", "token", "blog"])
+        .trim()
+        .to_string();
+    let mut hub = Hub::start_on(port, &db.url, db.dir.path(), FAST).await;
+    let peer = Peer::start(false, true).await;
+    gather_followers(&peer, N, &hub.url("/actors/blog"), &hub.url("/inbox")).await;
+
+    // Slow deliveries down so the kill lands in the middle of the fan-out.
+    peer.delay_deliveries(25);
+    let created: Value = reqwest::Client::new()
+        .post(hub.url("/api/v1/apps/blog/posts"))
+        .bearer_auth(&token)
+        .json(&json!({ "content": "<p>to everyone</p>" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let activity = created["activity"]["id"].as_str().unwrap().to_string();
+    eventually("the fan-out to start", WAIT, || {
+        let (peer, activity) = (peer.clone(), activity.clone());
+        async move { (per_inbox(&peer, &activity).len() >= 20).then_some(()) }
+    })
+    .await;
+    hub.kill();
+    let at_kill = per_inbox(&peer, &activity).len();
+    assert!(
+        at_kill < N,
+        "the fan-out finished before the kill; nothing was tested"
+    );
+    peer.delay_deliveries(0);
+
+    let _restarted = Hub::start_on(port, &db.url, db.dir.path(), FAST).await;
+    let seen = eventually("every inbox to get the post", WAIT, || {
+        let (peer, activity) = (peer.clone(), activity.clone());
+        async move {
+            let seen = per_inbox(&peer, &activity);
+            (seen.len() == N).then_some(seen)
+        }
+    })
+    .await;
+    let duplicates: usize = seen.values().map(|n| n - 1).sum();
+    eprintln!("fan-out to {N}: {at_kill} inboxes reached before SIGKILL, 0 lost, {duplicates} re-sent (receivers dedup by id)");
+    assert!(
+        peer.deliveries().iter().all(|d| d.verified),
+        "every delivery is signed verifiably"
+    );
+    // A re-sent delivery can only be one in flight at the kill.
+    assert!(duplicates <= 64, "{duplicates} duplicates");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_processes_share_one_queue_and_deliver_once() {
+    const N: usize = 200;
+    let Some(db) = TestDatabase::create(Backend::Postgres).await else {
+        return;
+    };
+    let public = free_port();
+    let base = format!("http://127.0.0.1:{public}");
+    let token = cli(&base, &db.url, db.dir.path(), &["apps", "token", "blog"])
+        .trim()
+        .to_string();
+    let mut one = Hub::spawn_behind(public, public, &db.url, db.dir.path(), FAST);
+    one.wait_healthy().await;
+    let mut two = Hub::spawn_behind(public, free_port(), &db.url, db.dir.path(), FAST);
+    two.wait_healthy().await;
+
+    let peer = Peer::start(false, false).await;
+    gather_followers(&peer, N, &one.url("/actors/blog"), &one.url("/inbox")).await;
+    peer.delay_deliveries(5);
+    let created: Value = reqwest::Client::new()
+        .post(one.url("/api/v1/apps/blog/posts"))
+        .bearer_auth(&token)
+        .json(&json!({ "content": "<p>scaled out</p>" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let activity = created["activity"]["id"].as_str().unwrap().to_string();
+    let seen = eventually("every inbox to get the post", WAIT, || {
+        let (peer, activity) = (peer.clone(), activity.clone());
+        async move {
+            let seen = per_inbox(&peer, &activity);
+            (seen.len() == N).then_some(seen)
+        }
+    })
+    .await;
+    // Give a would-be double delivery the time to land before counting.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let seen_after = per_inbox(&peer, &activity);
+    assert_eq!(seen, seen_after);
+    assert!(
+        seen.values().all(|n| *n == 1),
+        "some inbox got the post twice: {seen:?}"
+    );
+}
