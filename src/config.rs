@@ -101,12 +101,12 @@ pub struct FederationArgs {
         global = true
     )]
     pub delivery_retry_base_ms: u64,
-    /// Attempts before a delivery is given up (dead). 12 attempts from a
-    /// 60 s base span about two days.
+    /// Attempts before a delivery is given up (dead). 14 attempts from a
+    /// 60 s base span about two days (Mastodon: 16 over 2-3 days).
     #[arg(
         long,
         env = "ROSEFED_DELIVERY_MAX_ATTEMPTS",
-        default_value_t = 12,
+        default_value_t = 14,
         global = true
     )]
     pub delivery_max_attempts: u32,
@@ -156,7 +156,7 @@ impl Default for FederationArgs {
             signature_max_skew_secs: 3600,
             received_retention_days: 30,
             delivery_retry_base_ms: 60_000,
-            delivery_max_attempts: 12,
+            delivery_max_attempts: 14,
             delivery_unavailable_after_secs: 3 * 24 * 3600,
             delivery_concurrency: 64,
             delivery_per_host: 8,

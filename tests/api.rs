@@ -604,7 +604,9 @@ async fn metrics_count_requests_by_route_template(db: TestDatabase) {
             .await
             .unwrap();
     });
-    let r = reqwest::get(format!("http://{addr}/metrics"))
+    let r = federation_tests::http()
+        .get(format!("http://{addr}/metrics"))
+        .send()
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
@@ -659,7 +661,7 @@ async fn shutdown_finishes_in_flight_requests_on_postgres() {
         .unwrap();
     let url = format!("{base}/actors/blog");
     let request = tokio::spawn(async move {
-        reqwest::Client::new()
+        federation_tests::http()
             .get(url)
             .header("Accept", "application/activity+json")
             .send()

@@ -82,7 +82,7 @@ async fn bad_requests_get_a_clear_status_and_change_nothing(db: TestDatabase) {
     let peer = Peer::start(true, false).await;
     let other = Peer::start(true, false).await;
     let inbox = app.url("/actors/blog/inbox");
-    let client = reqwest::Client::new();
+    let client = federation_tests::http();
     let ct = "application/activity+json";
     let now = SystemTime::now();
     let follow = peer.follow(0, &app.url("/actors/blog"));

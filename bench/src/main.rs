@@ -133,6 +133,7 @@ async fn discovery(
     requests: usize,
     concurrency: usize,
 ) -> Result<(), String> {
+    let _ = federation_tests::http(); // installs the TLS provider reqwest may need
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(concurrency)
         .build()

@@ -101,7 +101,7 @@ impl Hub {
     /// Waits until `/health` answers 200; panics with the process output if
     /// it exits or takes longer than [`START_TIMEOUT`].
     pub async fn wait_healthy(&mut self) {
-        let client = reqwest::Client::new();
+        let client = crate::http();
         let health = format!("http://127.0.0.1:{}/health", self.bind_port);
         let deadline = Instant::now() + START_TIMEOUT;
         loop {

@@ -10,6 +10,14 @@ pub mod peer;
 
 use std::time::{Duration, Instant};
 
+/// An HTTP client for tests. When the workspace is built together,
+/// reqwest carries rosefed's TLS feature, which needs a process-wide
+/// rustls crypto provider before any client is built; this installs it.
+pub fn http() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::new()
+}
+
 /// A port that was free a moment ago (the OS picks it). Used where a
 /// process must know its public URL before it binds.
 pub fn free_port() -> u16 {

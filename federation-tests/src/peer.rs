@@ -83,7 +83,7 @@ impl Peer {
             delay_ms: std::sync::atomic::AtomicU64::new(0),
             verify,
             key_cache: Mutex::default(),
-            client: reqwest::Client::new(),
+            client: crate::http(),
         });
         let app = Router::new()
             .route("/users/{name}", get(actor))

@@ -75,7 +75,7 @@ impl Instance {
     }
 
     async fn api(&self, path: &str, body: Value) -> Value {
-        let r = reqwest::Client::new()
+        let r = federation_tests::http()
             .post(self.url(&format!("/api/v1/apps/blog{path}")))
             .bearer_auth(&self.token)
             .json(&body)
@@ -90,7 +90,7 @@ impl Instance {
 
     /// The stored copy of a post, if this instance has it.
     async fn stored(&self, id: &str) -> Option<Value> {
-        let r = reqwest::Client::new()
+        let r = federation_tests::http()
             .get(self.url("/api/v1/objects"))
             .query(&[("id", id)])
             .send()
@@ -103,7 +103,7 @@ impl Instance {
     }
 
     async fn total(&self, path: &str) -> i64 {
-        get_ap_json(&reqwest::Client::new(), &self.url(path)).await["totalItems"]
+        get_ap_json(&federation_tests::http(), &self.url(path)).await["totalItems"]
             .as_i64()
             .unwrap_or(-1)
     }
@@ -328,7 +328,7 @@ async fn sigkill_in_the_middle_of_a_fan_out_loses_nothing() {
 
     // Slow deliveries down so the kill lands in the middle of the fan-out.
     peer.delay_deliveries(25);
-    let created: Value = reqwest::Client::new()
+    let created: Value = federation_tests::http()
         .post(hub.url("/api/v1/apps/blog/posts"))
         .bearer_auth(&token)
         .json(&json!({ "content": "<p>to everyone</p>" }))
@@ -390,7 +390,7 @@ async fn two_processes_share_one_queue_and_deliver_once() {
     let peer = Peer::start(false, false).await;
     gather_followers(&peer, N, &one.url("/actors/blog"), &one.url("/inbox")).await;
     peer.delay_deliveries(5);
-    let created: Value = reqwest::Client::new()
+    let created: Value = federation_tests::http()
         .post(one.url("/api/v1/apps/blog/posts"))
         .bearer_auth(&token)
         .json(&json!({ "content": "<p>scaled out</p>" }))

@@ -44,7 +44,7 @@ async fn actor_key(client: &reqwest::Client, hub: &Hub, app: &str) -> (String, S
 on_both_databases!(serve_restart_and_stop, killed_first_start_is_completed);
 
 async fn serve_restart_and_stop(db: TestDatabase) {
-    let client = reqwest::Client::new();
+    let client = federation_tests::http();
     let metrics_port = free_port().to_string();
     let metrics_bind = format!("127.0.0.1:{metrics_port}");
     let mut hub = Hub::start(&db.url, db.dir.path(), &["--metrics-bind", &metrics_bind]).await;
@@ -110,7 +110,7 @@ async fn serve_restart_and_stop(db: TestDatabase) {
 /// with the machine's speed; `interrupted_bootstrap_is_completed` in
 /// tests/api.rs covers a step boundary deterministically.
 async fn killed_first_start_is_completed(first_db: TestDatabase) {
-    let client = reqwest::Client::new();
+    let client = federation_tests::http();
     let backend = first_db.backend;
     let mut given = Some(first_db);
     for delay_ms in [0u64, 30, 120, 400] {

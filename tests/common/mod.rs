@@ -48,7 +48,7 @@ impl TestApp {
             authority: format!("127.0.0.1:{port}"),
             base,
             state,
-            client: reqwest::Client::new(),
+            client: federation_tests::http(),
             stop: Some(stop),
             db,
         }
