@@ -55,6 +55,11 @@ pub enum Command {
         /// Address to listen on [default: 127.0.0.1 and the public URL's port].
         #[arg(long, env = "ROSEFED_BIND")]
         bind: Option<SocketAddr>,
+        /// Provision publishing-API tokens at start, as NAME=TOKEN pairs
+        /// (comma-separated in the environment). For deployments that
+        /// inject secrets, such as docker-compose.federation.yml.
+        #[arg(long = "app-token", env = "ROSEFED_APP_TOKENS", value_delimiter = ',')]
+        app_tokens: Vec<String>,
         /// Serve Prometheus metrics at http://ADDR/metrics, on a listener of
         /// its own so they stay off the public port [default: off].
         #[arg(long, env = "ROSEFED_METRICS_BIND")]
@@ -181,7 +186,28 @@ impl Cli {
 pub async fn run(cli: Cli) -> Result<(), AppError> {
     let config = Config::from_args(&cli.hub)?;
     match cli.command {
-        Command::Serve { bind, metrics_bind } => server::serve(config, bind, metrics_bind).await,
+        Command::Serve {
+            bind,
+            app_tokens,
+            metrics_bind,
+        } => {
+            let tokens = app_tokens
+                .iter()
+                .filter(|t| !t.trim().is_empty())
+                .map(|pair| {
+                    let (name, token) = pair.split_once('=').ok_or_else(|| {
+                        AppError::BadRequest("--app-token takes NAME=TOKEN".into())
+                    })?;
+                    if token.len() < 16 {
+                        return Err(AppError::BadRequest(format!(
+                            "--app-token for '{name}' is shorter than 16 characters"
+                        )));
+                    }
+                    Ok((AppName::parse(name.trim())?, token.trim().to_string()))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            server::serve(config, bind, metrics_bind, tokens).await
+        }
         Command::Migrate => {
             let db = instance::open_database(&config).await?;
             db.migrate().await?;

@@ -21,6 +21,7 @@ pub async fn serve(
     config: Config,
     bind: Option<SocketAddr>,
     metrics_bind: Option<SocketAddr>,
+    app_tokens: Vec<(crate::actors::AppName, String)>,
 ) -> Result<(), AppError> {
     let bind = bind.unwrap_or_else(|| config.default_bind());
     // Bind before the (slower) bootstrap so a taken port fails at once.
@@ -34,6 +35,10 @@ pub async fn serve(
         None => None,
     };
     let (state, boot) = instance::prepare(config).await?;
+    for (app, token) in &app_tokens {
+        db::activities::ensure_token(&state.db, app, &crate::outbox::api::token_hash(token))
+            .await?;
+    }
     let local = listener
         .local_addr()
         .map_err(|e| AppError::Unavailable(format!("cannot read the listening address: {e}")))?;

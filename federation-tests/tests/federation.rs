@@ -37,14 +37,31 @@ struct Instance {
 }
 
 impl Instance {
+    /// A fresh instance. On SQLite its token comes from `rosefed apps
+    /// token`; on PostgreSQL from `--app-token` at start, so both ways of
+    /// provisioning are exercised.
     async fn spawn(backend: Backend) -> Option<Instance> {
         let db = TestDatabase::create(backend).await?;
         let port = free_port();
         let base = format!("http://127.0.0.1:{port}");
-        let token = cli(&base, &db.url, db.dir.path(), &["apps", "token", "blog"])
-            .trim()
-            .to_string();
-        let hub = Hub::start_on(port, &db.url, db.dir.path(), FAST).await;
+        let (token, hub) = if backend == Backend::Sqlite {
+            let token = cli(&base, &db.url, db.dir.path(), &["apps", "token", "blog"])
+                .trim()
+                .to_string();
+            (
+                token.clone(),
+                Hub::start_on(port, &db.url, db.dir.path(), FAST).await,
+            )
+        } else {
+            let token = format!("provisioned-{}", uuid::Uuid::new_v4());
+            let flag = format!("blog={token}");
+            let mut args = FAST.to_vec();
+            args.extend(["--app-token", flag.as_str()]);
+            (
+                token.clone(),
+                Hub::start_on(port, &db.url, db.dir.path(), &args).await,
+            )
+        };
         Some(Instance {
             authority: format!("127.0.0.1:{port}"),
             base,
@@ -313,6 +330,10 @@ fn per_inbox(peer: &Peer, activity: &str) -> HashMap<String, usize> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkill_in_the_middle_of_a_fan_out_loses_nothing() {
+    if Instance::external("A").is_some() {
+        eprintln!("skipped: needs to start and kill processes itself");
+        return;
+    }
     const N: usize = 300;
     let Some(db) = TestDatabase::create(Backend::Sqlite).await else {
         return;
@@ -373,6 +394,10 @@ async fn sigkill_in_the_middle_of_a_fan_out_loses_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_processes_share_one_queue_and_deliver_once() {
+    if Instance::external("A").is_some() {
+        eprintln!("skipped: needs to start and kill processes itself");
+        return;
+    }
     const N: usize = 200;
     let Some(db) = TestDatabase::create(Backend::Postgres).await else {
         return;

@@ -102,3 +102,23 @@ pub async fn app_for_token(db: &Db, token_hash: &str) -> Result<Option<String>, 
             .await?,
     )
 }
+
+/// Adds a token unless it exists (provisioning at start is idempotent).
+pub async fn ensure_token(db: &Db, app: &AppName, token_hash: &str) -> Result<(), AppError> {
+    sqlx::query(
+        "INSERT INTO app_tokens (token_hash, app_name, created_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (token_hash) DO NOTHING",
+    )
+    .bind(token_hash)
+    .bind(app.as_str())
+    .bind(now_millis())
+    .execute(db.pool())
+    .await
+    .map_err(|e| match AppError::from(e) {
+        AppError::Conflict(_) => {
+            AppError::NotFound(format!("no app named '{app}' for --app-token"))
+        }
+        other => other,
+    })?;
+    Ok(())
+}
