@@ -1,17 +1,25 @@
 //! `rosefed-bench`: starts a release build of the hub on a fresh database
 //! (SQLite, PostgreSQL or both), drives it over loopback HTTP with a fixed
-//! number of requests from concurrent clients, and prints throughput,
-//! latency percentiles and the hub's peak memory. Figures, not pass/fail:
-//! performance targets live here, never in timed tests.
+//! amount of work, and prints throughput, latency percentiles and the hub's
+//! peak memory. Figures, not pass/fail: performance targets live here,
+//! never in timed tests.
 //!
 //! ```sh
 //! cargo run --release -p rosefed-bench -- discovery
-//! cargo run --release -p rosefed-bench -- discovery --backend postgres --requests 50000
+//! cargo run --release -p rosefed-bench -- inbox --activities 20000
+//! cargo run --release -p rosefed-bench -- fanout --followers 10000
 //! ```
 //!
-//! Scenarios: `discovery` (WebFinger + actor fetches, the read path every
-//! remote server hits first). The Federation core issue adds `inbox` and
-//! `fanout`.
+//! - `discovery`: WebFinger and actor fetches, the read path every remote
+//!   server hits first.
+//! - `inbox`: many distinct remote actors (served by a local stand-in
+//!   server) POST pre-signed Creates concurrently; every one is verified,
+//!   deduplicated and stored.
+//! - `fanout`: one Create to N followers with distinct inboxes on a local
+//!   sink that verifies every signature; reports signed deliveries/s.
+
+mod fanout;
+mod inbox;
 
 use std::process::{Command, ExitCode};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -33,18 +41,52 @@ struct Args {
 enum Scenario {
     /// WebFinger lookups and actor document fetches, half each.
     Discovery {
-        #[arg(long, value_enum, default_value_t = Which::Both)]
-        backend: Which,
+        #[command(flatten)]
+        common: Common,
         /// Requests in all (after a 10% warm-up that is not measured).
         #[arg(long, default_value_t = 20_000)]
         requests: usize,
-        /// Concurrent client connections.
-        #[arg(long, default_value_t = 32)]
-        concurrency: usize,
-        /// Use this hub binary instead of building target/release/rosefed.
-        #[arg(long, env = "ROSEFED_BIN")]
-        bin: Option<String>,
     },
+    /// Signed Creates from many remote actors into the shared inbox.
+    Inbox {
+        #[command(flatten)]
+        common: Common,
+        /// Activities in all (after one per actor to warm the key cache).
+        #[arg(long, default_value_t = 20_000)]
+        activities: usize,
+        /// Distinct remote actors.
+        #[arg(long, default_value_t = 1_000)]
+        actors: usize,
+    },
+    /// One post delivered to many followers, each with its own inbox.
+    Fanout {
+        #[command(flatten)]
+        common: Common,
+        #[arg(long, default_value_t = 10_000)]
+        followers: usize,
+    },
+}
+
+#[derive(clap::Args, Clone)]
+struct Common {
+    #[arg(long, value_enum, default_value_t = Which::Both)]
+    backend: Which,
+    /// Concurrent client connections.
+    #[arg(long, default_value_t = 32)]
+    concurrency: usize,
+    /// Use this hub binary instead of building target/release/rosefed.
+    #[arg(long, env = "ROSEFED_BIN")]
+    bin: Option<String>,
+}
+
+impl Scenario {
+    fn common(&self) -> &Common {
+        match self {
+            Scenario::Discovery { common, .. }
+            | Scenario::Inbox { common, .. }
+            | Scenario::Fanout { common, .. } => common,
+        }
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -56,8 +98,13 @@ enum Which {
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    let Scenario::Discovery { bin, .. } = &args.scenario;
-    let bin = match bin.clone().map_or_else(build_release_hub, Ok) {
+    let bin = match args
+        .scenario
+        .common()
+        .bin
+        .clone()
+        .map_or_else(build_release_hub, Ok)
+    {
         Ok(bin) => bin,
         Err(e) => {
             eprintln!("error: {e}");
@@ -84,18 +131,14 @@ fn main() -> ExitCode {
 }
 
 async fn run(args: Args) -> Result<(), String> {
-    let Scenario::Discovery {
-        backend,
-        requests,
-        concurrency,
-        ..
-    } = args.scenario;
+    let common = args.scenario.common().clone();
     println!(
-        "machine: {} cores; hub: {}; {requests} requests, {concurrency} connections",
+        "machine: {} cores; hub: {}; {} client connections",
         std::thread::available_parallelism().map_or(0, |n| n.get()),
         std::env::var("ROSEFED_BIN").unwrap_or_default(),
+        common.concurrency,
     );
-    let backends: &[Backend] = match backend {
+    let backends: &[Backend] = match common.backend {
         Which::Sqlite => &[Backend::Sqlite],
         Which::Postgres => &[Backend::Postgres],
         Which::Both => &[Backend::Sqlite, Backend::Postgres],
@@ -104,8 +147,20 @@ async fn run(args: Args) -> Result<(), String> {
         let db = TestDatabase::create(b)
             .await
             .ok_or_else(|| format!("{b:?} is unreachable"))?;
-        let hub = Hub::start(&db.url, db.dir.path(), &[]).await;
-        discovery(&hub, b, requests, concurrency).await?;
+        match &args.scenario {
+            Scenario::Discovery { requests, .. } => {
+                let hub = Hub::start(&db.url, db.dir.path(), &[]).await;
+                discovery(&hub, b, *requests, common.concurrency).await?;
+            }
+            Scenario::Inbox {
+                activities, actors, ..
+            } => {
+                inbox::run(&db, b, *activities, *actors, common.concurrency).await?;
+            }
+            Scenario::Fanout { followers, .. } => {
+                fanout::run(&db, b, *followers, common.concurrency).await?;
+            }
+        }
     }
     Ok(())
 }
@@ -150,13 +205,10 @@ async fn discovery(
     let started = Instant::now();
     let mut latencies = load(&client, &urls, requests, concurrency).await?;
     let elapsed = started.elapsed();
-    latencies.sort_unstable();
-    let pct = |p: f64| latencies[((latencies.len() as f64 * p) as usize).min(latencies.len() - 1)];
     println!(
-        "discovery on {backend:?}: {:.0} req/s, p50 {:.2} ms, p99 {:.2} ms, hub peak RSS {}",
+        "discovery on {backend:?}: {:.0} req/s, {}, hub peak RSS {}",
         requests as f64 / elapsed.as_secs_f64(),
-        pct(0.50).as_secs_f64() * 1e3,
-        pct(0.99).as_secs_f64() * 1e3,
+        percentiles(&mut latencies),
         peak_rss(hub).unwrap_or_else(|| "unknown".into()),
     );
     Ok(())
@@ -203,9 +255,23 @@ async fn load(
 }
 
 /// The hub's VmHWM (peak resident set) from /proc, on Linux.
-fn peak_rss(hub: &Hub) -> Option<String> {
+pub fn peak_rss(hub: &Hub) -> Option<String> {
     let status = std::fs::read_to_string(format!("/proc/{}/status", hub.pid()?)).ok()?;
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(format!("{:.1} MiB", kib / 1024.0))
+}
+
+/// "p50 X ms, p99 Y ms" of a set of latencies.
+pub fn percentiles(latencies: &mut [Duration]) -> String {
+    if latencies.is_empty() {
+        return "no samples".into();
+    }
+    latencies.sort_unstable();
+    let pct = |p: f64| latencies[((latencies.len() as f64 * p) as usize).min(latencies.len() - 1)];
+    format!(
+        "p50 {:.2} ms, p99 {:.2} ms",
+        pct(0.50).as_secs_f64() * 1e3,
+        pct(0.99).as_secs_f64() * 1e3
+    )
 }

@@ -1,0 +1,112 @@
+//! The `fanout` scenario: N remote actors with their own inboxes follow an
+//! app, the app posts once, and a local sink verifies the HTTP signature of
+//! every delivery. Reports signed deliveries/s from publish to the last
+//! delivery.
+
+use std::time::{Duration, Instant};
+
+use federation_tests::database::{Backend, TestDatabase};
+use federation_tests::eventually;
+use federation_tests::hub::Hub;
+use federation_tests::peer::Peer;
+use serde_json::{json, Value};
+
+use crate::peak_rss;
+
+pub async fn run(
+    db: &TestDatabase,
+    backend: Backend,
+    followers: usize,
+    concurrency: usize,
+) -> Result<(), String> {
+    let token = format!("bench-{}", uuid::Uuid::new_v4());
+    let flag = format!("blog={token}");
+    // All sink inboxes share one host here; in the wild they are spread over
+    // many, so the per-host limit is raised to the overall one.
+    let hub = Hub::start(
+        &db.url,
+        db.dir.path(),
+        &[
+            "--app-token",
+            &flag,
+            "--delivery-per-host",
+            "64",
+            "--delivery-concurrency",
+            "64",
+        ],
+    )
+    .await;
+    let peer = Peer::start(false, true).await;
+    let target = hub.url("/actors/blog");
+    let inbox = hub.url("/inbox");
+
+    print!("fanout on {backend:?}: {followers} followers subscribing… ");
+    let mut tasks = tokio::task::JoinSet::new();
+    let per_task = followers.div_ceil(concurrency.max(1));
+    for chunk in 0..concurrency.max(1) {
+        let (peer, target, inbox) = (peer.clone(), target.clone(), inbox.clone());
+        tasks.spawn(async move {
+            for i in chunk * per_task..((chunk + 1) * per_task).min(followers) {
+                let r = peer.post_as(i, &inbox, &peer.follow(i, &target)).await;
+                if r.status() != 202 {
+                    return Err(format!("follow {i}: {}", r.status()));
+                }
+            }
+            Ok(())
+        });
+    }
+    while let Some(r) = tasks.join_next().await {
+        r.map_err(|e| e.to_string())??;
+    }
+    let count = |kind: &'static str, id: Option<String>| {
+        let peer = peer.clone();
+        move || {
+            peer.deliveries()
+                .iter()
+                .filter(|d| {
+                    d.activity["type"] == kind && id.as_ref().is_none_or(|i| d.activity["id"] == *i)
+                })
+                .count()
+        }
+    };
+    let accepts = count("Accept", None);
+    eventually("every Accept", Duration::from_secs(600), || {
+        let n = accepts();
+        async move { (n >= followers).then_some(()) }
+    })
+    .await;
+
+    let started = Instant::now();
+    let created: Value = federation_tests::http()
+        .post(hub.url("/api/v1/apps/blog/posts"))
+        .bearer_auth(&token)
+        .json(&json!({ "content": "<p>to all of you</p>" }))
+        .send()
+        .await
+        .map_err(|e| e.to_string())?
+        .json()
+        .await
+        .map_err(|e| e.to_string())?;
+    let activity = created["activity"]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let creates = count("Create", Some(activity));
+    eventually("every Create", Duration::from_secs(600), || {
+        let n = creates();
+        async move { (n >= followers).then_some(()) }
+    })
+    .await;
+    let elapsed = started.elapsed();
+    let verified = peer
+        .deliveries()
+        .iter()
+        .filter(|d| d.activity["type"] == "Create" && d.verified)
+        .count();
+    println!(
+        "{:.0} signed deliveries/s ({verified} of {followers} verified by the sink), hub peak RSS {}",
+        followers as f64 / elapsed.as_secs_f64(),
+        peak_rss(&hub).unwrap_or_else(|| "unknown".into()),
+    );
+    Ok(())
+}
