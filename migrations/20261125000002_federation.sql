@@ -85,6 +85,8 @@ CREATE TABLE delivery_jobs (
     UNIQUE (activity_id, inbox)
 );
 CREATE INDEX delivery_jobs_due ON delivery_jobs (state, next_attempt_at);
+-- Lets a claim walk pending jobs in seq order and stop at its LIMIT.
+CREATE INDEX delivery_jobs_pending ON delivery_jobs (state, seq);
 CREATE INDEX delivery_jobs_order ON delivery_jobs (inbox, object_id, seq);
 CREATE INDEX delivery_jobs_seq ON delivery_jobs (seq);
 

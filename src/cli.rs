@@ -236,22 +236,8 @@ pub async fn run(cli: Cli) -> Result<(), AppError> {
             println!("published {id}; the running hub delivers it");
             Ok(())
         }
-        command @ (Command::Follow { .. } | Command::Unfollow { .. }) => {
-            let (follow, app, target) = match command {
-                Command::Follow { app, target } => (true, app, target),
-                Command::Unfollow { app, target } => (false, app, target),
-                _ => unreachable!("matched above"),
-            };
-            let (state, _) = instance::prepare(config).await?;
-            let app = AppName::parse(&app)?;
-            let activity = if follow {
-                publish::follow(&state, &app, &target).await?
-            } else {
-                publish::unfollow(&state, &app, &target).await?
-            };
-            println!("sent {}", activity["id"].as_str().unwrap_or_default());
-            Ok(())
-        }
+        Command::Follow { app, target } => follow_command(config, &app, &target, true).await,
+        Command::Unfollow { app, target } => follow_command(config, &app, &target, false).await,
         Command::FollowRequests(cmd) => {
             let (state, _) = instance::prepare(config).await?;
             match cmd {
@@ -267,10 +253,9 @@ pub async fn run(cli: Cli) -> Result<(), AppError> {
                     println!("approved {actor}");
                 }
                 FollowRequestsCommand::Reject { app, actor } => {
-                    let accept = false;
                     let app = AppName::parse(&app)?;
-                    publish::decide_follow_request(&state, &app, &actor, accept).await?;
-                    println!("{} {actor}", if accept { "approved" } else { "rejected" });
+                    publish::decide_follow_request(&state, &app, &actor, false).await?;
+                    println!("rejected {actor}");
                 }
             }
             Ok(())
@@ -404,5 +389,22 @@ async fn list_apps(db: &db::Db, config: &Config) -> Result<(), AppError> {
             app.display_name
         );
     }
+    Ok(())
+}
+
+async fn follow_command(
+    config: Config,
+    app: &str,
+    target: &str,
+    follow: bool,
+) -> Result<(), AppError> {
+    let (state, _) = instance::prepare(config).await?;
+    let app = AppName::parse(app)?;
+    let activity = if follow {
+        publish::follow(&state, &app, target).await?
+    } else {
+        publish::unfollow(&state, &app, target).await?
+    };
+    println!("sent {}", activity["id"].as_str().unwrap_or_default());
     Ok(())
 }

@@ -40,7 +40,7 @@ fn assert_clear_failure(o: &Output, mentions: &str) {
     );
 }
 
-on_both_databases!(apps_lifecycle);
+on_both_databases!(apps_lifecycle, operator_commands);
 
 async fn apps_lifecycle(db: TestDatabase) {
     // The first command that writes bootstraps the instance and its seed apps.
@@ -111,6 +111,63 @@ async fn read_only_commands_never_create_an_instance() {
     // After a bare migrate (no bootstrap), keys show still invents no key.
     assert!(rosefed(&db, &["migrate"]).status.success());
     assert_clear_failure(&rosefed(&db, &["keys", "show"]), "no instance keypair yet");
+}
+
+/// The operator commands of Federation core: tokens, posting, domain
+/// blocks and the queue.
+async fn operator_commands(db: TestDatabase) {
+    let token = rosefed(&db, &["apps", "token", "blog"]);
+    assert!(token.status.success(), "{}", stderr(&token));
+    assert!(
+        stdout(&token).trim().starts_with("rft_"),
+        "{}",
+        stdout(&token)
+    );
+    assert!(stderr(&token).contains("shown once"));
+
+    let post = rosefed(&db, &["post", "blog", "--content", "<p>from the CLI</p>"]);
+    assert!(post.status.success(), "{}", stderr(&post));
+    assert!(stdout(&post).contains("/objects/"), "{}", stdout(&post));
+    assert_clear_failure(
+        &rosefed(&db, &["post", "blog", "--content", "<script></script>"]),
+        "content is empty",
+    );
+
+    for args in [
+        &["domain-blocks", "add", "Spam.Example", "--reason", "spam"][..],
+        &["domain-blocks", "list"][..],
+    ] {
+        let out = rosefed(&db, args);
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+    assert!(stdout(&rosefed(&db, &["domain-blocks", "list"])).contains("spam.example"));
+    assert!(rosefed(&db, &["domain-blocks", "remove", "spam.example"])
+        .status
+        .success());
+    assert_clear_failure(
+        &rosefed(&db, &["domain-blocks", "remove", "spam.example"]),
+        "not blocked",
+    );
+
+    let queue = rosefed(&db, &["queue", "status"]);
+    assert!(queue.status.success(), "{}", stderr(&queue));
+    assert!(stdout(&queue).contains("PENDING"));
+    assert!(rosefed(
+        &db,
+        &[
+            "apps",
+            "set",
+            "blog",
+            "--manually-approves-followers",
+            "true"
+        ]
+    )
+    .status
+    .success());
+    assert_clear_failure(
+        &rosefed(&db, &["apps", "token", "nobody"]),
+        "no app named 'nobody'",
+    );
 }
 
 #[tokio::test]

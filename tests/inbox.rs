@@ -18,6 +18,7 @@ on_both_databases!(
     bad_requests_get_a_clear_status_and_change_nothing,
     posts_reactions_and_undo_are_applied,
     deleting_an_actor_removes_its_follows_and_content,
+    manual_approval_and_shared_inbox_fan_out,
 );
 
 const WAIT: Duration = Duration::from_secs(20);
@@ -266,7 +267,10 @@ async fn posts_reactions_and_undo_are_applied(db: TestDatabase) {
     let note_id = format!("{}/objects/n1", peer.base());
     let create = json!({"id": peer.new_id(), "type": "Create", "actor": peer.actor(0),
         "object": {"id": note_id, "type": "Note", "attributedTo": peer.actor(0),
-                   "content": "<p>hello<script>x()</script></p>"}});
+                   "content": "<p>hello<script>x()</script></p>"},
+        // Mastodon embeds an LD signature; it is tolerated, not relied on.
+        "signature": {"type": "RsaSignature2017", "creator": peer.key_id(0),
+                      "created": "2026-11-25T00:00:00Z", "signatureValue": "Zm9v"}});
     assert_eq!(peer.post_as(0, &inbox, &create).await.status(), 202);
     let stored: Value = app
         .get(&format!("/api/v1/objects?id={note_id}"))
@@ -379,4 +383,124 @@ async fn deleting_an_actor_removes_its_follows_and_content(db: TestDatabase) {
     assert_eq!(peer.post_as(0, &inbox, &delete).await.status(), 202);
     assert_eq!(app.scalar("SELECT COUNT(*) FROM followers").await, 0);
     assert_eq!(app.scalar("SELECT COUNT(*) FROM objects").await, 0);
+}
+
+/// An app that approves followers by hand keeps a Follow pending until its
+/// operator decides; its posts reach each follower server once, through
+/// the shared inbox.
+async fn manual_approval_and_shared_inbox_fan_out(db: TestDatabase) {
+    let app = TestApp::spawn(db).await;
+    let blog = rosefed::actors::AppName::parse("blog").unwrap();
+    rosefed::db::apps::set_manual(&app.state.db, &blog, true)
+        .await
+        .unwrap();
+    let token = rosefed::outbox::api::new_token().unwrap();
+    rosefed::db::activities::add_token(
+        &app.state.db,
+        &blog,
+        &rosefed::outbox::api::token_hash(&token),
+    )
+    .await
+    .unwrap();
+    let peer = Peer::start(true, true).await;
+    for i in 0..3 {
+        let r = peer
+            .post_as(
+                i,
+                &app.url("/inbox"),
+                &peer.follow(i, &app.url("/actors/blog")),
+            )
+            .await;
+        assert_eq!(r.status(), 202);
+    }
+    let pending: Value = app
+        .client
+        .get(app.url("/api/v1/apps/blog/follow-requests"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(pending["pending"].as_array().unwrap().len(), 3);
+    assert_eq!(app.get_ap("/actors/blog/followers").await["totalItems"], 0);
+    for i in 0..2 {
+        let r = app
+            .client
+            .post(app.url("/api/v1/apps/blog/follow-requests/approve"))
+            .bearer_auth(&token)
+            .json(&json!({ "actor": peer.actor(i) }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+    }
+    let r = app
+        .client
+        .post(app.url("/api/v1/apps/blog/follow-requests/reject"))
+        .bearer_auth(&token)
+        .json(&json!({ "actor": peer.actor(2) }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(app.get_ap("/actors/blog/followers").await["totalItems"], 2);
+
+    let created: Value = app
+        .client
+        .post(app.url("/api/v1/apps/blog/posts"))
+        .bearer_auth(&token)
+        .json(&json!({ "content": "<p>for my two followers</p>" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let activity = created["activity"]["id"].as_str().unwrap().to_string();
+    let create = eventually("the Create to arrive", WAIT, || {
+        let (peer, activity) = (peer.clone(), activity.clone());
+        async move {
+            peer.deliveries()
+                .into_iter()
+                .find(|d| d.activity["id"] == activity)
+        }
+    })
+    .await;
+    assert_eq!(
+        create.inbox, "/inbox",
+        "two followers on one server share one delivery"
+    );
+    assert!(create.verified);
+    let answers: Vec<String> = peer
+        .deliveries()
+        .iter()
+        .filter(|d| d.activity["type"] == "Accept" || d.activity["type"] == "Reject")
+        .map(|d| format!("{} {}", d.activity["type"], d.inbox))
+        .collect();
+    assert_eq!(answers.len(), 3, "{answers:?}");
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM delivery_jobs WHERE activity_id IN (SELECT id FROM ap_activities WHERE activity_type = 'Create')").await,
+        1
+    );
+    // Another app's token cannot act for blog.
+    let r = app
+        .client
+        .post(app.url("/api/v1/apps/market/posts"))
+        .bearer_auth(&token)
+        .json(&json!({ "content": "x" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    let r = app
+        .client
+        .post(app.url("/api/v1/apps/blog/posts"))
+        .json(&json!({ "content": "x" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    assert!(r.headers().contains_key("www-authenticate"));
 }

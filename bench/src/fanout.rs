@@ -58,24 +58,13 @@ pub async fn run(
     while let Some(r) = tasks.join_next().await {
         r.map_err(|e| e.to_string())??;
     }
-    let count = |kind: &'static str, id: Option<String>| {
-        let peer = peer.clone();
-        move || {
-            peer.deliveries()
-                .iter()
-                .filter(|d| {
-                    d.activity["type"] == kind && id.as_ref().is_none_or(|i| d.activity["id"] == *i)
-                })
-                .count()
-        }
-    };
-    let accepts = count("Accept", None);
     eventually("every Accept", Duration::from_secs(600), || {
-        let n = accepts();
+        let n = peer.count("Accept", None);
         async move { (n >= followers).then_some(()) }
     })
     .await;
 
+    eprintln!("hub pid {} publishing now", hub.pid().unwrap_or(0));
     let started = Instant::now();
     let created: Value = federation_tests::http()
         .post(hub.url("/api/v1/apps/blog/posts"))
@@ -91,9 +80,8 @@ pub async fn run(
         .as_str()
         .unwrap_or_default()
         .to_string();
-    let creates = count("Create", Some(activity));
     eventually("every Create", Duration::from_secs(600), || {
-        let n = creates();
+        let n = peer.count("Create", Some(&activity));
         async move { (n >= followers).then_some(()) }
     })
     .await;

@@ -103,6 +103,7 @@ pub async fn run(
     let batch: Vec<Signed> = (0..activities)
         .map(|i| presign(&peer, &inbox, i % actors))
         .collect();
+    eprintln!("hub pid {} measuring now", hub.pid().unwrap_or(0));
     let started = Instant::now();
     let mut latencies = post_all(&client, &inbox, batch, concurrency).await?;
     let elapsed = started.elapsed();

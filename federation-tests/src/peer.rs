@@ -131,6 +131,16 @@ impl Peer {
             .unwrap_or_default()
     }
 
+    /// How many deliveries of `kind` (and, if given, with activity id `id`)
+    /// arrived, without copying them (benchmarks poll this).
+    pub fn count(&self, kind: &str, id: Option<&str>) -> usize {
+        self.inner.deliveries.lock().map_or(0, |d| {
+            d.iter()
+                .filter(|x| x.activity["type"] == kind && id.is_none_or(|i| x.activity["id"] == i))
+                .count()
+        })
+    }
+
     /// Makes the peer answer deliveries with `status` (e.g. 503 to force
     /// retries).
     pub fn answer_with(&self, status: u16) {

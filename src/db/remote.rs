@@ -61,26 +61,16 @@ pub async fn delete(conn: &mut AnyConnection, id: &str) -> Result<(), AppError> 
     Ok(())
 }
 
-/// Whether `domain` (or a parent domain) is suspended.
+/// Whether `domain` or a parent domain is suspended (one query; the
+/// block list is short, and this runs on every inbox request).
 pub async fn is_blocked(db: &Db, domain: &str) -> Result<bool, AppError> {
-    let domain = domain.to_ascii_lowercase();
-    let mut candidates = vec![domain.clone()];
-    let mut rest = domain.as_str();
-    while let Some((_, parent)) = rest.split_once('.') {
-        candidates.push(parent.to_string());
-        rest = parent;
-    }
-    for d in candidates {
-        let hit: Option<String> =
-            sqlx::query_scalar("SELECT domain FROM domain_blocks WHERE domain = $1")
-                .bind(&d)
-                .fetch_optional(db.pool())
-                .await?;
-        if hit.is_some() {
-            return Ok(true);
-        }
-    }
-    Ok(false)
+    let hit: Option<String> = sqlx::query_scalar(
+        "SELECT domain FROM domain_blocks WHERE domain = $1 OR $1 LIKE ('%.' || domain) LIMIT 1",
+    )
+    .bind(domain.to_ascii_lowercase())
+    .fetch_optional(db.pool())
+    .await?;
+    Ok(hit.is_some())
 }
 
 #[derive(Debug, FromRow)]
@@ -121,8 +111,18 @@ pub async fn list_blocks(db: &Db) -> Result<Vec<DomainBlock>, AppError> {
 }
 
 /// A host was heard from (it delivered to us or accepted a delivery): it
-/// is available again.
+/// is available again. Reads first: this runs on every inbox request, and
+/// a write each time would serialise them on SQLite's one writer.
 pub async fn host_alive(db: &Db, host: &str) -> Result<(), AppError> {
+    let failing: Option<i64> = sqlx::query_scalar(
+        "SELECT 1 FROM hosts WHERE host = $1 AND (failing_since IS NOT NULL OR unavailable = 1)",
+    )
+    .bind(host)
+    .fetch_optional(db.pool())
+    .await?;
+    if failing.is_none() {
+        return Ok(());
+    }
     sqlx::query(
         "INSERT INTO hosts (host, failing_since, unavailable, last_success) VALUES ($1, NULL, 0, $2) \
          ON CONFLICT (host) DO UPDATE SET failing_since = NULL, unavailable = 0, last_success = $2",

@@ -3,6 +3,8 @@
 //! signature, refetching the key once on failure (key rotation), and checks
 //! that the key's owner is the activity's actor.
 
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, Mutex};
 use std::time::{Duration, SystemTime};
 
 use axum::http::HeaderMap;
@@ -81,13 +83,35 @@ pub async fn authenticate(
     Ok(actor)
 }
 
+/// Parsed keys by PEM: parsing is a large share of a verification's cost.
+/// A pure cache (the database stays the source of truth), bounded by
+/// clearing it when full.
+type KeyCache = Mutex<HashMap<String, Arc<PublicKey>>>;
+static PARSED_KEYS: LazyLock<KeyCache> = LazyLock::new(Default::default);
+const MAX_PARSED_KEYS: usize = 10_000;
+
+fn parsed_key(pem: &str) -> Result<Arc<PublicKey>, AppError> {
+    if let Some(key) = PARSED_KEYS.lock().ok().and_then(|m| m.get(pem).cloned()) {
+        return Ok(key);
+    }
+    let key =
+        Arc::new(PublicKey::from_pem(pem).map_err(|e| AppError::Unauthorized(e.to_string()))?);
+    if let Ok(mut map) = PARSED_KEYS.lock() {
+        if map.len() >= MAX_PARSED_KEYS {
+            map.clear();
+        }
+        map.insert(pem.to_string(), key.clone());
+    }
+    Ok(key)
+}
+
 fn verify_with(
     actor: &RemoteActor,
     signing_string: &str,
     signature: &[u8],
 ) -> Result<(), AppError> {
-    PublicKey::from_pem(&actor.public_key_pem)
-        .and_then(|k| k.verify(signing_string, signature))
+    parsed_key(&actor.public_key_pem)?
+        .verify(signing_string, signature)
         .map_err(|e| AppError::Unauthorized(e.to_string()))
 }
 

@@ -213,7 +213,6 @@ async fn action(
             "unfollow" => publish::unfollow(&state, &app, &need(body.target, "target")?).await?,
             other => return Err(AppError::NotFound(format!("no action '{other}'"))),
         };
-        let _ = body.actor;
         Ok::<_, AppError>(Json(json!({ "activity": activity })))
     };
     result
