@@ -39,8 +39,8 @@ pub struct Delivery {
 
 struct Inner {
     base: String,
-    public_pem: String,
-    keypair: RsaKeyPair,
+    /// The current key; [`Peer::rotate_key`] replaces it.
+    key: Mutex<(String, Arc<RsaKeyPair>)>,
     shared_inbox: bool,
     deliveries: Mutex<Vec<Delivery>>,
     /// Status to answer deliveries with (202 unless a test says otherwise).
@@ -67,16 +67,9 @@ impl Peer {
             .await
             .expect("bind peer");
         let base = format!("http://{}", listener.local_addr().expect("peer addr"));
-        let private = rsa::RsaPrivateKey::new(&mut rsa::rand_core::OsRng, 2048).expect("peer key");
-        let public_pem = rsa::RsaPublicKey::from(&private)
-            .to_public_key_pem(LineEnding::LF)
-            .expect("peer public pem");
-        let der = private.to_pkcs8_der().expect("peer pkcs8");
-        let keypair = RsaKeyPair::from_pkcs8(der.as_bytes()).expect("ring accepts the peer key");
         let inner = Arc::new(Inner {
             base,
-            public_pem,
-            keypair,
+            key: Mutex::new(new_key()),
             shared_inbox,
             deliveries: Mutex::new(Vec::new()),
             status: AtomicU16::new(202),
@@ -147,6 +140,14 @@ impl Peer {
         self.inner.status.store(status, Ordering::SeqCst);
     }
 
+    /// Replaces the actors' key (as a server rotating its keys does); the
+    /// actor documents serve the new one from now on.
+    pub fn rotate_key(&self) {
+        if let Ok(mut key) = self.inner.key.lock() {
+            *key = new_key();
+        }
+    }
+
     /// Makes every delivery take `ms` before it is answered.
     pub fn delay_deliveries(&self, ms: u64) {
         self.inner.delay_ms.store(ms, Ordering::SeqCst);
@@ -178,9 +179,9 @@ impl Peer {
         };
         let to_sign =
             format!("(request-target): {target}\nhost: {host}\ndate: {date}\ndigest: {digest}");
-        let mut sig = vec![0; self.inner.keypair.public().modulus_len()];
-        self.inner
-            .keypair
+        let (_, keypair) = current_key(&self.inner);
+        let mut sig = vec![0; keypair.public().modulus_len()];
+        keypair
             .sign(
                 &RSA_PKCS1_SHA256,
                 &ring::rand::SystemRandom::new(),
@@ -231,13 +232,23 @@ impl Peer {
     }
 }
 
+fn new_key() -> (String, Arc<RsaKeyPair>) {
+    let private = rsa::RsaPrivateKey::new(&mut rsa::rand_core::OsRng, 2048).expect("peer key");
+    let public_pem = rsa::RsaPublicKey::from(&private)
+        .to_public_key_pem(LineEnding::LF)
+        .expect("peer public pem");
+    let der = private.to_pkcs8_der().expect("peer pkcs8");
+    let keypair = RsaKeyPair::from_pkcs8(der.as_bytes()).expect("ring accepts the peer key");
+    (public_pem, Arc::new(keypair))
+}
+
 fn actor_doc(inner: &Inner, name: &str) -> Value {
     let id = format!("{}/users/{name}", inner.base);
     let mut doc = json!({
         "@context": ["https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1"],
         "id": id, "type": "Person", "preferredUsername": name,
         "inbox": format!("{id}/inbox"), "outbox": format!("{id}/outbox"),
-        "publicKey": { "id": format!("{id}#main-key"), "owner": id, "publicKeyPem": inner.public_pem },
+        "publicKey": { "id": format!("{id}#main-key"), "owner": id, "publicKeyPem": current_key(inner).0 },
     });
     if inner.shared_inbox {
         doc["endpoints"] = json!({ "sharedInbox": format!("{}/inbox", inner.base) });
@@ -390,4 +401,12 @@ async fn verify(inner: &Inner, path: &str, headers: &HeaderMap, body: &[u8]) -> 
     UnparsedPublicKey::new(&RSA_PKCS1_2048_8192_SHA256, &der)
         .verify(lines.join("\n").as_bytes(), &signature)
         .is_ok()
+}
+
+fn current_key(inner: &Inner) -> (String, Arc<RsaKeyPair>) {
+    inner
+        .key
+        .lock()
+        .map(|k| (k.0.clone(), k.1.clone()))
+        .expect("peer key lock")
 }

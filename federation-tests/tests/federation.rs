@@ -317,6 +317,21 @@ async fn gather_followers(peer: &Peer, n: usize, target: &str, inbox: &str) {
     .await;
 }
 
+/// Publishes a post as `blog` on `hub`; returns the Create's id.
+async fn publish(hub: &Hub, token: &str, content: &str) -> String {
+    let created: Value = federation_tests::http()
+        .post(hub.url("/api/v1/apps/blog/posts"))
+        .bearer_auth(token)
+        .json(&json!({ "content": content }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    created["activity"]["id"].as_str().unwrap().to_string()
+}
+
 /// Deliveries of `activity` per inbox.
 fn per_inbox(peer: &Peer, activity: &str) -> HashMap<String, usize> {
     let mut seen = HashMap::new();
@@ -349,17 +364,7 @@ async fn sigkill_in_the_middle_of_a_fan_out_loses_nothing() {
 
     // Slow deliveries down so the kill lands in the middle of the fan-out.
     peer.delay_deliveries(25);
-    let created: Value = federation_tests::http()
-        .post(hub.url("/api/v1/apps/blog/posts"))
-        .bearer_auth(&token)
-        .json(&json!({ "content": "<p>to everyone</p>" }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let activity = created["activity"]["id"].as_str().unwrap().to_string();
+    let activity = publish(&hub, &token, "<p>to everyone</p>").await;
     eventually("the fan-out to start", WAIT, || {
         let (peer, activity) = (peer.clone(), activity.clone());
         async move { (per_inbox(&peer, &activity).len() >= 20).then_some(()) }
@@ -415,17 +420,7 @@ async fn two_processes_share_one_queue_and_deliver_once() {
     let peer = Peer::start(false, false).await;
     gather_followers(&peer, N, &one.url("/actors/blog"), &one.url("/inbox")).await;
     peer.delay_deliveries(5);
-    let created: Value = federation_tests::http()
-        .post(one.url("/api/v1/apps/blog/posts"))
-        .bearer_auth(&token)
-        .json(&json!({ "content": "<p>scaled out</p>" }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let activity = created["activity"]["id"].as_str().unwrap().to_string();
+    let activity = publish(&one, &token, "<p>scaled out</p>").await;
     let seen = eventually("every inbox to get the post", WAIT, || {
         let (peer, activity) = (peer.clone(), activity.clone());
         async move {

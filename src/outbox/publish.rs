@@ -322,14 +322,37 @@ pub async fn react(
             "'{app}' already did {kind} {object}"
         )));
     }
-    let mut inboxes: Vec<String> = inbox.into_iter().collect();
+    send_reaction(state, tx, app, kind, &activity, object, inbox).await?;
+    Ok(activity)
+}
+
+/// Sends a (un)like or (un)announce inside its transaction: to the author,
+/// and for announces to the app's followers too; then commits.
+async fn send_reaction(
+    state: &AppState,
+    mut tx: sqlx::Transaction<'_, sqlx::Any>,
+    app: &AppName,
+    kind: &str,
+    activity: &Value,
+    object: &str,
+    author_inbox: Option<String>,
+) -> Result<(), AppError> {
+    let mut inboxes: Vec<String> = author_inbox.into_iter().collect();
     if kind == "Announce" {
         inboxes.extend(db::follows::delivery_inboxes(&mut tx, app).await?);
     }
-    send(&mut tx, config, app, &activity, Some(object), &inboxes).await?;
+    send(
+        &mut tx,
+        &state.config,
+        app,
+        activity,
+        Some(object),
+        &inboxes,
+    )
+    .await?;
     tx.commit().await?;
     state.delivery_wakeup.notify_one();
-    Ok(activity)
+    Ok(())
 }
 
 /// Undoes `app`'s Like or Announce of `object`.
@@ -354,13 +377,7 @@ pub async fn unreact(
             "'{app}' has no {kind} of {object}"
         )));
     }
-    let mut inboxes: Vec<String> = inbox.into_iter().collect();
-    if kind == "Announce" {
-        inboxes.extend(db::follows::delivery_inboxes(&mut tx, app).await?);
-    }
-    send(&mut tx, config, app, &undo, Some(object), &inboxes).await?;
-    tx.commit().await?;
-    state.delivery_wakeup.notify_one();
+    send_reaction(state, tx, app, kind, &undo, object, inbox).await?;
     Ok(undo)
 }
 

@@ -32,10 +32,18 @@ pub fn hub_args(database_url: &str, public_url: &str) -> HubArgs {
 
 impl TestApp {
     pub async fn spawn(db: TestDatabase) -> TestApp {
+        TestApp::spawn_with(db, |_| {}).await
+    }
+
+    /// As [`TestApp::spawn`], with the flags adjusted by `tune` (e.g. short
+    /// retry timings).
+    pub async fn spawn_with(db: TestDatabase, tune: impl FnOnce(&mut HubArgs)) -> TestApp {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
         let base = format!("http://127.0.0.1:{port}");
-        let config = Config::from_args(&hub_args(&db.url, &base)).unwrap();
+        let mut args = hub_args(&db.url, &base);
+        tune(&mut args);
+        let config = Config::from_args(&args).unwrap();
         let (state, _) = instance::prepare(config).await.unwrap();
         let (stop, stopped) = oneshot::channel::<()>();
         let (worker_stop, worker_stopped) = tokio::sync::watch::channel(false);

@@ -19,19 +19,7 @@ pub async fn follow(ctx: &Ctx<'_>, conn: &mut AnyConnection) -> Result<&'static 
     let app = db::apps::get_in(conn, &app_name)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("{target} is not an actor here")))?;
-    if app.manually_approves_followers {
-        db::follows::add_follower(
-            conn,
-            &app.name,
-            &ctx.actor.id,
-            &ctx.actor.inbox,
-            ctx.actor.shared_inbox.as_deref(),
-            ctx.id,
-            "pending",
-        )
-        .await?;
-        return Ok("follow request pending approval");
-    }
+    let manual = app.manually_approves_followers;
     db::follows::add_follower(
         conn,
         &app.name,
@@ -39,9 +27,12 @@ pub async fn follow(ctx: &Ctx<'_>, conn: &mut AnyConnection) -> Result<&'static 
         &ctx.actor.inbox,
         ctx.actor.shared_inbox.as_deref(),
         ctx.id,
-        "accepted",
+        if manual { "pending" } else { "accepted" },
     )
     .await?;
+    if manual {
+        return Ok("follow request pending approval");
+    }
     let accept = activities::accept(
         &outbox::new_id(config, "activities"),
         &config.actor_id(&app.name),
