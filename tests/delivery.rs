@@ -116,7 +116,10 @@ async fn an_update_never_overtakes_its_create(db: TestDatabase) {
     // What `rosefed queue status` shows: one host, all delivered.
     let status = rosefed::db::delivery::status(&app.state.db).await.unwrap();
     assert_eq!(status.len(), 1);
-    assert_eq!((status[0].pending, status[0].dead, status[0].done), (0, 0, 3));
+    assert_eq!(
+        (status[0].pending, status[0].dead, status[0].done),
+        (0, 0, 3)
+    );
 }
 
 async fn an_unavailable_host_waits_until_it_is_heard_from(db: TestDatabase) {
