@@ -198,12 +198,13 @@ pub async fn run(cli: Cli) -> Result<(), AppError> {
                     let (name, token) = pair.split_once('=').ok_or_else(|| {
                         AppError::BadRequest("--app-token takes NAME=TOKEN".into())
                     })?;
+                    let token = token.trim();
                     if token.len() < 16 {
                         return Err(AppError::BadRequest(format!(
                             "--app-token for '{name}' is shorter than 16 characters"
                         )));
                     }
-                    Ok((AppName::parse(name.trim())?, token.trim().to_string()))
+                    Ok((AppName::parse(name.trim())?, token.to_string()))
                 })
                 .collect::<Result<Vec<_>, _>>()?;
             server::serve(config, bind, metrics_bind, tokens).await

@@ -38,6 +38,9 @@ pub enum AppError {
     /// removal that would orphan data).
     #[error("{0}")]
     Conflict(String),
+    /// A remote server failed us (unreachable, or answered badly).
+    #[error("{0}")]
+    BadGateway(String),
     /// A dependency (the database) is down; retrying later may work.
     #[error("{0}")]
     Unavailable(String),
@@ -58,6 +61,7 @@ impl AppError {
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::NotAcceptable(_) => StatusCode::NOT_ACCEPTABLE,
             AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::BadGateway(_) => StatusCode::BAD_GATEWAY,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }

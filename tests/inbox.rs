@@ -22,6 +22,7 @@ on_both_databases!(
 );
 
 const WAIT: Duration = Duration::from_secs(20);
+const PUBLIC: &str = "https://www.w3.org/ns/activitystreams#Public";
 
 async fn follow_is_accepted_once_and_the_accept_is_delivered_signed(db: TestDatabase) {
     let app = TestApp::spawn(db).await;
@@ -104,7 +105,7 @@ async fn bad_requests_get_a_clear_status_and_change_nothing(db: TestDatabase) {
         sig.1 = sig.1.replace("signature=\"", "signature=\"AAAA");
     }
     let foreign_id = json!({"id": other.new_id(), "type": "Follow", "actor": peer.actor(0), "object": app.url("/actors/blog")});
-    let foreign_object = json!({"id": peer.new_id(), "type": "Create", "actor": peer.actor(0),
+    let foreign_object = json!({"id": peer.new_id(), "type": "Create", "actor": peer.actor(0), "to": [PUBLIC],
         "object": {"id": format!("{}/objects/1", other.base()), "type": "Note",
                    "attributedTo": peer.actor(0), "content": "forged"}});
     let unknown_actor = json!({"id": "http://127.0.0.1:1/a/1", "type": "Follow",
@@ -115,7 +116,59 @@ async fn bad_requests_get_a_clear_status_and_change_nothing(db: TestDatabase) {
         nested.push('[');
     }
 
+    // Signed for another server (its Host), then replayed to us.
+    let elsewhere = inbox.replace(&app.authority, "other.example:1");
+    let mut for_elsewhere = peer.sign(&peer.key_id(0), "POST", &elsewhere, &body, now);
+    for_elsewhere.push(("host".into(), "other.example:1".into()));
+    // A document elsewhere on the peer's site claims to be u0 with a key
+    // under its own URL; only u0's own document may vouch for u0's keys.
+    let fake_key = format!("{}/fake/u0#main-key", peer.base());
+    let nul_id = format!(
+        r#"{{"id":"{}\u0000","type":"Follow","actor":"{}","object":"{}"}}"#,
+        peer.new_id(),
+        peer.actor(0),
+        app.url("/actors/blog")
+    );
+    let long = json!({"id": format!("{}/{}", peer.base(), "a".repeat(3000)), "type": "Follow", "actor": peer.actor(0), "object": app.url("/actors/blog")});
+    let dotted = json!({"id": format!("{}/activities/d", peer.base().replace("127.0.0.1", "localhost.")),
+        "type": "Follow", "actor": peer.actor(0).replace("127.0.0.1", "localhost."), "object": app.url("/actors/blog")});
+
     let cases: Vec<Case> = vec![
+        (
+            "signed for another host",
+            for_elsewhere,
+            ct,
+            body.clone(),
+            401,
+        ),
+        (
+            "key vouched for by a document that is not the actor's",
+            peer.sign(&fake_key, "POST", &inbox, &body, now),
+            ct,
+            body.clone(),
+            401,
+        ),
+        (
+            "NUL in an id",
+            signed(&peer.key_id(0), now, nul_id.as_bytes()),
+            ct,
+            nul_id.clone().into_bytes(),
+            400,
+        ),
+        (
+            "overlong id",
+            signed(&peer.key_id(0), now, long.to_string().as_bytes()),
+            ct,
+            long.to_string().into_bytes(),
+            400,
+        ),
+        (
+            "blocked domain with a trailing dot",
+            vec![],
+            ct,
+            dotted.to_string().into_bytes(),
+            403,
+        ),
         ("no signature", vec![], ct, body.clone(), 401),
         ("bad signature", tampered, ct, body.clone(), 401),
         (
@@ -252,6 +305,12 @@ async fn bad_requests_get_a_clear_status_and_change_nothing(db: TestDatabase) {
             "{what} left a post"
         );
     }
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM remote_actors WHERE key_id LIKE '%/fake/%'")
+            .await,
+        0,
+        "a key from a document that is not the actor's was stored"
+    );
     // The blocked domain was refused before anything was fetched.
     assert_eq!(
         app.scalar("SELECT COUNT(*) FROM remote_actors WHERE domain = 'localhost'")
@@ -265,7 +324,7 @@ async fn posts_reactions_and_undo_are_applied(db: TestDatabase) {
     let peer = Peer::start(true, false).await;
     let inbox = app.url("/inbox");
     let note_id = format!("{}/objects/n1", peer.base());
-    let create = json!({"id": peer.new_id(), "type": "Create", "actor": peer.actor(0),
+    let create = json!({"id": peer.new_id(), "type": "Create", "actor": peer.actor(0), "to": [PUBLIC],
         "object": {"id": note_id, "type": "Note", "attributedTo": peer.actor(0),
                    "content": "<p>hello<script>x()</script></p>"},
         // Mastodon embeds an LD signature; it is tolerated, not relied on.
@@ -335,7 +394,7 @@ async fn posts_reactions_and_undo_are_applied(db: TestDatabase) {
     assert_eq!(peer.post_as(0, &inbox, &undo_other).await.status(), 403);
 
     // A reply to our post is threaded to it.
-    let reply = json!({"id": peer.new_id(), "type": "Create", "actor": peer.actor(0),
+    let reply = json!({"id": peer.new_id(), "type": "Create", "actor": peer.actor(0), "to": [PUBLIC],
         "object": {"id": format!("{}/objects/r1", peer.base()), "type": "Note", "attributedTo": peer.actor(0),
                    "inReplyTo": ours, "content": "a reply"}});
     assert_eq!(peer.post_as(0, &inbox, &reply).await.status(), 202);
@@ -361,6 +420,18 @@ async fn posts_reactions_and_undo_are_applied(db: TestDatabase) {
     let flag = json!({"id": peer.new_id(), "type": "Flag", "actor": peer.actor(0), "object": [ours], "content": "spam"});
     assert_eq!(peer.post_as(0, &inbox, &flag).await.status(), 202);
     assert_eq!(app.scalar("SELECT COUNT(*) FROM reports").await, 1);
+    // A post addressed only to our actor (a direct message) is not stored:
+    // everything stored is served without login.
+    let direct_id = format!("{}/objects/dm", peer.base());
+    let direct = json!({"id": peer.new_id(), "type": "Create", "actor": peer.actor(0), "to": [app.url("/actors/blog")],
+        "object": {"id": direct_id, "type": "Note", "attributedTo": peer.actor(0), "to": [app.url("/actors/blog")], "content": "secret"}});
+    assert_eq!(peer.post_as(0, &inbox, &direct).await.status(), 202);
+    assert_eq!(
+        app.get(&format!("/api/v1/objects?id={direct_id}"))
+            .await
+            .status(),
+        404
+    );
     let odd = json!({"id": peer.new_id(), "type": "Arrive", "actor": peer.actor(0)});
     assert_eq!(peer.post_as(0, &inbox, &odd).await.status(), 202);
 }
@@ -375,7 +446,7 @@ async fn deleting_an_actor_removes_its_follows_and_content(db: TestDatabase) {
             .status(),
         202
     );
-    let create = json!({"id": peer.new_id(), "type": "Create", "actor": peer.actor(0),
+    let create = json!({"id": peer.new_id(), "type": "Create", "actor": peer.actor(0), "to": [PUBLIC],
         "object": {"id": format!("{}/objects/x", peer.base()), "type": "Note", "attributedTo": peer.actor(0), "content": "bye"}});
     assert_eq!(peer.post_as(0, &inbox, &create).await.status(), 202);
     assert_eq!(app.scalar("SELECT COUNT(*) FROM followers").await, 1);

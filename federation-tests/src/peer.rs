@@ -83,6 +83,7 @@ impl Peer {
             .route("/users/{name}/inbox", post(inbox))
             .route("/inbox", post(shared))
             .route("/objects/{id}", get(object))
+            .route("/fake/{name}", get(fake_actor))
             .with_state(inner.clone());
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(async move {
@@ -264,6 +265,18 @@ async fn actor(State(inner): State<Arc<Inner>>, Path(name): Path<String>) -> Res
         .into_response()
 }
 
+/// An attacker's document elsewhere on the site that claims to be actor
+/// `name` and lists a key under its own URL: a hub must not believe it.
+async fn fake_actor(State(inner): State<Arc<Inner>>, Path(name): Path<String>) -> Response {
+    let mut doc = actor_doc(&inner, &name);
+    doc["publicKey"]["id"] = json!(format!("{}/fake/{name}#main-key", inner.base));
+    (
+        [("content-type", "application/activity+json")],
+        doc.to_string(),
+    )
+        .into_response()
+}
+
 /// Objects the peer "hosts", for origin-refetch tests: any id is a Note by
 /// u0 with fixed text.
 async fn object(State(inner): State<Arc<Inner>>, Path(id): Path<String>) -> Response {
@@ -349,6 +362,21 @@ async fn verify(inner: &Inner, path: &str, headers: &HeaderMap, body: &[u8]) -> 
     else {
         return false;
     };
+    // What the fediverse requires a signature to cover.
+    let covered: Vec<&str> = names.split_whitespace().collect();
+    if ["(request-target)", "host", "date", "digest"]
+        .iter()
+        .any(|h| !covered.contains(h))
+    {
+        return false;
+    }
+    // The key must be the sending actor's.
+    let Ok(activity) = serde_json::from_slice::<Value>(body) else {
+        return false;
+    };
+    if key_id.split('#').next() != activity["actor"].as_str() {
+        return false;
+    }
     let mut lines = Vec::new();
     for name in names.split_whitespace() {
         let value = if name == "(request-target)" {

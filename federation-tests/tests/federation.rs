@@ -412,14 +412,24 @@ async fn two_processes_share_one_queue_and_deliver_once() {
     let token = cli(&base, &db.url, db.dir.path(), &["apps", "token", "blog"])
         .trim()
         .to_string();
-    let mut one = Hub::spawn_behind(public, public, &db.url, db.dir.path(), FAST);
+    let metrics = [free_port(), free_port()];
+    let flags = |m: &u16| {
+        let mut f: Vec<String> = FAST.iter().map(|s| s.to_string()).collect();
+        f.extend(["--metrics-bind".to_string(), format!("127.0.0.1:{m}")]);
+        f
+    };
+    let (f1, f2) = (flags(&metrics[0]), flags(&metrics[1]));
+    let f1: Vec<&str> = f1.iter().map(String::as_str).collect();
+    let f2: Vec<&str> = f2.iter().map(String::as_str).collect();
+    let mut one = Hub::spawn_behind(public, public, &db.url, db.dir.path(), &f1);
     one.wait_healthy().await;
-    let mut two = Hub::spawn_behind(public, free_port(), &db.url, db.dir.path(), FAST);
+    let mut two = Hub::spawn_behind(public, free_port(), &db.url, db.dir.path(), &f2);
     two.wait_healthy().await;
 
-    let peer = Peer::start(false, false).await;
+    let peer = Peer::start(false, true).await;
     gather_followers(&peer, N, &one.url("/actors/blog"), &one.url("/inbox")).await;
-    peer.delay_deliveries(5);
+    // Slow enough that the second process's polling worker joins in.
+    peer.delay_deliveries(20);
     let activity = publish(&one, &token, "<p>scaled out</p>").await;
     let seen = eventually("every inbox to get the post", WAIT, || {
         let (peer, activity) = (peer.clone(), activity.clone());
@@ -437,4 +447,28 @@ async fn two_processes_share_one_queue_and_deliver_once() {
         seen.values().all(|n| *n == 1),
         "some inbox got the post twice: {seen:?}"
     );
+    assert!(
+        peer.deliveries().iter().all(|d| d.verified),
+        "every delivery is signed verifiably"
+    );
+    // Both processes took part: each reports deliveries of its own.
+    for port in metrics {
+        let text = federation_tests::http()
+            .get(format!("http://127.0.0.1:{port}/metrics"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let delivered: u64 = text
+            .lines()
+            .find_map(|l| l.strip_prefix("rosefed_deliveries_total{outcome=\"delivered\"} "))
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0);
+        assert!(
+            delivered > 0,
+            "process with metrics on {port} delivered nothing:\n{text}"
+        );
+    }
 }

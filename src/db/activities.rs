@@ -120,5 +120,10 @@ pub async fn ensure_token(db: &Db, app: &AppName, token_hash: &str) -> Result<()
         }
         other => other,
     })?;
-    Ok(())
+    match app_for_token(db, token_hash).await?.as_deref() {
+        Some(owner) if owner == app.as_str() => Ok(()),
+        _ => Err(AppError::Conflict(format!(
+            "this --app-token is already another app's; give '{app}' its own"
+        ))),
+    }
 }

@@ -19,6 +19,10 @@ pub struct Job {
     pub host: String,
     pub body: String,
     pub attempts: i64,
+    /// The lease this claim holds; outcomes are recorded only while it
+    /// still holds, so a worker whose lease ran out cannot overwrite what
+    /// the worker that took over recorded.
+    pub lease_until: i64,
 }
 
 /// Queues one activity for many inboxes, inside the caller's transaction
@@ -90,7 +94,7 @@ pub async fn claim(db: &Db, limit: i64, lease_ms: i64) -> Result<Vec<Job>, AppEr
                  AND p.object_id = j.object_id AND p.seq < j.seq AND p.state = 'pending') \
              AND NOT EXISTS (SELECT 1 FROM hosts h WHERE h.host = j.host AND h.unavailable = 1) \
            ORDER BY j.seq LIMIT $3 {lock}) \
-         RETURNING id, activity_id, key_id, inbox, host, body, attempts"
+         RETURNING id, activity_id, key_id, inbox, host, body, attempts, lease_until"
     );
     Ok(sqlx::query_as(&sql)
         .bind(now + lease_ms)
@@ -100,37 +104,58 @@ pub async fn claim(db: &Db, limit: i64, lease_ms: i64) -> Result<Vec<Job>, AppEr
         .await?)
 }
 
-pub async fn mark_done(db: &Db, id: &str) -> Result<(), AppError> {
-    sqlx::query(
-        "UPDATE delivery_jobs SET state = 'done', lease_until = 0, last_error = NULL WHERE id = $1",
-    )
-    .bind(id)
-    .execute(db.pool())
-    .await?;
+/// Records an outcome, but only while `job`'s lease still holds.
+async fn finish(
+    db: &Db,
+    job: &Job,
+    sql: &str,
+    error: Option<&str>,
+    at_ms: i64,
+) -> Result<(), AppError> {
+    sqlx::query(sql)
+        .bind(&job.id)
+        .bind(job.lease_until)
+        .bind(error)
+        .bind(at_ms)
+        .execute(db.pool())
+        .await?;
     Ok(())
 }
 
-pub async fn mark_dead(db: &Db, id: &str, error: &str) -> Result<(), AppError> {
-    sqlx::query(
-        "UPDATE delivery_jobs SET state = 'dead', lease_until = 0, last_error = $2 WHERE id = $1",
+pub async fn mark_done(db: &Db, job: &Job) -> Result<(), AppError> {
+    finish(
+        db,
+        job,
+        "UPDATE delivery_jobs SET state = 'done', lease_until = 0, last_error = $3, next_attempt_at = $4 \
+         WHERE id = $1 AND lease_until = $2",
+        None,
+        now_millis(),
     )
-    .bind(id)
-    .bind(error)
-    .execute(db.pool())
-    .await?;
-    Ok(())
+    .await
 }
 
-pub async fn retry_at(db: &Db, id: &str, at_ms: i64, error: &str) -> Result<(), AppError> {
-    sqlx::query(
-        "UPDATE delivery_jobs SET next_attempt_at = $2, lease_until = 0, last_error = $3 WHERE id = $1",
+pub async fn mark_dead(db: &Db, job: &Job, error: &str) -> Result<(), AppError> {
+    finish(
+        db,
+        job,
+        "UPDATE delivery_jobs SET state = 'dead', lease_until = 0, last_error = $3, next_attempt_at = $4 \
+         WHERE id = $1 AND lease_until = $2",
+        Some(error),
+        now_millis(),
     )
-    .bind(id)
-    .bind(at_ms)
-    .bind(error)
-    .execute(db.pool())
-    .await?;
-    Ok(())
+    .await
+}
+
+pub async fn retry_at(db: &Db, job: &Job, at_ms: i64, error: &str) -> Result<(), AppError> {
+    finish(
+        db,
+        job,
+        "UPDATE delivery_jobs SET lease_until = 0, last_error = $3, next_attempt_at = $4 \
+         WHERE id = $1 AND lease_until = $2",
+        Some(error),
+        at_ms,
+    )
+    .await
 }
 
 #[derive(Debug, FromRow)]

@@ -20,7 +20,8 @@ pub async fn add_follower(
     sqlx::query(
         "INSERT INTO followers (app_name, actor_id, inbox, shared_inbox, state, follow_id, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7) \
-         ON CONFLICT (app_name, actor_id) DO UPDATE SET inbox = $3, shared_inbox = $4, state = $5, follow_id = $6",
+         ON CONFLICT (app_name, actor_id) DO UPDATE SET inbox = $3, shared_inbox = $4, follow_id = $6, \
+         state = CASE WHEN followers.state = 'accepted' THEN 'accepted' ELSE $5 END",
     )
     .bind(app.as_str())
     .bind(actor)
@@ -189,5 +190,21 @@ pub async fn remove_follower_by_follow_id(
         .bind(follow_id)
         .execute(conn)
         .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// Drops our follow of `target` that a Reject names (by its Follow id, or
+/// every app's follow of that actor when the Reject names none).
+pub async fn reject_following(
+    conn: &mut AnyConnection,
+    follow_id: Option<&str>,
+    target: &str,
+) -> Result<bool, AppError> {
+    let done =
+        sqlx::query("DELETE FROM following WHERE actor_id = $2 AND (follow_id = $1 OR $1 = '')")
+            .bind(follow_id.unwrap_or(""))
+            .bind(target)
+            .execute(conn)
+            .await?;
     Ok(done.rows_affected() > 0)
 }

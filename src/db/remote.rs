@@ -67,7 +67,8 @@ pub async fn is_blocked(db: &Db, domain: &str) -> Result<bool, AppError> {
     let hit: Option<String> = sqlx::query_scalar(
         "SELECT domain FROM domain_blocks WHERE domain = $1 OR $1 LIKE ('%.' || domain) LIMIT 1",
     )
-    .bind(domain.to_ascii_lowercase())
+    // `evil.example.` is `evil.example`: a trailing dot must not dodge a block.
+    .bind(domain.trim_end_matches('.').to_ascii_lowercase())
     .fetch_optional(db.pool())
     .await?;
     Ok(hit.is_some())
@@ -86,7 +87,7 @@ pub async fn add_block(db: &Db, domain: &str, reason: &str) -> Result<(), AppErr
         "INSERT INTO domain_blocks (domain, severity, reason, created_at) VALUES ($1, 'suspend', $2, $3) \
          ON CONFLICT (domain) DO UPDATE SET reason = $2",
     )
-    .bind(domain.to_ascii_lowercase())
+    .bind(domain.trim_end_matches('.').to_ascii_lowercase())
     .bind(reason)
     .bind(now_millis())
     .execute(db.pool())

@@ -44,7 +44,9 @@ pub enum Outcome {
 pub fn classify(status: u16, retry_after_ms: Option<u64>) -> Outcome {
     match status {
         200..=299 => Outcome::Delivered,
-        408 | 429 => Outcome::Retry {
+        // 401: the receiver could not fetch our key just now (Mastodon
+        // retries these too).
+        401 | 408 | 429 => Outcome::Retry {
             error: format!("HTTP {status}"),
             retry_after_ms,
         },
@@ -74,15 +76,16 @@ fn random_unit() -> f64 {
 /// `Retry-After` as seconds or an HTTP date.
 fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<u64> {
     let value = headers.get("retry-after")?.to_str().ok()?.trim();
-    if let Ok(secs) = value.parse::<u64>() {
-        return Some(secs.saturating_mul(1000));
-    }
-    let when = httpdate::parse_http_date(value).ok()?;
-    Some(
+    let ms = if let Ok(secs) = value.parse::<u64>() {
+        secs.saturating_mul(1000)
+    } else {
+        let when = httpdate::parse_http_date(value).ok()?;
         when.duration_since(SystemTime::now())
             .map(|d| d.as_millis() as u64)
-            .unwrap_or(0),
-    )
+            .unwrap_or(0)
+    };
+    // A peer does not get to park our queue for years (or overflow it).
+    Some(ms.min(MAX_BACKOFF_MS))
 }
 
 /// Runs the worker until `stop` turns true, then waits for deliveries in
@@ -106,6 +109,7 @@ pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
             last_prune = now_millis();
             prune(&state).await;
         }
+        let lease_ms = (fed.delivery_lease_secs as i64).saturating_mul(1000);
         let free = total.available_permits();
         // Claim in batches: a claim costs about the same for 1 job as for
         // 64 (profiled on PostgreSQL with 10,000 pending jobs), so wait for
@@ -121,7 +125,6 @@ pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
         let jobs = if free == 0 {
             Vec::new()
         } else {
-            let lease_ms = (fed.delivery_lease_secs as i64).saturating_mul(1000);
             match db::delivery::claim(&state.db, free.min(64) as i64, lease_ms).await {
                 Ok(jobs) => jobs,
                 Err(e) => {
@@ -150,11 +153,18 @@ pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
                     .clone()
             };
             let state = state.clone();
+            let half_lease = Duration::from_millis(lease_ms as u64 / 2);
             tasks.spawn(async move {
                 let _permit = permit;
+                let claimed = std::time::Instant::now();
                 let Ok(_host) = host_limit.acquire_owned().await else {
                     return;
                 };
+                // A job that waited long for its host may outlive its lease
+                // and be claimed by another worker: leave it to that one.
+                if claimed.elapsed() > half_lease {
+                    return;
+                }
                 deliver(&state, job).await;
             });
         }
@@ -179,16 +189,21 @@ async fn prune(state: &AppState) {
 /// One attempt at one job, and its bookkeeping.
 pub async fn deliver(state: &AppState, job: Job) {
     let outcome = attempt(state, &job).await;
+    state.metrics.record_delivery(match &outcome {
+        Outcome::Delivered => "delivered",
+        Outcome::Final(_) => "dead",
+        Outcome::Retry { .. } => "retry",
+    });
     let fed = &state.config.federation;
     let result = match &outcome {
         Outcome::Delivered => {
             tracing::debug!(inbox = %job.inbox, activity = %job.activity_id, "delivered");
             let _ = db::remote::host_alive(&state.db, &job.host).await;
-            db::delivery::mark_done(&state.db, &job.id).await
+            db::delivery::mark_done(&state.db, &job).await
         }
         Outcome::Final(error) => {
             tracing::warn!(inbox = %job.inbox, activity = %job.activity_id, %error, "delivery refused for good");
-            db::delivery::mark_dead(&state.db, &job.id, error).await
+            db::delivery::mark_dead(&state.db, &job, error).await
         }
         Outcome::Retry {
             error,
@@ -202,7 +217,7 @@ pub async fn deliver(state: &AppState, job: Job) {
             .await;
             if job.attempts >= i64::from(fed.delivery_max_attempts) {
                 tracing::warn!(inbox = %job.inbox, activity = %job.activity_id, %error, attempts = job.attempts, "delivery given up");
-                db::delivery::mark_dead(&state.db, &job.id, error).await
+                db::delivery::mark_dead(&state.db, &job, error).await
             } else {
                 let wait = retry_after_ms.unwrap_or_else(|| {
                     backoff_ms(
@@ -212,7 +227,13 @@ pub async fn deliver(state: &AppState, job: Job) {
                     )
                 });
                 tracing::info!(inbox = %job.inbox, activity = %job.activity_id, %error, attempts = job.attempts, retry_in_ms = wait, "delivery failed; will retry");
-                db::delivery::retry_at(&state.db, &job.id, now_millis() + wait as i64, error).await
+                db::delivery::retry_at(
+                    &state.db,
+                    &job,
+                    now_millis().saturating_add(wait as i64),
+                    error,
+                )
+                .await
             }
         }
     };
@@ -249,7 +270,7 @@ async fn attempt(state: &AppState, job: &Job) -> Outcome {
     };
     let mut request = state
         .fetcher
-        .client()
+        .delivery_client()
         .post(url)
         .header("content-type", "application/activity+json")
         .header("user-agent", USER_AGENT)
@@ -285,6 +306,7 @@ mod tests {
             }
         ));
         assert!(matches!(classify(408, None), Outcome::Retry { .. }));
+        assert!(matches!(classify(401, None), Outcome::Retry { .. }));
         assert!(matches!(classify(503, None), Outcome::Retry { .. }));
     }
 
@@ -309,6 +331,8 @@ mod tests {
         let mut h = reqwest::header::HeaderMap::new();
         h.insert("retry-after", "7".parse().unwrap());
         assert_eq!(retry_after(&h), Some(7000));
+        h.insert("retry-after", "99999999999999999".parse().unwrap());
+        assert_eq!(retry_after(&h), Some(MAX_BACKOFF_MS));
         h.insert(
             "retry-after",
             httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(60))

@@ -128,6 +128,7 @@ impl Resolve for GuardedResolver {
 #[derive(Clone)]
 pub struct Fetcher {
     client: reqwest::Client,
+    delivery: reqwest::Client,
     mode: Mode,
     keys: Arc<InstanceKeys>,
     key_id: String,
@@ -154,20 +155,39 @@ impl Fetcher {
             .timeout(TIMEOUT)
             .connect_timeout(CONNECT_TIMEOUT)
             .redirect(Policy::custom(move |attempt| {
+                // A document's origin vouches for it: a redirect to another
+                // origin would let one site answer for another.
+                let same_origin = attempt
+                    .previous()
+                    .first()
+                    .is_some_and(|first| first.origin() == attempt.url().origin());
                 if attempt.previous().len() >= MAX_REDIRECTS {
                     attempt.error("too many redirects")
+                } else if !same_origin {
+                    attempt.error("redirect to another origin")
                 } else if let Err(e) = check_url(mode, attempt.url()) {
                     attempt.error(e.to_string())
                 } else {
                     attempt.follow()
                 }
             }));
+        // Deliveries never follow redirects: a 302 would turn the POST into
+        // a GET whose 200 would be mistaken for a delivery.
+        let mut delivery = reqwest::Client::builder()
+            .user_agent(USER_AGENT)
+            .timeout(TIMEOUT)
+            .connect_timeout(CONNECT_TIMEOUT)
+            .no_proxy()
+            .redirect(Policy::none());
         if mode == Mode::Production {
             builder = builder.dns_resolver(Arc::new(GuardedResolver));
+            delivery = delivery.dns_resolver(Arc::new(GuardedResolver));
         }
         let client = builder.build().map_err(|e| e.to_string())?;
+        let delivery = delivery.build().map_err(|e| e.to_string())?;
         Ok(Fetcher {
             client,
+            delivery,
             mode,
             keys,
             key_id: format!("{}#main-key", config.instance_actor_id()),
@@ -178,10 +198,10 @@ impl Fetcher {
         self.mode
     }
 
-    /// The underlying client, for deliveries (which sign their own POSTs
-    /// but share the guard).
-    pub fn client(&self) -> &reqwest::Client {
-        &self.client
+    /// The client for deliveries: the same guard, no redirects. Deliveries
+    /// sign their own POSTs.
+    pub fn delivery_client(&self) -> &reqwest::Client {
+        &self.delivery
     }
 
     /// GETs an ActivityStreams document with a signed request (authorized

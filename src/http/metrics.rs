@@ -36,6 +36,7 @@ struct Histogram {
 
 #[derive(Default)]
 struct Inner {
+    deliveries: BTreeMap<&'static str, u64>,
     requests: BTreeMap<(String, String, u16), u64>,
     durations: BTreeMap<String, Histogram>,
 }
@@ -72,8 +73,21 @@ impl Metrics {
         }
     }
 
+    /// Counts one delivery attempt by outcome (delivered, retry, dead).
+    pub fn record_delivery(&self, outcome: &'static str) {
+        let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        *inner.deliveries.entry(outcome).or_default() += 1;
+    }
+
     fn render_requests(&self, out: &mut String) {
         let inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        out.push_str(
+            "# HELP rosefed_deliveries_total Delivery attempts by this process, by outcome.\n",
+        );
+        out.push_str("# TYPE rosefed_deliveries_total counter\n");
+        for (outcome, n) in &inner.deliveries {
+            let _ = writeln!(out, "rosefed_deliveries_total{{outcome=\"{outcome}\"}} {n}");
+        }
         out.push_str("# HELP rosefed_http_requests_total HTTP requests served, by method, route template and status.\n");
         out.push_str("# TYPE rosefed_http_requests_total counter\n");
         for ((method, route, status), n) in &inner.requests {

@@ -108,6 +108,12 @@ async fn pipeline(
             fed.max_json_depth
         )));
     }
+    // PostgreSQL refuses NUL in text; refuse it here as the bad input it is.
+    if body.windows(6).any(|w| w.eq_ignore_ascii_case(b"\\u0000")) {
+        return Err(AppError::BadRequest(
+            "NUL characters are not accepted".into(),
+        ));
+    }
     let activity: Value = serde_json::from_slice(&body)
         .map_err(|e| AppError::BadRequest(format!("malformed JSON: {e}")))?;
     let id = activity
@@ -126,6 +132,12 @@ async fn pipeline(
         .ok_or_else(|| AppError::BadRequest("activity has no actor".into()))?
         .to_string();
     *who = format!("{actor_id} ({who})");
+    for value in [&id, &actor_id] {
+        check_id(value)?;
+    }
+    if let Some(object) = activity.get("object").and_then(id_of) {
+        check_id(object)?;
+    }
     let actor_url = url::Url::parse(&actor_id)
         .map_err(|_| AppError::BadRequest("actor is not a URL".into()))?;
     let domain = actor_url.host_str().unwrap_or_default();
@@ -151,8 +163,19 @@ async fn pipeline(
 
     let actor =
         verify::authenticate(state, method.as_str(), path, headers, &body, &actor_id).await?;
-    // Hearing from a host makes it deliverable again.
-    if let Some(host) = host_of(&actor.id) {
+    // Hearing from a host makes it deliverable again: the actor's own host
+    // and those of its inboxes (which may differ).
+    let mut hosts: Vec<String> = [
+        Some(actor.id.as_str()),
+        Some(actor.inbox.as_str()),
+        actor.shared_inbox.as_deref(),
+    ]
+    .into_iter()
+    .flatten()
+    .filter_map(host_of)
+    .collect();
+    hosts.dedup();
+    for host in hosts {
         db::remote::host_alive(&state.db, &host).await?;
     }
     if origin(&id) != origin(&actor.id) {
@@ -162,6 +185,25 @@ async fn pipeline(
     }
     let activity = activities::authoritative_object(state, activity, &actor.id).await?;
     activities::apply(state, &actor, &activity, &id, &kind, target.as_ref(), &body).await
+}
+
+/// Longest id accepted; PostgreSQL's index entries cap keys at ~2.7 kB.
+pub const MAX_ID: usize = 2048;
+
+/// Ids are keys in several tables: bounded, and absolute http(s) URLs.
+pub fn check_id(id: &str) -> Result<(), AppError> {
+    if id.len() > MAX_ID {
+        return Err(AppError::BadRequest(format!(
+            "an id is longer than {MAX_ID} bytes"
+        )));
+    }
+    if !(id.starts_with("https://") || id.starts_with("http://")) || id.contains('\0') {
+        return Err(AppError::BadRequest(format!(
+            "'{}' is not an http(s) URL",
+            id.escape_debug()
+        )));
+    }
+    Ok(())
 }
 
 fn host_of(url: &str) -> Option<String> {

@@ -54,6 +54,18 @@ pub async fn authenticate(
     };
     signatures::check_request(&sig, headers, body, &requirements, SystemTime::now())
         .map_err(|e| unauthorized(e.to_string()))?;
+    // The signed Host must be ours: a request signed for another server
+    // cannot be replayed here.
+    let host = headers
+        .get("host")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if !host.eq_ignore_ascii_case(state.config.authority()) {
+        return Err(unauthorized(format!(
+            "signed for host '{host}', not {}",
+            state.config.authority()
+        )));
+    }
     let signing_string = signatures::signing_string(method, path_and_query, headers, &sig)
         .map_err(|e| unauthorized(e.to_string()))?;
 
@@ -126,28 +138,43 @@ pub async fn resolve_key(
             return Ok(actor);
         }
     }
+    let unauthorized = |why: String| AppError::Unauthorized(why);
     let url = key_id.split('#').next().unwrap_or(key_id);
-    let doc = fetch(state, url).await?;
+    let doc = fetch(state, url)
+        .await
+        .map_err(|e| unauthorized(e.to_string()))?;
     // keyId usually names the actor (with a fragment); some servers serve a
-    // key document with an `owner` instead.
-    let actor_doc = if doc.get("publicKey").is_some() {
-        doc
+    // key document with an `owner`, or the actor under the key's URL.
+    let owner = if doc.get("publicKey").is_some() {
+        doc.get("id")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string()
     } else if let Some(owner) = doc.get("owner").and_then(Value::as_str) {
-        if origin(owner) != origin(url) {
-            return Err(AppError::Unauthorized(format!(
-                "key {key_id} names an owner on another origin"
-            )));
-        }
-        fetch(state, owner).await?
+        owner.to_string()
     } else {
-        return Err(AppError::Unauthorized(format!(
-            "{url} is neither an actor nor a key"
+        return Err(unauthorized(format!("{url} is neither an actor nor a key")));
+    };
+    if origin(&owner) != origin(url) {
+        return Err(unauthorized(format!(
+            "key {key_id} names an owner on another origin"
         )));
+    }
+    // Only the actor's own document, fetched from its own id, may vouch for
+    // a key: a document elsewhere on the site (an upload, a redirect) that
+    // claims to be the actor is not believed.
+    let actor_doc = if owner == url && doc.get("publicKey").is_some() {
+        doc
+    } else {
+        fetch(state, &owner)
+            .await
+            .map_err(|e| unauthorized(e.to_string()))?
     };
     let actor = parse_actor(&actor_doc, Some(key_id))?;
-    if origin(&actor.id) != origin(url) {
-        return Err(AppError::Unauthorized(format!(
-            "{url} served an actor from another origin"
+    if actor.id != owner {
+        return Err(unauthorized(format!(
+            "{owner} served the actor {}",
+            actor.id
         )));
     }
     db::remote::upsert(&state.db, &actor).await?;
@@ -155,12 +182,16 @@ pub async fn resolve_key(
 }
 
 /// A remote actor by id, from the cache or fetched (for delivering to it).
+/// Failures are the remote server's (502) or its document's (400), never
+/// the caller's credentials.
 pub async fn actor_by_id(state: &AppState, id: &str) -> Result<RemoteActor, AppError> {
     if let Some(actor) = db::remote::by_id(&state.db, id).await? {
         return Ok(actor);
     }
-    let doc = fetch(state, id).await?;
-    let actor = parse_actor(&doc, None)?;
+    let doc = fetch(state, id)
+        .await
+        .map_err(|e| AppError::BadGateway(e.to_string()))?;
+    let actor = parse_actor(&doc, None).map_err(|e| AppError::BadRequest(e.to_string()))?;
     if actor.id != id {
         return Err(AppError::BadRequest(format!(
             "{id} served the actor {}",
@@ -171,12 +202,8 @@ pub async fn actor_by_id(state: &AppState, id: &str) -> Result<RemoteActor, AppE
     Ok(actor)
 }
 
-async fn fetch(state: &AppState, url: &str) -> Result<Value, AppError> {
-    state
-        .fetcher
-        .get_activity_json(url)
-        .await
-        .map_err(|e| AppError::Unauthorized(format!("cannot fetch {url}: {e}")))
+async fn fetch(state: &AppState, url: &str) -> Result<Value, crate::fetch::FetchError> {
+    state.fetcher.get_activity_json(url).await
 }
 
 /// Reads the fields we keep from an actor document. With `key_id`, the
@@ -208,6 +235,10 @@ pub fn parse_actor(doc: &Value, key_id: Option<&str>) -> Result<RemoteActor, App
             .ok_or_else(|| bad("the signing key is not listed"))?,
         None => keys.into_iter().next().ok_or_else(|| bad("no publicKey"))?,
     };
+    let key_id_found = key.get("id").and_then(Value::as_str).unwrap_or_default();
+    if origin(key_id_found) != origin(id) {
+        return Err(bad("key id is not on the actor's origin"));
+    }
     let owner = key
         .get("owner")
         .and_then(Value::as_str)

@@ -144,7 +144,7 @@ fn clean_post(post: &NewPost) -> Result<(String, Option<String>, String), AppErr
         .as_deref()
         .map(str::trim)
         .filter(|n| !n.is_empty())
-        .map(|n| n.chars().take(300).collect());
+        .map(|n| n.chars().filter(|c| !c.is_control()).take(300).collect());
     Ok((kind.to_string(), name, content))
 }
 
@@ -279,7 +279,7 @@ async fn author_inbox(
                 .fetcher
                 .get_activity_json(object)
                 .await
-                .map_err(|e| AppError::BadRequest(format!("cannot fetch {object}: {e}")))?;
+                .map_err(|e| AppError::BadGateway(format!("cannot fetch {object}: {e}")))?;
             doc.get("attributedTo")
                 .and_then(|a| match a {
                     Value::Array(l) => l.iter().find_map(id_of),
@@ -303,6 +303,7 @@ pub async fn react(
     kind: &str,
     object: &str,
 ) -> Result<Value, AppError> {
+    crate::inbox::check_id(object)?;
     let config = &state.config;
     let (author, inbox) = author_inbox(state, object).await?;
     let actor = config.actor_id(app);
@@ -384,6 +385,11 @@ pub async fn unreact(
 /// An actor URL, or `@user@host` resolved by WebFinger.
 pub async fn resolve_target(state: &AppState, target: &str) -> Result<String, AppError> {
     let target = target.trim();
+    if target.len() > crate::inbox::MAX_ID || target.contains('\0') {
+        return Err(AppError::BadRequest(
+            "target is not an actor URL or @user@host".into(),
+        ));
+    }
     if target.starts_with("http://") || target.starts_with("https://") {
         return Ok(target.to_string());
     }
@@ -391,7 +397,7 @@ pub async fn resolve_target(state: &AppState, target: &str) -> Result<String, Ap
         .fetcher
         .webfinger(target)
         .await
-        .map_err(|e| AppError::BadRequest(format!("cannot resolve {target}: {e}")))
+        .map_err(|e| AppError::BadGateway(format!("cannot resolve {target}: {e}")))
 }
 
 /// Follows a remote actor; the relationship is pending until it accepts.

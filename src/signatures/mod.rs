@@ -215,7 +215,7 @@ pub fn check_request(
         }
     }
     if let Some(created) = sig.created {
-        if created - now_s > max {
+        if (created - now_s).abs() > max {
             return Err(SignatureError::Skew(created - now_s));
         }
     }

@@ -44,11 +44,32 @@ fn post_of<'a>(ctx: &Ctx<'_>, object: &'a Value) -> Result<Option<(&'a str, &'a 
     Ok(Some((id, kind)))
 }
 
+/// Whether a post is addressed to the public. Direct and followers-only
+/// posts are not stored: everything stored is served without login.
+fn is_public(activity: &Value, object: &Value) -> bool {
+    let public = |v: &Value| {
+        matches!(
+            v.as_str(),
+            Some("https://www.w3.org/ns/activitystreams#Public" | "as:Public" | "Public")
+        )
+    };
+    [activity, object].iter().any(|doc| {
+        ["to", "cc"].iter().any(|field| match doc.get(*field) {
+            Some(Value::Array(list)) => list.iter().any(public),
+            Some(one) => public(one),
+            None => false,
+        })
+    })
+}
+
 pub async fn create(ctx: &Ctx<'_>, conn: &mut AnyConnection) -> Result<&'static str, AppError> {
     let object = ctx.object();
     let Some((id, kind)) = post_of(ctx, object)? else {
         return Ok("ignored: not a post");
     };
+    if !is_public(ctx.activity, object) {
+        return Ok("ignored: not a public post");
+    }
     let stored = StoredObject {
         id: id.to_string(),
         app_name: None,

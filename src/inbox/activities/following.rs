@@ -62,6 +62,10 @@ pub async fn accept(ctx: &Ctx<'_>, conn: &mut AnyConnection) -> Result<&'static 
 
 /// Our follow was refused (or a past acceptance withdrawn).
 pub async fn reject(ctx: &Ctx<'_>, conn: &mut AnyConnection) -> Result<&'static str, AppError> {
-    db::follows::remove_following(conn, None, &ctx.actor.id).await?;
-    Ok("our follow was rejected")
+    let follow_id = id_of(ctx.object());
+    if db::follows::reject_following(conn, follow_id, &ctx.actor.id).await? {
+        Ok("our follow was rejected")
+    } else {
+        Ok("ignored: no matching follow")
+    }
 }
