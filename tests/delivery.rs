@@ -196,4 +196,13 @@ async fn a_rotated_key_is_fetched_again(db: TestDatabase) {
         .unwrap();
     let served = federation_tests::get_ap_json(&app.client, &peer.actor(0)).await;
     assert_eq!(pem, served["publicKey"]["publicKeyPem"].as_str().unwrap());
+
+    // A second failure within the minute does not refetch: bad signatures
+    // cannot make the hub hammer a server.
+    peer.rotate_key();
+    let again = json!({"id": peer.new_id(), "type": "Like", "actor": peer.actor(0), "object": app.url("/objects/z")});
+    assert_eq!(
+        peer.post_as(0, &app.url("/inbox"), &again).await.status(),
+        401
+    );
 }

@@ -80,8 +80,9 @@ pub async fn authenticate(
 
     let mut actor = resolve_key(state, &sig.key_id, false).await?;
     let mut verified = verify_with(&actor, &signing_string, &sig.signature);
-    if verified.is_err() {
-        // The peer may have rotated its key: refetch once.
+    if verified.is_err() && may_refetch(&sig.key_id) {
+        // The peer may have rotated its key: refetch once (and not again
+        // for a while, so bad signatures cannot make us hammer a server).
         actor = resolve_key(state, &sig.key_id, true).await?;
         verified = verify_with(&actor, &signing_string, &sig.signature);
     }
@@ -93,6 +94,32 @@ pub async fn authenticate(
         )));
     }
     Ok(actor)
+}
+
+/// When each key was last refetched after a failed verification.
+static REFETCHED: LazyLock<Mutex<HashMap<String, std::time::Instant>>> =
+    LazyLock::new(Default::default);
+/// How long a refetched key is trusted before another refetch is allowed.
+const REFETCH_EVERY: Duration = Duration::from_secs(60);
+
+/// Whether a failed verification may refetch `key_id` now (at most once a
+/// minute per key and process).
+fn may_refetch(key_id: &str) -> bool {
+    let Ok(mut seen) = REFETCHED.lock() else {
+        return true;
+    };
+    let now = std::time::Instant::now();
+    if seen
+        .get(key_id)
+        .is_some_and(|at| now.duration_since(*at) < REFETCH_EVERY)
+    {
+        return false;
+    }
+    if seen.len() >= MAX_PARSED_KEYS {
+        seen.clear();
+    }
+    seen.insert(key_id.to_string(), now);
+    true
 }
 
 /// Parsed keys by PEM: parsing is a large share of a verification's cost.
