@@ -32,15 +32,7 @@ async fn fast_app(db: TestDatabase, unavailable_after_secs: u64) -> TestApp {
 
 /// A token for blog and a peer actor following it (Accept delivered).
 async fn followed(app: &TestApp, peer: &Peer) -> String {
-    let blog = rosefed::actors::AppName::parse("blog").unwrap();
-    let token = rosefed::outbox::api::new_token().unwrap();
-    rosefed::db::activities::add_token(
-        &app.state.db,
-        &blog,
-        &rosefed::outbox::api::token_hash(&token),
-    )
-    .await
-    .unwrap();
+    let token = app.token("blog").await;
     let r = peer
         .post_as(
             0,

@@ -356,14 +356,7 @@ async fn posts_reactions_and_undo_are_applied(db: TestDatabase) {
     assert_eq!(peer.post_as(1, &inbox, &hijack).await.status(), 403);
 
     // Likes and announces of a post of ours are counted; Undo drops them.
-    let token = rosefed::outbox::api::new_token().unwrap();
-    rosefed::db::activities::add_token(
-        &app.state.db,
-        &rosefed::actors::AppName::parse("blog").unwrap(),
-        &rosefed::outbox::api::token_hash(&token),
-    )
-    .await
-    .unwrap();
+    let token = app.token("blog").await;
     let created: Value = app
         .client
         .post(app.url("/api/v1/apps/blog/posts"))
@@ -465,14 +458,7 @@ async fn manual_approval_and_shared_inbox_fan_out(db: TestDatabase) {
     rosefed::db::apps::set_manual(&app.state.db, &blog, true)
         .await
         .unwrap();
-    let token = rosefed::outbox::api::new_token().unwrap();
-    rosefed::db::activities::add_token(
-        &app.state.db,
-        &blog,
-        &rosefed::outbox::api::token_hash(&token),
-    )
-    .await
-    .unwrap();
+    let token = app.token("blog").await;
     let peer = Peer::start(true, true).await;
     for i in 0..3 {
         let r = peer

@@ -62,6 +62,20 @@ impl TestApp {
         }
     }
 
+    /// A fresh publishing-API token for `app`.
+    pub async fn token(&self, app: &str) -> String {
+        let name = rosefed::actors::AppName::parse(app).unwrap();
+        let token = rosefed::outbox::api::new_token().unwrap();
+        rosefed::db::activities::add_token(
+            &self.state.db,
+            &name,
+            &rosefed::outbox::api::token_hash(&token),
+        )
+        .await
+        .unwrap();
+        token
+    }
+
     /// A single number from SQL, e.g. a COUNT.
     pub async fn scalar(&self, sql: &str) -> i64 {
         sqlx::query_scalar(sql)
