@@ -2,7 +2,7 @@
 //! ([`crate::db::delivery`]), POSTs each signed with the instance key under
 //! its actor's keyId, and records the outcome.
 //!
-//! - 2xx: done. 4xx other than 408/429: final (dead). Anything else, or no
+//! - 2xx: done. 4xx other than 401/408/429: final (dead). Anything else, or no
 //!   answer: retried with exponential backoff and jitter (`Retry-After`
 //!   honoured), until the attempts run out (dead).
 //! - A host failing for longer than the configured time is marked
