@@ -46,15 +46,7 @@ pub async fn enqueue(
     let now = now_millis();
     let mut queued = 0;
     for inbox in inboxes {
-        let host = url::Url::parse(inbox)
-            .ok()
-            .and_then(|u| {
-                u.host_str().map(|h| match u.port() {
-                    Some(p) => format!("{h}:{p}"),
-                    None => h.to_string(),
-                })
-            })
-            .unwrap_or_default();
+        let host = crate::fetch::authority_of(inbox).unwrap_or_default();
         let done = sqlx::query(
             "INSERT INTO delivery_jobs (id, seq, activity_id, object_id, key_id, inbox, host, body, state, \
              attempts, next_attempt_at, lease_until, created_at) \

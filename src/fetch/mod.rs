@@ -40,6 +40,23 @@ pub enum FetchError {
     Invalid(String, String),
 }
 
+/// `host[:port]` of a URL, as in a Host header and the `hosts` table.
+pub fn authority(url: &Url) -> String {
+    let host = url.host_str().unwrap_or_default();
+    match url.port() {
+        Some(p) => format!("{host}:{p}"),
+        None => host.to_string(),
+    }
+}
+
+/// [`authority`] of a URL string, if it parses and has a host.
+pub fn authority_of(url: &str) -> Option<String> {
+    Url::parse(url)
+        .ok()
+        .filter(|u| u.host_str().is_some())
+        .map(|u| authority(&u))
+}
+
 /// Whether an address is one a production hub must never connect to.
 pub fn is_internal(ip: IpAddr) -> bool {
     match ip {

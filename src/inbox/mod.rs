@@ -172,7 +172,7 @@ async fn pipeline(
     ]
     .into_iter()
     .flatten()
-    .filter_map(host_of)
+    .filter_map(crate::fetch::authority_of)
     .collect();
     hosts.dedup();
     for host in hosts {
@@ -204,15 +204,6 @@ pub fn check_id(id: &str) -> Result<(), AppError> {
         )));
     }
     Ok(())
-}
-
-fn host_of(url: &str) -> Option<String> {
-    let u = url::Url::parse(url).ok()?;
-    let host = u.host_str()?;
-    Some(match u.port() {
-        Some(p) => format!("{host}:{p}"),
-        None => host.to_string(),
-    })
 }
 
 fn check_media_type(headers: &HeaderMap) -> Result<(), AppError> {

@@ -303,10 +303,7 @@ pub fn sign(
     body: Option<&[u8]>,
     now: SystemTime,
 ) -> Result<Vec<(&'static str, String)>, AppError> {
-    let host = match url.port() {
-        Some(p) => format!("{}:{p}", url.host_str().unwrap_or_default()),
-        None => url.host_str().unwrap_or_default().to_string(),
-    };
+    let host = crate::fetch::authority(url);
     let date = httpdate::fmt_http_date(now);
     let mut path = url.path().to_string();
     if let Some(q) = url.query() {
