@@ -5,6 +5,7 @@ mod common;
 
 use common::TestApp;
 use federation_tests::database::TestDatabase;
+use federation_tests::SendJson;
 use federation_tests::{get_ap_json, on_both_databases};
 use rosefed::actors::{self, AppName};
 use rosefed::config::Config;
@@ -133,12 +134,8 @@ async fn instance_actor_is_discoverable(db: TestDatabase) {
             .client
             .get(app.url("/.well-known/webfinger"))
             .query(&[("resource", resource.as_str())])
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+            .send_json()
+            .await;
         assert_eq!(jrd["links"][0]["href"], app.url("/actor"), "{resource}");
     }
     let actor = app.get_ap("/actor").await;

@@ -10,6 +10,7 @@ use std::time::{Duration, SystemTime};
 use common::TestApp;
 use federation_tests::database::TestDatabase;
 use federation_tests::peer::Peer;
+use federation_tests::SendJson;
 use federation_tests::{eventually, on_both_databases};
 use serde_json::{json, Value};
 
@@ -362,12 +363,8 @@ async fn posts_reactions_and_undo_are_applied(db: TestDatabase) {
         .post(app.url("/api/v1/apps/blog/posts"))
         .bearer_auth(&token)
         .json(&json!({"content": "<p>ours</p>"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .send_json()
+        .await;
     let ours = created["id"].as_str().unwrap().to_string();
     let like = json!({"id": peer.new_id(), "type": "Like", "actor": peer.actor(0), "object": ours});
     let announce =
@@ -474,12 +471,8 @@ async fn manual_approval_and_shared_inbox_fan_out(db: TestDatabase) {
         .client
         .get(app.url("/api/v1/apps/blog/follow-requests"))
         .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .send_json()
+        .await;
     assert_eq!(pending["pending"].as_array().unwrap().len(), 3);
     assert_eq!(app.get_ap("/actors/blog/followers").await["totalItems"], 0);
     for i in 0..2 {
@@ -509,12 +502,8 @@ async fn manual_approval_and_shared_inbox_fan_out(db: TestDatabase) {
         .post(app.url("/api/v1/apps/blog/posts"))
         .bearer_auth(&token)
         .json(&json!({ "content": "<p>for my two followers</p>" }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .send_json()
+        .await;
     let activity = created["activity"]["id"].as_str().unwrap().to_string();
     let create = eventually("the Create to arrive", WAIT, || {
         let (peer, activity) = (peer.clone(), activity.clone());

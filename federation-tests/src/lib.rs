@@ -44,6 +44,26 @@ where
     }
 }
 
+/// Sends a request and parses its JSON answer, panicking with the URL on
+/// any failure: the tail every test request shares.
+pub trait SendJson {
+    fn send_json(self) -> impl std::future::Future<Output = serde_json::Value> + Send;
+}
+
+impl SendJson for reqwest::RequestBuilder {
+    async fn send_json(self) -> serde_json::Value {
+        let response = self
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("request failed: {e}"));
+        let url = response.url().to_string();
+        response
+            .json()
+            .await
+            .unwrap_or_else(|e| panic!("{url}: not JSON: {e}"))
+    }
+}
+
 /// Accept header of ActivityPub fetches.
 pub const ACTIVITY_JSON: &str = "application/activity+json";
 

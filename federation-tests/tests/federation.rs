@@ -14,6 +14,7 @@ use std::time::Duration;
 use federation_tests::database::{Backend, TestDatabase};
 use federation_tests::hub::{cli, Hub};
 use federation_tests::peer::Peer;
+use federation_tests::SendJson;
 use federation_tests::{eventually, free_port, get_ap_json};
 use serde_json::{json, Value};
 
@@ -323,12 +324,8 @@ async fn publish(hub: &Hub, token: &str, content: &str) -> String {
         .post(hub.url("/api/v1/apps/blog/posts"))
         .bearer_auth(token)
         .json(&json!({ "content": content }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .send_json()
+        .await;
     created["activity"]["id"].as_str().unwrap().to_string()
 }
 

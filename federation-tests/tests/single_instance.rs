@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use federation_tests::database::TestDatabase;
 use federation_tests::hub::Hub;
+use federation_tests::SendJson;
 use federation_tests::{free_port, get_ap_json, on_both_databases};
 use serde_json::Value;
 
@@ -15,12 +16,8 @@ async fn actor_key(client: &reqwest::Client, hub: &Hub, app: &str) -> (String, S
     let jrd: Value = client
         .get(hub.url("/.well-known/webfinger"))
         .query(&[("resource", format!("acct:{app}@127.0.0.1:{}", hub.port))])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .send_json()
+        .await;
     let href = jrd["links"]
         .as_array()
         .unwrap()
@@ -127,14 +124,7 @@ async fn killed_first_start_is_completed(first_db: TestDatabase) {
 
         let second = Hub::start_on(port, &db.url, db.dir.path(), &[]).await;
         let (_, _, pem) = actor_key(&client, &second, "events").await;
-        let nodeinfo: Value = client
-            .get(second.url("/nodeinfo/2.1"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let nodeinfo: Value = client.get(second.url("/nodeinfo/2.1")).send_json().await;
         assert_eq!(
             nodeinfo["usage"]["users"]["total"], 3,
             "after a kill at {delay_ms} ms"
