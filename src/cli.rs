@@ -12,6 +12,7 @@ use crate::db::{self, collections};
 use crate::error::AppError;
 use crate::instance;
 use crate::keys::InstanceKeys;
+use crate::oauth;
 use crate::outbox::api;
 use crate::outbox::publish::{self, NewPost};
 use crate::server;
@@ -73,6 +74,12 @@ pub enum Command {
     /// Inspect the instance keypair.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Manage members: the accounts that sign in to the hub and, through
+    /// it, to every member app (SSO).
+    #[command(subcommand)]
+    Users(UsersCommand),
+    /// List registered OAuth clients (member apps and third parties).
+    Clients,
     /// Publish a post as an app (delivered by the running hub).
     Post {
         /// The app to post as.
@@ -144,6 +151,19 @@ pub enum AppsCommand {
         /// Plain-text description shown on profiles.
         #[arg(long)]
         summary: Option<String>,
+        /// Also register the app as a first-party OAuth client with this
+        /// redirect URI (repeatable); the client secret is printed once.
+        #[arg(long = "redirect-uri")]
+        redirect_uris: Vec<String>,
+    },
+    /// Create (or re-create with a new secret) the app's first-party OAuth
+    /// client. Prints client_id and client_secret once; the secret is
+    /// stored hashed. Members signing in to it see no consent screen.
+    Oauth {
+        name: String,
+        /// Exact redirect URI the app receives codes at (repeatable).
+        #[arg(long = "redirect-uri", required = true)]
+        redirect_uris: Vec<String>,
     },
     /// List apps with their handles and follower counts.
     List,
@@ -164,6 +184,30 @@ pub enum AppsCommand {
         #[arg(long)]
         force: bool,
     },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum UsersCommand {
+    /// Create a member. The password is asked for at the terminal (twice),
+    /// or read from standard input with --password-stdin; never a flag,
+    /// so it stays out of shell history and process lists.
+    Add {
+        /// 1-30 characters of a-z, 0-9, '_' and '.'.
+        name: String,
+        #[arg(long)]
+        email: String,
+        /// May administer the hub.
+        #[arg(long)]
+        admin: bool,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// List members.
+    List,
+    /// Disable a member: they can no longer sign in, and their sessions
+    /// and tokens end at once.
+    Disable { name: String },
 }
 
 #[derive(Subcommand, Debug)]
@@ -219,6 +263,8 @@ pub async fn run(cli: Cli) -> Result<(), AppError> {
             Ok(())
         }
         Command::Apps(cmd) => apps(config, cmd).await,
+        Command::Users(cmd) => users(config, cmd).await,
+        Command::Clients => list_clients(config).await,
         Command::Post {
             app,
             content,
@@ -328,8 +374,15 @@ async fn apps(config: Config, cmd: AppsCommand) -> Result<(), AppError> {
             name,
             display_name,
             summary,
+            redirect_uris,
         } => {
             let name = AppName::parse(&name)?;
+            if !redirect_uris.is_empty() {
+                for uri in &redirect_uris {
+                    oauth::clients::check_redirect_uri(uri, config.mode)
+                        .map_err(AppError::BadRequest)?;
+                }
+            }
             let app = actors::apps::new_app(name, display_name.as_deref(), summary.as_deref())?;
             actors::apps::add(db, config, &app).await?;
             println!(
@@ -337,6 +390,23 @@ async fn apps(config: Config, cmd: AppsCommand) -> Result<(), AppError> {
                 config.handle(&app.name),
                 app.display_name,
                 config.actor_id(&app.name)
+            );
+            if !redirect_uris.is_empty() {
+                print_client(
+                    &oauth::clients::register_app(db, config.mode, &app.name, &redirect_uris)
+                        .await?,
+                    config,
+                );
+            }
+        }
+        AppsCommand::Oauth {
+            name,
+            redirect_uris,
+        } => {
+            let name = AppName::parse(&name)?;
+            print_client(
+                &oauth::clients::register_app(db, config.mode, &name, &redirect_uris).await?,
+                config,
             );
         }
         AppsCommand::List => list_apps(db, config).await?,
@@ -365,6 +435,104 @@ async fn apps(config: Config, cmd: AppsCommand) -> Result<(), AppError> {
             actors::apps::remove(db, &name, force).await?;
             println!("removed {}", config.handle(&name));
         }
+    }
+    Ok(())
+}
+
+fn print_client(creds: &oauth::clients::Credentials, config: &Config) {
+    println!("client_id: {}", creds.client.client_id);
+    if let Some(secret) = &creds.secret {
+        println!("client_secret: {secret}");
+    }
+    eprintln!(
+        "the secret is shown once and stored hashed; discovery: {}",
+        config.url("/.well-known/openid-configuration")
+    );
+}
+
+async fn users(config: Config, cmd: UsersCommand) -> Result<(), AppError> {
+    let (state, _) = instance::prepare(config).await?;
+    let db = &state.db;
+    match cmd {
+        UsersCommand::Add {
+            name,
+            email,
+            admin,
+            password_stdin,
+        } => {
+            let password = read_password(password_stdin)?;
+            let user = oauth::users::add(db, &name, &email, &password, admin).await?;
+            println!(
+                "added member {} <{}>{}",
+                user.username,
+                user.email,
+                if admin { " (admin)" } else { "" }
+            );
+        }
+        UsersCommand::List => {
+            println!("{:<30} {:<40} {:<6} STATUS", "NAME", "EMAIL", "ADMIN");
+            for u in db::users::list(db).await? {
+                println!(
+                    "{:<30} {:<40} {:<6} {}",
+                    u.username,
+                    u.email,
+                    if u.is_admin != 0 { "yes" } else { "no" },
+                    if u.is_disabled() {
+                        "disabled"
+                    } else {
+                        "active"
+                    }
+                );
+            }
+        }
+        UsersCommand::Disable { name } => {
+            oauth::users::disable(db, &name).await?;
+            println!("disabled {name}; their sessions and tokens are revoked");
+        }
+    }
+    Ok(())
+}
+
+/// A new member's password: one line from stdin, or asked twice at the
+/// terminal without echo.
+fn read_password(from_stdin: bool) -> Result<String, AppError> {
+    use std::io::{BufRead, IsTerminal};
+    if from_stdin {
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line).map_err(|e| {
+            AppError::BadRequest(format!("cannot read the password from stdin: {e}"))
+        })?;
+        return Ok(line.trim_end_matches(['\r', '\n']).to_string());
+    }
+    if !std::io::stdin().is_terminal() {
+        return Err(AppError::BadRequest(
+            "no terminal to ask for the password: pipe it in with --password-stdin".into(),
+        ));
+    }
+    let first = rpassword::prompt_password("Password: ")
+        .map_err(|e| AppError::BadRequest(format!("cannot read the password: {e}")))?;
+    oauth::passwords::check(&first)?;
+    let second = rpassword::prompt_password("Repeat the password: ")
+        .map_err(|e| AppError::BadRequest(format!("cannot read the password: {e}")))?;
+    if first != second {
+        return Err(AppError::BadRequest("the passwords differ".into()));
+    }
+    Ok(first)
+}
+
+async fn list_clients(config: Config) -> Result<(), AppError> {
+    let db = instance::open_existing(&config).await?;
+    println!("{:<34} {:<24} {:<12} SCOPES", "CLIENT ID", "NAME", "KIND");
+    for c in db::oauth::clients(&db).await? {
+        let kind = match (c.is_first_party(), c.is_public()) {
+            (true, _) => "member app",
+            (false, true) => "public",
+            (false, false) => "third party",
+        };
+        println!(
+            "{:<34} {:<24} {:<12} {}",
+            c.client_id, c.name, kind, c.scopes
+        );
     }
     Ok(())
 }

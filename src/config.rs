@@ -49,6 +49,9 @@ pub struct HubArgs {
     #[command(flatten)]
     pub federation: FederationArgs,
 
+    #[command(flatten)]
+    pub oauth: OAuthArgs,
+
     /// Member apps created on the first start, when the database has never
     /// been seeded. Later changes go through `rosefed apps`.
     #[arg(
@@ -166,6 +169,73 @@ impl Default for FederationArgs {
     }
 }
 
+/// Lifetimes and limits of the authorization server. Defaults follow
+/// common practice (Hydra, Mastodon); tests shorten them.
+#[derive(Args, Clone, Debug)]
+pub struct OAuthArgs {
+    /// Lifetime of access tokens, in seconds.
+    #[arg(
+        long,
+        env = "ROSEFED_ACCESS_TOKEN_TTL_SECS",
+        default_value_t = 3600,
+        global = true
+    )]
+    pub access_token_ttl_secs: u64,
+    /// Lifetime of refresh tokens, in seconds (each use rotates it).
+    #[arg(long, env = "ROSEFED_REFRESH_TOKEN_TTL_SECS", default_value_t = 30 * 24 * 3600, global = true)]
+    pub refresh_token_ttl_secs: u64,
+    /// Lifetime of authorization codes, in seconds (RFC 6749 suggests at most 600).
+    #[arg(
+        long,
+        env = "ROSEFED_CODE_TTL_SECS",
+        default_value_t = 60,
+        global = true
+    )]
+    pub code_ttl_secs: u64,
+    /// Lifetime of a sign-in (the SSO session), in seconds.
+    #[arg(long, env = "ROSEFED_SESSION_TTL_SECS", default_value_t = 14 * 24 * 3600, global = true)]
+    pub session_ttl_secs: u64,
+    /// Failed sign-ins for one account within the lockout window before
+    /// further attempts get 429.
+    #[arg(
+        long,
+        env = "ROSEFED_LOGIN_MAX_FAILURES_PER_ACCOUNT",
+        default_value_t = 5,
+        global = true
+    )]
+    pub login_max_failures_per_account: u32,
+    /// Failed sign-ins from one client IP within the window before 429.
+    #[arg(
+        long,
+        env = "ROSEFED_LOGIN_MAX_FAILURES_PER_IP",
+        default_value_t = 20,
+        global = true
+    )]
+    pub login_max_failures_per_ip: u32,
+    /// The throttling window, in seconds.
+    #[arg(
+        long,
+        env = "ROSEFED_LOGIN_WINDOW_SECS",
+        default_value_t = 900,
+        global = true
+    )]
+    pub login_window_secs: u64,
+}
+
+impl Default for OAuthArgs {
+    fn default() -> OAuthArgs {
+        OAuthArgs {
+            access_token_ttl_secs: 3600,
+            refresh_token_ttl_secs: 30 * 24 * 3600,
+            code_ttl_secs: 60,
+            session_ttl_secs: 14 * 24 * 3600,
+            login_max_failures_per_account: 5,
+            login_max_failures_per_ip: 20,
+            login_window_secs: 900,
+        }
+    }
+}
+
 /// Whether the hub talks to the open internet or to a developer's machine.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Mode {
@@ -190,6 +260,7 @@ pub struct Config {
     pub database_max_connections: u32,
     pub seed_apps: Vec<AppName>,
     pub federation: FederationArgs,
+    pub oauth: OAuthArgs,
 }
 
 impl Config {
@@ -252,6 +323,7 @@ impl Config {
             database_max_connections: args.database_max_connections.max(1),
             seed_apps,
             federation: args.federation.clone(),
+            oauth: args.oauth.clone(),
         })
     }
 
@@ -309,6 +381,7 @@ mod tests {
             database_max_connections: 4,
             apps: vec!["blog".into(), " market ".into(), "".into()],
             federation: FederationArgs::default(),
+            oauth: OAuthArgs::default(),
         }
     }
 

@@ -14,6 +14,7 @@ use crate::error::AppError;
 use crate::fetch::Fetcher;
 use crate::http::metrics::Metrics;
 use crate::keys::{self, InstanceKeys};
+use crate::oauth::OAuthState;
 
 /// What handlers share. Cheap to clone.
 #[derive(Clone, Debug)]
@@ -27,6 +28,8 @@ pub struct AppState {
     /// Wakes this process's delivery worker when it queued something;
     /// other processes find new jobs by polling.
     pub delivery_wakeup: Arc<tokio::sync::Notify>,
+    /// The authorization server's signing key and login throttle.
+    pub oauth: Arc<OAuthState>,
 }
 
 /// What a bootstrap did, for the startup banner and logs.
@@ -50,6 +53,7 @@ pub async fn prepare(config: Config) -> Result<(AppState, Bootstrap), AppError> 
         let names: Vec<&str> = apps_created.iter().map(AppName::as_str).collect();
         tracing::info!(apps = %names.join(","), "first start: created member apps");
     }
+    let oauth = OAuthState::load(&db, &config).await?;
     let keys = Arc::new(keys);
     let fetcher = Fetcher::new(&config, keys.clone())
         .map_err(|e| AppError::Internal(format!("cannot build the HTTP client: {e}")))?;
@@ -61,6 +65,7 @@ pub async fn prepare(config: Config) -> Result<(AppState, Bootstrap), AppError> 
             metrics: Arc::new(Metrics::default()),
             fetcher,
             delivery_wakeup: Arc::new(tokio::sync::Notify::new()),
+            oauth,
         },
         Bootstrap {
             keys_created,

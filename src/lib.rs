@@ -32,5 +32,6 @@ pub mod keys;
 pub mod oauth;
 pub mod outbox;
 pub mod sanitize;
+pub mod secrets;
 pub mod server;
 pub mod signatures;

@@ -14,8 +14,10 @@ pub mod collections;
 pub mod delivery;
 pub mod follows;
 pub mod keys;
+pub mod oauth;
 pub mod objects;
 pub mod remote;
+pub mod users;
 
 use std::time::Duration;
 

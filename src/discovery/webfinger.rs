@@ -201,6 +201,7 @@ mod tests {
             database_max_connections: 1,
             apps: vec![],
             federation: Default::default(),
+            oauth: Default::default(),
         })
         .unwrap()
     }

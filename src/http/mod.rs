@@ -22,7 +22,7 @@ use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 use crate::instance::AppState;
-use crate::{actors, discovery, inbox, outbox};
+use crate::{actors, discovery, inbox, oauth, outbox};
 
 /// The whole application.
 pub fn app(state: AppState) -> Router {
@@ -32,6 +32,7 @@ pub fn app(state: AppState) -> Router {
         .merge(actors::routes::routes())
         .merge(inbox::routes())
         .merge(outbox::api::routes())
+        .merge(oauth::routes())
         .fallback(not_found)
         // Innermost, so a handler panic becomes a JSON 500 that the layers
         // outside still log and count.

@@ -52,25 +52,14 @@ pub fn routes() -> Router<AppState> {
         .route("/activities/{uuid}", get(activity))
 }
 
-/// SHA-256 hex of a token: what is stored and looked up.
+/// The stored form of a publishing-API token.
 pub fn token_hash(token: &str) -> String {
-    ring::digest::digest(&ring::digest::SHA256, token.as_bytes())
-        .as_ref()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    crate::secrets::hash(token)
 }
 
-/// A new random token (256 bits, URL-safe base64).
+/// A new random publishing-API token.
 pub fn new_token() -> Result<String, AppError> {
-    use base64::Engine;
-    let mut bytes = [0u8; 32];
-    ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut bytes)
-        .map_err(|_| AppError::Internal("no randomness".into()))?;
-    Ok(format!(
-        "rft_{}",
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-    ))
+    crate::secrets::random_token("rft_")
 }
 
 /// The app a request may act as: its bearer token's, and only if that is
@@ -90,15 +79,33 @@ pub async fn authorize(
         .map(str::trim)
         .filter(|t| !t.is_empty())
         .ok_or_else(|| AppError::Unauthorized("missing bearer token".into()))?;
-    let app = db::activities::app_for_token(&state.db, &token_hash(token))
-        .await?
-        .ok_or_else(|| AppError::Unauthorized("unknown token".into()))?;
+    let app = match db::activities::app_for_token(&state.db, &token_hash(token)).await? {
+        Some(app) => app,
+        None => oauth_app(state, token).await?,
+    };
     if app != name {
         return Err(AppError::Forbidden(format!(
             "this token acts as '{app}', not as '{name}'"
         )));
     }
     AppName::parse(&app)
+}
+
+/// The member app an OAuth access token acts as: a token of that app's own
+/// client with the `publish` scope (client credentials, typically).
+async fn oauth_app(state: &AppState, token: &str) -> Result<String, AppError> {
+    let found = crate::oauth::grants::bearer(state, token)
+        .await?
+        .ok_or_else(|| AppError::Unauthorized("unknown or expired token".into()))?;
+    let app = found.app_name.ok_or_else(|| {
+        AppError::Forbidden("this token belongs to a client that is not a member app".into())
+    })?;
+    if !found.scope.split(' ').any(|s| s == "publish") {
+        return Err(AppError::Forbidden(
+            "this token lacks the publish scope".into(),
+        ));
+    }
+    Ok(app)
 }
 
 fn with_www_authenticate(e: AppError) -> Response {

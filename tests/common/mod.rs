@@ -3,6 +3,8 @@
 
 #![allow(dead_code)] // each test binary uses a different part of this
 
+pub mod browser;
+
 use federation_tests::database::TestDatabase;
 use rosefed::config::{Config, HubArgs};
 use rosefed::instance::{self, AppState};
@@ -15,6 +17,8 @@ pub struct TestApp {
     pub state: AppState,
     pub client: reqwest::Client,
     stop: Option<oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<()>>,
+    args: HubArgs,
     // Last, so the server stops before the database is dropped.
     pub db: TestDatabase,
 }
@@ -27,7 +31,32 @@ pub fn hub_args(database_url: &str, public_url: &str) -> HubArgs {
         database_max_connections: 5,
         apps: vec!["blog".into(), "market".into(), "events".into()],
         federation: Default::default(),
+        oauth: Default::default(),
     }
+}
+
+/// Bootstraps state from `args` and serves it on `listener` with a
+/// delivery worker, until the returned sender fires.
+async fn start(
+    listener: TcpListener,
+    args: &HubArgs,
+) -> (AppState, oneshot::Sender<()>, tokio::task::JoinHandle<()>) {
+    let config = Config::from_args(args).unwrap();
+    let (state, _) = instance::prepare(config).await.unwrap();
+    let (stop, stopped) = oneshot::channel::<()>();
+    let (worker_stop, worker_stopped) = tokio::sync::watch::channel(false);
+    tokio::spawn(rosefed::delivery::run(state.clone(), worker_stopped));
+    let server = tokio::spawn({
+        let state = state.clone();
+        async move {
+            let _ = rosefed::server::run(listener, state, async move {
+                let _ = stopped.await;
+                let _ = worker_stop.send(true);
+            })
+            .await;
+        }
+    });
+    (state, stop, server)
 }
 
 impl TestApp {
@@ -43,23 +72,33 @@ impl TestApp {
         let base = format!("http://127.0.0.1:{port}");
         let mut args = hub_args(&db.url, &base);
         tune(&mut args);
-        let config = Config::from_args(&args).unwrap();
-        let (state, _) = instance::prepare(config).await.unwrap();
-        let (stop, stopped) = oneshot::channel::<()>();
-        let (worker_stop, worker_stopped) = tokio::sync::watch::channel(false);
-        tokio::spawn(rosefed::delivery::run(state.clone(), worker_stopped));
-        tokio::spawn(rosefed::server::run(listener, state.clone(), async move {
-            let _ = stopped.await;
-            let _ = worker_stop.send(true);
-        }));
+        let (state, stop, server) = start(listener, &args).await;
         TestApp {
             authority: format!("127.0.0.1:{port}"),
             base,
             state,
             client: federation_tests::http(),
             stop: Some(stop),
+            server: Some(server),
+            args,
             db,
         }
+    }
+
+    /// Stops the server and starts a new one on the same port and database:
+    /// nothing held in memory survives, as after a process restart.
+    pub async fn restart(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(server) = self.server.take() {
+            let _ = server.await;
+        }
+        let listener = TcpListener::bind(&self.authority).await.unwrap();
+        let (state, stop, server) = start(listener, &self.args).await;
+        self.state = state;
+        self.stop = Some(stop);
+        self.server = Some(server);
     }
 
     /// A fresh publishing-API token for `app`.

@@ -1,0 +1,167 @@
+//! `GET/POST /oauth/logout`: OIDC RP-Initiated Logout 1.0, the
+//! `end_session_endpoint`. With an `id_token_hint` we issued for the
+//! current session the member is signed out at once; otherwise they
+//! confirm (a stray link must not sign anyone out). Afterwards the browser
+//! goes to `post_logout_redirect_uri` only if it is one of the client's
+//! registered redirect URIs.
+
+use axum::extract::rejection::{FormRejection, QueryRejection};
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Form;
+use serde::Deserialize;
+use url::Url;
+
+use super::{error_page, oversized};
+use crate::db;
+use crate::http::html::{escape, page};
+use crate::instance::AppState;
+use crate::oauth::{grants, session};
+
+#[derive(Clone, Default, Deserialize)]
+pub struct LogoutParams {
+    id_token_hint: Option<String>,
+    post_logout_redirect_uri: Option<String>,
+    client_id: Option<String>,
+    state: Option<String>,
+    csrf: Option<String>,
+}
+
+/// Where to send the browser afterwards, if allowed.
+async fn allowed_redirect(
+    state: &AppState,
+    p: &LogoutParams,
+    hint_aud: Option<&str>,
+) -> Option<String> {
+    let uri = p.post_logout_redirect_uri.as_deref()?;
+    let client_id = hint_aud.or(p.client_id.as_deref())?;
+    let client = db::oauth::client(&state.db, client_id).await.ok()??;
+    if !client.redirect_uris().any(|r| r == uri) {
+        tracing::info!(
+            client_id,
+            uri,
+            "logout: post_logout_redirect_uri not registered; not redirecting"
+        );
+        return None;
+    }
+    let mut url = Url::parse(uri).ok()?;
+    if let Some(s) = &p.state {
+        url.query_pairs_mut().append_pair("state", s);
+    }
+    Some(url.to_string())
+}
+
+async fn finish(
+    state: &AppState,
+    headers: &HeaderMap,
+    p: &LogoutParams,
+    aud: Option<&str>,
+) -> Response {
+    let mut response = match super::logout::end(state, headers).await {
+        Ok(r) => r,
+        Err(e) => return e.into_response(),
+    };
+    if let Some(to) = allowed_redirect(state, p, aud).await {
+        if let Ok(v) = axum::http::HeaderValue::from_str(&to) {
+            *response.status_mut() = StatusCode::SEE_OTHER;
+            response
+                .headers_mut()
+                .insert(axum::http::header::LOCATION, v);
+        }
+    }
+    response
+}
+
+pub async fn start(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    query: Result<Query<LogoutParams>, QueryRejection>,
+) -> Response {
+    let Ok(Query(p)) = query else {
+        return error_page(
+            StatusCode::BAD_REQUEST,
+            "Bad logout request",
+            "The parameters could not be read.",
+        );
+    };
+    if oversized([&p.post_logout_redirect_uri, &p.client_id, &p.state]) {
+        return error_page(
+            StatusCode::BAD_REQUEST,
+            "Bad logout request",
+            "A parameter is too long.",
+        );
+    }
+    let hint = p
+        .id_token_hint
+        .as_deref()
+        .filter(|h| h.len() <= 8192)
+        .and_then(|h| state.oauth.key.read_hint(h, state.config.base()));
+    let current = match session::current(&state, &headers).await {
+        Ok(s) => s,
+        Err(e) => return e.into_response(),
+    };
+    let hint_matches = match (&hint, &current) {
+        (Some(h), Some(s)) => h.sid.as_deref() == Some(grants::sid(&s.id_hash).as_str()),
+        _ => false,
+    };
+    let aud = hint.as_ref().map(|h| h.aud.clone());
+    if hint_matches || current.is_none() {
+        return finish(&state, &headers, &p, aud.as_deref()).await;
+    }
+    let (csrf, cookie) = session::csrf_token(&state, &headers);
+    let mut hidden = String::new();
+    for (k, v) in [
+        ("post_logout_redirect_uri", &p.post_logout_redirect_uri),
+        ("client_id", &aud.clone().or(p.client_id.clone())),
+        ("state", &p.state),
+    ] {
+        if let Some(v) = v {
+            hidden.push_str(&format!(
+                "<input type=\"hidden\" name=\"{k}\" value=\"{}\">",
+                escape(v)
+            ));
+        }
+    }
+    let mut response = page(
+        "Sign out",
+        &format!(
+            "<h1>Sign out?</h1><p>An application asks to sign you out of {} and every co-op app.</p>\
+             <form method=\"post\" action=\"/oauth/logout\"><input type=\"hidden\" name=\"csrf\" value=\"{}\">{hidden}\
+             <button type=\"submit\">Sign out</button></form>",
+            escape(state.config.authority()),
+            escape(&csrf)
+        ),
+    );
+    session::with_cookie(response.headers_mut(), cookie);
+    response
+}
+
+pub async fn confirm(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    form: Result<Form<LogoutParams>, FormRejection>,
+) -> Response {
+    let Ok(Form(p)) = form else {
+        return error_page(
+            StatusCode::BAD_REQUEST,
+            "Bad logout request",
+            "The form could not be read.",
+        );
+    };
+    if !session::csrf_ok(&state, &headers, p.csrf.as_deref()) {
+        return error_page(
+            StatusCode::FORBIDDEN,
+            "Form expired",
+            "This form expired or did not come from this site. Reload the page and try again.",
+        );
+    }
+    if oversized([&p.post_logout_redirect_uri, &p.client_id, &p.state]) {
+        return error_page(
+            StatusCode::BAD_REQUEST,
+            "Bad logout request",
+            "A parameter is too long.",
+        );
+    }
+    finish(&state, &headers, &p, None).await
+}

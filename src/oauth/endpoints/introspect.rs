@@ -1,0 +1,94 @@
+//! `POST /oauth/introspect` (RFC 7662): a confidential client asks whether
+//! a token is active and what it grants. Member apps (first party, the
+//! co-op's resource servers) may introspect any token; a third party only
+//! its own. Anything else is `{"active": false}`.
+
+use axum::extract::rejection::FormRejection;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use axum::{Form, Json};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::db;
+use crate::instance::AppState;
+use crate::oauth::clients::{self, Presented};
+use crate::oauth::error::{no_store, OAuthError};
+use crate::secrets;
+
+#[derive(Deserialize)]
+pub struct IntrospectForm {
+    token: Option<String>,
+    #[allow(dead_code)] // accepted as RFC 7662 allows; the lookup needs no hint
+    token_type_hint: Option<String>,
+    client_id: Option<String>,
+    client_secret: Option<String>,
+}
+
+pub async fn introspect(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    form: Result<Form<IntrospectForm>, FormRejection>,
+) -> Response {
+    let result: Result<Value, OAuthError> = async {
+        let Form(f) = form?;
+        let client = clients::authenticate(
+            &state.db,
+            &headers,
+            Presented {
+                client_id: f.client_id,
+                client_secret: f.client_secret,
+            },
+        )
+        .await?;
+        if client.is_public() {
+            return Err(OAuthError::client(
+                "introspection needs a confidential client",
+            ));
+        }
+        let token = f
+            .token
+            .ok_or_else(|| OAuthError::request("token is required"))?;
+        if token.len() > super::MAX_PARAM {
+            return Ok(json!({ "active": false }));
+        }
+        let now = db::now_millis();
+        let found = db::oauth::token(&state.db, &secrets::hash(&token))
+            .await?
+            .filter(|t| t.is_active(now))
+            .filter(|t| client.is_first_party() || t.client_id == client.client_id);
+        Ok(match found {
+            None => json!({ "active": false }),
+            Some(t) => {
+                let mut answer = json!({
+                    "active": true,
+                    "scope": t.scope,
+                    "client_id": t.client_id,
+                    "token_type": if t.kind == "access" { "Bearer" } else { "refresh_token" },
+                    "exp": t.expires_at / 1000,
+                    "iat": t.created_at / 1000,
+                    "iss": state.config.base(),
+                    "aud": t.client_id,
+                });
+                if let (Some(sub), Some(name)) = (&t.user_id, &t.username) {
+                    answer["sub"] = json!(sub);
+                    answer["username"] = json!(name);
+                } else if let Some(app) = &t.app_name {
+                    // A member app's own token acts as its actor.
+                    answer["sub"] = json!(state.config.url(&format!("/actors/{app}")));
+                }
+                answer
+            }
+        })
+    }
+    .await;
+    match result {
+        Ok(answer) => {
+            let mut response = Json(answer).into_response();
+            no_store(response.headers_mut());
+            response
+        }
+        Err(e) => e.into_response(),
+    }
+}

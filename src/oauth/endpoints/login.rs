@@ -1,0 +1,240 @@
+//! `GET/POST /login`: the sign-in form. Failed attempts are throttled per
+//! account and per client IP and logged; the message never says whether
+//! the name exists. `next` only ever leads to a path on this hub.
+
+use std::net::SocketAddr;
+
+use axum::extract::rejection::{FormRejection, QueryRejection};
+use axum::extract::{ConnectInfo, Query, State};
+use axum::http::header::{LOCATION, RETRY_AFTER};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Form;
+use serde::Deserialize;
+
+use super::error_page;
+use crate::db;
+use crate::http::html::{escape, page};
+use crate::instance::AppState;
+use crate::oauth::{passwords, session};
+
+/// Where to go after signing in when `next` is missing or unsafe.
+const HOME: &str = "/login";
+
+/// `next` if it is a path on this hub, else [`HOME`]. Refused: absolute
+/// and scheme-relative URLs (`//evil`, `/\evil`, which browsers treat as
+/// another host), control characters, overlong values.
+pub fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n)
+            if n.starts_with('/')
+                && !n.starts_with("//")
+                && !n.contains('\\')
+                && !n.chars().any(char::is_control)
+                && n.len() <= 4096 =>
+        {
+            n.to_string()
+        }
+        _ => HOME.to_string(),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct NextQuery {
+    next: Option<String>,
+}
+
+pub async fn form(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    query: Result<Query<NextQuery>, QueryRejection>,
+) -> Response {
+    let next = safe_next(query.as_ref().ok().and_then(|q| q.next.as_deref()));
+    if next == HOME {
+        if let Ok(Some(s)) = session::current(&state, &headers).await {
+            if let Ok(Some(user)) = db::users::by_id(&state.db, &s.user_id).await {
+                return signed_in_page(&state, &headers, &user.username);
+            }
+        }
+    }
+    render(&state, &headers, &next, "", None, StatusCode::OK)
+}
+
+fn signed_in_page(state: &AppState, headers: &HeaderMap, username: &str) -> Response {
+    let (csrf, cookie) = session::csrf_token(state, headers);
+    let mut response = page(
+        "Signed in",
+        &format!(
+            "<h1>Signed in</h1><p>You are signed in as <b>{}</b>.</p>\
+             <form method=\"post\" action=\"/logout\"><input type=\"hidden\" name=\"csrf\" value=\"{}\">\
+             <button type=\"submit\">Sign out</button></form>",
+            escape(username),
+            escape(&csrf)
+        ),
+    );
+    session::with_cookie(response.headers_mut(), cookie);
+    response
+}
+
+fn render(
+    state: &AppState,
+    headers: &HeaderMap,
+    next: &str,
+    username: &str,
+    error: Option<&str>,
+    status: StatusCode,
+) -> Response {
+    let (csrf, cookie) = session::csrf_token(state, headers);
+    let error = error
+        .map(|e| format!("<p role=\"alert\"><b>{}</b></p>", escape(e)))
+        .unwrap_or_default();
+    let body = format!(
+        "<h1>Sign in to {host}</h1>{error}\
+         <form method=\"post\" action=\"/login\">\
+         <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
+         <input type=\"hidden\" name=\"next\" value=\"{next}\">\
+         <p><label>User name<br><input name=\"username\" value=\"{username}\" autocomplete=\"username\" required autofocus></label></p>\
+         <p><label>Password<br><input name=\"password\" type=\"password\" autocomplete=\"current-password\" required></label></p>\
+         <p><button type=\"submit\">Sign in</button></p></form>",
+        host = escape(state.config.authority()),
+        csrf = escape(&csrf),
+        next = escape(next),
+        username = escape(username),
+    );
+    let mut response = (status, page("Sign in", &body)).into_response();
+    session::with_cookie(response.headers_mut(), cookie);
+    response
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    csrf: Option<String>,
+    next: Option<String>,
+    username: Option<String>,
+    password: Option<String>,
+}
+
+pub async fn submit(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    form: Result<Form<LoginForm>, FormRejection>,
+) -> Response {
+    let Ok(Form(form)) = form else {
+        return error_page(
+            StatusCode::BAD_REQUEST,
+            "Bad sign-in request",
+            "The sign-in form was not submitted as a form.",
+        );
+    };
+    if !session::csrf_ok(&state, &headers, form.csrf.as_deref()) {
+        tracing::info!(ip = %peer.ip(), "login: form without a valid CSRF token");
+        return error_page(
+            StatusCode::FORBIDDEN,
+            "Form expired",
+            "This form expired or did not come from this site. Go back, reload the page and try again.",
+        );
+    }
+    let next = safe_next(form.next.as_deref());
+    let username = form.username.unwrap_or_default().trim().to_lowercase();
+    let password = form.password.unwrap_or_default();
+    if username.is_empty() || username.len() > 100 || password.len() > passwords::MAX_LENGTH {
+        return render(
+            &state,
+            &headers,
+            &next,
+            "",
+            Some("Enter your user name and password."),
+            StatusCode::BAD_REQUEST,
+        );
+    }
+    let ip = peer.ip();
+    if let Some(wait) = state.oauth.throttle.check(&username, ip) {
+        tracing::warn!(username = %username, ip = %ip, retry_after_secs = wait.as_secs(), "login: throttled");
+        let mut response = render(
+            &state,
+            &headers,
+            &next,
+            &username,
+            Some("Too many failed sign-ins. Wait a while and try again."),
+            StatusCode::TOO_MANY_REQUESTS,
+        );
+        if let Ok(v) = HeaderValue::from_str(&(wait.as_secs() + 1).to_string()) {
+            response.headers_mut().insert(RETRY_AFTER, v);
+        }
+        return response;
+    }
+    let user = match db::users::by_username(&state.db, &username).await {
+        Ok(u) => u,
+        Err(e) => return e.into_response(),
+    };
+    let password_ok = {
+        let stored = user.as_ref().map(|u| u.password_hash.clone());
+        // argon2 takes tens of milliseconds: off the async threads.
+        tokio::task::spawn_blocking(move || match stored {
+            Some(hash) => passwords::verify(&password, &hash),
+            None => {
+                passwords::verify_dummy(&password);
+                false
+            }
+        })
+        .await
+        .unwrap_or(false)
+    };
+    let user = match user {
+        Some(u) if password_ok && !u.is_disabled() => u,
+        other => {
+            state.oauth.throttle.record_failure(&username, ip);
+            let reason = match other {
+                None => "unknown user",
+                Some(u) if u.is_disabled() => "account disabled",
+                Some(_) => "wrong password",
+            };
+            tracing::warn!(username = %username, ip = %ip, reason, "login: failed sign-in");
+            return render(
+                &state,
+                &headers,
+                &next,
+                &username,
+                Some("Invalid user name or password."),
+                StatusCode::UNAUTHORIZED,
+            );
+        }
+    };
+    state.oauth.throttle.record_success(&username);
+    let cookie = match session::start(&state, &user.id).await {
+        Ok((_, cookie)) => cookie,
+        Err(e) => return e.into_response(),
+    };
+    tracing::info!(username = %user.username, ip = %ip, "login: signed in");
+    let mut response = StatusCode::SEE_OTHER.into_response();
+    if let Ok(v) = HeaderValue::from_str(&next) {
+        response.headers_mut().insert(LOCATION, v);
+    }
+    session::with_cookie(response.headers_mut(), cookie);
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn next_stays_on_this_hub() {
+        assert_eq!(
+            safe_next(Some("/oauth/authorize?x=1")),
+            "/oauth/authorize?x=1"
+        );
+        for bad in [
+            "https://evil.example/",
+            "//evil.example/",
+            "/\\evil.example",
+            "evil",
+            "/a\nb",
+            "javascript:alert(1)",
+        ] {
+            assert_eq!(safe_next(Some(bad)), "/login", "{bad}");
+        }
+        assert_eq!(safe_next(None), "/login");
+    }
+}

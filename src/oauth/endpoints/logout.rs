@@ -1,0 +1,74 @@
+//! `GET/POST /logout`: signing out of the hub ends the SSO session, so
+//! every member app's next authorize request asks to sign in again, and
+//! the tokens granted under that session are revoked.
+
+use axum::extract::rejection::FormRejection;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Form;
+use serde::Deserialize;
+
+use super::error_page;
+use crate::db;
+use crate::http::html::{escape, page};
+use crate::instance::AppState;
+use crate::oauth::session;
+
+pub async fn form(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let (csrf, cookie) = session::csrf_token(&state, &headers);
+    let mut response = page(
+        "Sign out",
+        &format!(
+            "<h1>Sign out</h1><p>Sign out of {} and every co-op app?</p>\
+             <form method=\"post\" action=\"/logout\"><input type=\"hidden\" name=\"csrf\" value=\"{}\">\
+             <button type=\"submit\">Sign out</button></form>",
+            escape(state.config.authority()),
+            escape(&csrf)
+        ),
+    );
+    session::with_cookie(response.headers_mut(), cookie);
+    response
+}
+
+#[derive(Deserialize)]
+pub struct LogoutForm {
+    csrf: Option<String>,
+}
+
+pub async fn submit(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    form: Result<Form<LogoutForm>, FormRejection>,
+) -> Response {
+    let csrf = form.ok().and_then(|Form(f)| f.csrf);
+    if !session::csrf_ok(&state, &headers, csrf.as_deref()) {
+        return error_page(
+            StatusCode::FORBIDDEN,
+            "Form expired",
+            "This form expired or did not come from this site. Reload the page and try again.",
+        );
+    }
+    match end(&state, &headers).await {
+        Ok(response) => response,
+        Err(e) => e.into_response(),
+    }
+}
+
+/// Ends the request's session (if any) and answers with a signed-out page.
+pub async fn end(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<Response, crate::error::AppError> {
+    if let Some(s) = session::current(state, headers).await? {
+        db::users::end_session(&state.db, &s.id_hash).await?;
+        tracing::info!(user_id = %s.user_id, "logout: session ended");
+    }
+    let mut response = page(
+        "Signed out",
+        "<h1>Signed out</h1><p>You are signed out of the hub and its apps.</p>\
+         <p><a href=\"/login\">Sign in again</a></p>",
+    );
+    session::with_cookie(response.headers_mut(), session::clear(state));
+    Ok(response)
+}

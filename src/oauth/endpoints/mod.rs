@@ -1,0 +1,97 @@
+//! HTTP handlers of the authorization server, one file per URL. They parse,
+//! call [`super::grants`] / [`super::clients`], and answer; no decisions
+//! live here.
+
+pub mod apps;
+pub mod authorize;
+pub mod discovery;
+pub mod end_session;
+pub mod introspect;
+pub mod login;
+pub mod logout;
+pub mod register;
+pub mod revoke;
+pub mod token;
+pub mod userinfo;
+
+use axum::extract::DefaultBodyLimit;
+use axum::http::header::{CACHE_CONTROL, X_FRAME_OPTIONS};
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use tower_http::set_header::SetResponseHeaderLayer;
+
+use crate::http::html;
+use crate::instance::AppState;
+
+/// Largest form or JSON body any OAuth endpoint reads.
+pub const MAX_BODY: usize = 64 * 1024;
+/// Longest value of any single OAuth parameter.
+pub const MAX_PARAM: usize = 2048;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/login", get(login::form).post(login::submit))
+        .route("/logout", get(logout::form).post(logout::submit))
+        .route(
+            "/oauth/authorize",
+            get(authorize::start).post(authorize::decide),
+        )
+        .route("/oauth/token", post(token::token))
+        .route("/oauth/revoke", post(revoke::revoke))
+        .route("/oauth/introspect", post(introspect::introspect))
+        .route(
+            "/oauth/userinfo",
+            get(userinfo::userinfo).post(userinfo::userinfo),
+        )
+        .route("/oauth/register", post(register::register))
+        .route(
+            "/oauth/logout",
+            get(end_session::start).post(end_session::confirm),
+        )
+        .route("/api/v1/apps", post(apps::create))
+        .route(
+            "/.well-known/oauth-authorization-server",
+            get(discovery::metadata),
+        )
+        .route(
+            "/.well-known/openid-configuration",
+            get(discovery::metadata),
+        )
+        .route("/.well-known/jwks.json", get(discovery::jwks))
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+        // Sign-in and consent pages must never be framed (clickjacking) or
+        // cached; CSP frame-ancestors 'none' comes with every page too.
+        .layer(SetResponseHeaderLayer::overriding(
+            X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ))
+}
+
+/// A page telling a person what went wrong, with its status.
+pub fn error_page(status: StatusCode, title: &str, message: &str) -> Response {
+    (
+        status,
+        html::page(
+            title,
+            &format!(
+                "<h1>{}</h1><p>{}</p>",
+                html::escape(title),
+                html::escape(message)
+            ),
+        ),
+    )
+        .into_response()
+}
+
+/// Whether any of these values is longer than [`MAX_PARAM`].
+pub fn oversized<'a>(values: impl IntoIterator<Item = &'a Option<String>>) -> bool {
+    values
+        .into_iter()
+        .any(|v| v.as_ref().is_some_and(|s| s.len() > MAX_PARAM))
+}
