@@ -40,7 +40,7 @@ fn assert_clear_failure(o: &Output, mentions: &str) {
     );
 }
 
-on_both_databases!(apps_lifecycle, operator_commands);
+on_both_databases!(apps_lifecycle, operator_commands, members_and_oauth_clients);
 
 async fn apps_lifecycle(db: TestDatabase) {
     // The first command that writes bootstraps the instance and its seed apps.
@@ -273,10 +273,182 @@ fn help_explains_the_commands() {
         "migrate",
         "apps",
         "keys",
+        "users",
+        "clients",
+        "ROSEFED_ACCESS_TOKEN_TTL_SECS",
         "ROSEFED_PUBLIC_URL",
         "ROSEFED_DATABASE_URL",
         "ROSEFED_APPS",
     ] {
         assert!(help.contains(word), "--help lacks {word}:\n{help}");
     }
+}
+
+/// `rosefed` with `input` on standard input.
+fn rosefed_with_stdin(db: &TestDatabase, args: &[&str], input: &str) -> Output {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rosefed"))
+        .args(["--database-url", &db.url])
+        .args(["--data-dir", &db.dir.path().display().to_string()])
+        .args(args)
+        .env_remove("RUST_LOG")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run rosefed");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+async fn members_and_oauth_clients(db: TestDatabase) {
+    let add = rosefed_with_stdin(
+        &db,
+        &[
+            "users",
+            "add",
+            "alice",
+            "--email",
+            "alice@coop.example",
+            "--admin",
+            "--password-stdin",
+        ],
+        "correct horse battery\n",
+    );
+    assert!(add.status.success(), "{}", stderr(&add));
+    assert!(stdout(&add).contains("alice <alice@coop.example> (admin)"));
+    let store = rosefed::db::Db::connect(&db.url, 1, false).await.unwrap();
+    // Stored as argon2id, never in the clear.
+    let stored: String =
+        sqlx::query_scalar("SELECT password_hash FROM users WHERE username = 'alice'")
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+    assert!(stored.starts_with("$argon2id$"), "{stored}");
+
+    assert_clear_failure(
+        &rosefed_with_stdin(
+            &db,
+            &[
+                "users",
+                "add",
+                "alice",
+                "--email",
+                "a@coop.example",
+                "--password-stdin",
+            ],
+            "another password\n",
+        ),
+        "exists already",
+    );
+    assert_clear_failure(
+        &rosefed_with_stdin(
+            &db,
+            &[
+                "users",
+                "add",
+                "bob",
+                "--email",
+                "b@coop.example",
+                "--password-stdin",
+            ],
+            "short\n",
+        ),
+        "at least 8 characters",
+    );
+    // No terminal and no --password-stdin: a clear error, not a hang.
+    assert_clear_failure(
+        &rosefed_with_stdin(
+            &db,
+            &["users", "add", "bob", "--email", "b@coop.example"],
+            "",
+        ),
+        "--password-stdin",
+    );
+
+    let list = rosefed(&db, &["users", "list"]);
+    assert!(stdout(&list).contains("alice") && stdout(&list).contains("active"));
+    let disable = rosefed(&db, &["users", "disable", "alice"]);
+    assert!(disable.status.success(), "{}", stderr(&disable));
+    assert!(stdout(&rosefed(&db, &["users", "list"])).contains("disabled"));
+    assert_clear_failure(
+        &rosefed(&db, &["users", "disable", "nobody"]),
+        "no member named 'nobody'",
+    );
+
+    let client = rosefed(
+        &db,
+        &[
+            "apps",
+            "oauth",
+            "blog",
+            "--redirect-uri",
+            "https://blog.coop.example/callback",
+        ],
+    );
+    assert!(client.status.success(), "{}", stderr(&client));
+    let out = stdout(&client);
+    assert!(out.contains("client_id: blog"), "{out}");
+    let secret = out
+        .lines()
+        .find_map(|l| l.strip_prefix("client_secret: "))
+        .unwrap()
+        .to_string();
+    assert!(secret.starts_with("rfs_"));
+    assert!(stderr(&client).contains("shown once"));
+    let hash: String =
+        sqlx::query_scalar("SELECT secret_hash FROM oauth_clients WHERE client_id = 'blog'")
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+    assert_eq!(hash, rosefed::secrets::hash(&secret));
+    assert_clear_failure(
+        &rosefed(
+            &db,
+            &[
+                "apps",
+                "oauth",
+                "blog",
+                "--redirect-uri",
+                "javascript:alert(1)",
+            ],
+        ),
+        "not allowed",
+    );
+    assert_clear_failure(
+        &rosefed(
+            &db,
+            &[
+                "apps",
+                "oauth",
+                "nosuchapp",
+                "--redirect-uri",
+                "https://x.example/cb",
+            ],
+        ),
+        "no app named 'nosuchapp'",
+    );
+    let added = rosefed(
+        &db,
+        &[
+            "apps",
+            "add",
+            "cart",
+            "--redirect-uri",
+            "https://cart.coop.example/cb",
+        ],
+    );
+    assert!(added.status.success(), "{}", stderr(&added));
+    assert!(stdout(&added).contains("client_id: cart"));
+    let clients = stdout(&rosefed(&db, &["clients"]));
+    assert!(
+        clients.contains("blog") && clients.contains("cart") && clients.contains("member app"),
+        "{clients}"
+    );
 }

@@ -184,6 +184,17 @@ async fn prune(state: &AppState) {
     if let Err(e) = db::delivery::prune_done(&state.db, 7 * 24 * HOUR_MS).await {
         tracing::warn!(error = %e, "cannot prune finished deliveries");
     }
+    // The authorization server's expired rows ride on the same hourly pass.
+    match db::users::prune_sessions(&state.db).await {
+        Ok(n) if n > 0 => tracing::info!(removed = n, "pruned expired sessions"),
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e, "cannot prune expired sessions"),
+    }
+    match db::oauth::prune(&state.db).await {
+        Ok(n) if n > 0 => tracing::info!(removed = n, "pruned expired OAuth codes and tokens"),
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e, "cannot prune expired OAuth codes and tokens"),
+    }
 }
 
 /// One attempt at one job, and its bookkeeping.

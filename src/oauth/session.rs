@@ -135,6 +135,24 @@ mod tests {
     use super::*;
 
     #[test]
+    fn cookies_are_http_only_lax_and_secure_in_production() {
+        let prod = set_cookie(session_cookie(Mode::Production), "v", 60, Mode::Production).unwrap();
+        let prod = prod.to_str().unwrap();
+        assert!(prod.starts_with("__Host-rosefed_session=v;"), "{prod}");
+        for attr in ["HttpOnly", "SameSite=Lax", "Secure", "Path=/", "Max-Age=60"] {
+            assert!(prod.contains(attr), "{prod} lacks {attr}");
+        }
+        let dev = set_cookie(
+            session_cookie(Mode::Development),
+            "v",
+            60,
+            Mode::Development,
+        )
+        .unwrap();
+        assert!(!dev.to_str().unwrap().contains("Secure"));
+    }
+
+    #[test]
     fn reads_one_cookie_among_many() {
         let mut h = HeaderMap::new();
         h.insert(
