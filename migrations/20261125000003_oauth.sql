@@ -46,6 +46,9 @@ CREATE TABLE oauth_codes (
     client_id       TEXT NOT NULL REFERENCES oauth_clients (client_id) ON DELETE CASCADE,
     user_id         TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
     redirect_uri    TEXT NOT NULL,
+    -- 1 when the authorize request named redirect_uri: the token request
+    -- must then name the same one (RFC 6749 §4.1.3).
+    redirect_uri_given BIGINT NOT NULL CHECK (redirect_uri_given IN (0, 1)),
     scope           TEXT NOT NULL,
     nonce           TEXT,
     pkce            TEXT,
@@ -54,8 +57,12 @@ CREATE TABLE oauth_codes (
     family_id       TEXT NOT NULL,
     created_at      BIGINT NOT NULL,
     expires_at      BIGINT NOT NULL,
-    used_at         BIGINT
+    used_at         BIGINT,
+    -- Set when the code is presented a second time; tokens are only stored
+    -- for a code not replayed, under a lock on this row.
+    replayed_at     BIGINT
 );
+CREATE INDEX oauth_codes_by_session ON oauth_codes (session_hash);
 
 -- Access and refresh tokens. user_id NULL: a client_credentials token,
 -- acting as the client (and, for a member app, as its actor). A refresh

@@ -296,6 +296,12 @@ async fn browser_flow_with_pkce_refresh_userinfo_revoke_introspect(db: TestDatab
         introspect(app, "blog", secret, &access2).await["active"],
         true
     );
+    // The narrowing applies to the access token; the refresh token keeps
+    // the grant's scope (RFC 6749 §6).
+    assert_eq!(
+        introspect(app, "blog", secret, &refresh2).await["scope"],
+        "email openid profile"
+    );
 
     // Revoking the access token ends it at once.
     let revoked = app
@@ -415,6 +421,31 @@ async fn sso_across_member_apps_and_logout_ends_both(db: TestDatabase) {
     assert_eq!(blog_claims["sub"], market_claims["sub"]);
     assert_eq!(blog_claims["sid"], market_claims["sid"]);
 
+    // A code issued under the session but not yet redeemed…
+    let (pending_verifier, pending_challenge) = pkce();
+    let pending = browser
+        .get(&authorize_url(
+            app,
+            &standard_params("blog", &blog_redirect, &pending_challenge),
+        ))
+        .await
+        .location_param("code")
+        .unwrap();
+
+    // Without an id_token_hint the member confirms, and a bare client_id
+    // never makes the hub redirect anywhere.
+    let unhinted = format!(
+        "/oauth/logout?{}",
+        url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("client_id", "blog")
+            .append_pair("post_logout_redirect_uri", &blog_redirect)
+            .finish()
+    );
+    let confirm = browser.get(&app.url(&unhinted)).await;
+    assert_eq!(confirm.status, 200);
+    assert!(confirm.location.is_none());
+    assert!(confirm.body.contains("Sign out?"));
+
     // RP-initiated logout from the blog, with its id_token as the hint:
     // immediate, and back to the registered address with the state.
     let logout_url = format!(
@@ -431,6 +462,28 @@ async fn sso_across_member_apps_and_logout_ends_both(db: TestDatabase) {
         out.location.as_deref(),
         Some(format!("{blog_redirect}?state=bye").as_str())
     );
+
+    // …is dead with the session.
+    let (status, body, _) = token_request(
+        app,
+        "blog",
+        &f.secrets["blog"],
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &pending),
+            ("redirect_uri", &blog_redirect),
+            ("code_verifier", &pending_verifier),
+        ],
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
+    // Signed out, a bare client_id still redirects nowhere.
+    let page = browser.get(&app.url(&unhinted)).await;
+    assert_eq!(page.status, 200);
+    assert!(page.location.is_none());
 
     // Both apps now send the member to the login form again…
     for (client, redirect) in [("blog", &blog_redirect), ("market", &market_redirect)] {
@@ -978,6 +1031,7 @@ async fn bad_input_gets_rfc_answers_and_never_a_500(db: TestDatabase) {
     let no_verifier_code = fresh_code(&mut browser, app, &challenge).await;
     let wrong_verifier_code = fresh_code(&mut browser, app, &challenge).await;
     let expired_code = fresh_code(&mut browser, app, &challenge).await;
+    let no_redirect_code = fresh_code(&mut browser, app, &challenge).await;
     app.scalar(&format!(
         "UPDATE oauth_codes SET expires_at = 0 WHERE code_hash = '{}' RETURNING 1",
         rosefed::secrets::hash(&expired_code)
@@ -1116,12 +1170,24 @@ async fn bad_input_gets_rfc_answers_and_never_a_500(db: TestDatabase) {
             "invalid_scope",
         ),
         (
-            "client credentials beyond registration",
+            "third party client credentials",
             &tp,
             &tp_secret,
-            vec![("grant_type", "client_credentials"), ("scope", "write")],
+            vec![("grant_type", "client_credentials"), ("scope", "read")],
             400,
-            "invalid_scope",
+            "unauthorized_client",
+        ),
+        (
+            "redirect_uri missing though the request named it",
+            "blog",
+            secret,
+            vec![
+                ("grant_type", "authorization_code"),
+                ("code", &no_redirect_code),
+                ("code_verifier", &verifier),
+            ],
+            400,
+            "invalid_request",
         ),
         (
             "unsupported grant",
@@ -1234,6 +1300,31 @@ async fn bad_input_gets_rfc_answers_and_never_a_500(db: TestDatabase) {
         .await
         .unwrap();
     assert_eq!(r.status(), 401);
+
+    // prompt=none: never a page, an error back to the client instead.
+    let mut params = standard_params("blog", &redirect, &challenge);
+    params.push(("prompt", "none"));
+    let silent = Browser::new().get(&authorize_url(app, &params)).await;
+    assert_eq!(
+        silent.location_param("error").as_deref(),
+        Some("login_required")
+    );
+    let tp_silent = browser
+        .get(&authorize_url(
+            app,
+            &[
+                ("response_type", "code"),
+                ("client_id", &tp),
+                ("redirect_uri", "http://127.0.0.1:9/tusky/callback"),
+                ("scope", "read"),
+                ("prompt", "none"),
+            ],
+        ))
+        .await;
+    assert_eq!(
+        tp_silent.location_param("error").as_deref(),
+        Some("consent_required")
+    );
 
     // Login: missing CSRF, and open redirects through `next`.
     let mut stranger = Browser::new();
@@ -1415,7 +1506,7 @@ async fn publishing_api_takes_client_credentials_bound_to_the_app(db: TestDataba
     assert_eq!(seen["sub"], app.url("/actors/blog"));
     assert!(seen.get("username").is_none());
 
-    // A third party never gets publish.
+    // A third party never acts as itself, let alone publishes.
     let (tp, tp_secret) = register_mastodon_app(app, "read").await;
     let (status, body, _) = token_request(
         app,
@@ -1426,8 +1517,37 @@ async fn publishing_api_takes_client_credentials_bound_to_the_app(db: TestDataba
     .await;
     assert_eq!(
         (status, body["error"].as_str()),
-        (400, Some("invalid_scope"))
+        (400, Some("unauthorized_client"))
     );
+
+    // A member's token from the blog's own client has publish (first
+    // party), yet it cannot post as the app: only client credentials can.
+    let mut browser = Browser::new();
+    let (verifier, challenge) = pkce();
+    let redirect = redirect_for("blog");
+    let mut params = standard_params("blog", &redirect, &challenge);
+    params[3] = ("scope", "openid publish");
+    let back = sign_in_through(&mut browser, app, &authorize_url(app, &params)).await;
+    let code = back.location_param("code").unwrap();
+    let (status, member, _) = token_request(
+        app,
+        "blog",
+        &f.secrets["blog"],
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", &redirect),
+            ("code_verifier", &verifier),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{member}");
+    let as_member = post(
+        "/api/v1/apps/blog/posts",
+        member["access_token"].as_str().unwrap().to_string(),
+    )
+    .await;
+    assert_eq!(as_member.status(), 403);
 }
 
 async fn discovery_documents_describe_the_server(db: TestDatabase) {

@@ -8,6 +8,7 @@
 //! cargo run --release -p rosefed-bench -- discovery
 //! cargo run --release -p rosefed-bench -- inbox --activities 20000
 //! cargo run --release -p rosefed-bench -- fanout --followers 10000
+//! cargo run --release -p rosefed-bench -- oauth
 //! ```
 //!
 //! - `discovery`: WebFinger and actor fetches, the read path every remote
@@ -17,9 +18,14 @@
 //!   deduplicated and stored.
 //! - `fanout`: one Create to N followers with distinct inboxes on a local
 //!   sink that verifies every signature; reports signed deliveries/s.
+//! - `oauth`: a member app's confidential client (HTTP Basic) asks for
+//!   `client_credentials` tokens, then introspects a pool of them round
+//!   robin; reports tokens/s and introspections/s against their targets
+//!   (≥ 5,000 and ≥ 20,000) and counts every failed answer.
 
 mod fanout;
 mod inbox;
+mod oauth;
 
 use std::process::{Command, ExitCode};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -65,6 +71,20 @@ enum Scenario {
         #[arg(long, default_value_t = 10_000)]
         followers: usize,
     },
+    /// client_credentials token issuance, then token introspection.
+    Oauth {
+        #[command(flatten)]
+        common: Common,
+        /// Token requests in all (after a 10% warm-up that is not measured).
+        #[arg(long, default_value_t = 20_000)]
+        tokens: usize,
+        /// Introspections in all (after a 10% warm-up that is not measured).
+        #[arg(long, default_value_t = 50_000)]
+        introspections: usize,
+        /// Distinct tokens from the token phase introspected round robin.
+        #[arg(long, default_value_t = 1_000)]
+        pool: usize,
+    },
 }
 
 #[derive(clap::Args, Clone)]
@@ -84,7 +104,8 @@ impl Scenario {
         match self {
             Scenario::Discovery { common, .. }
             | Scenario::Inbox { common, .. }
-            | Scenario::Fanout { common, .. } => common,
+            | Scenario::Fanout { common, .. }
+            | Scenario::Oauth { common, .. } => common,
         }
     }
 }
@@ -143,6 +164,7 @@ async fn run(args: Args) -> Result<(), String> {
         Which::Postgres => &[Backend::Postgres],
         Which::Both => &[Backend::Sqlite, Backend::Postgres],
     };
+    let mut failed = 0;
     for &b in backends {
         let db = TestDatabase::create(b)
             .await
@@ -160,7 +182,21 @@ async fn run(args: Args) -> Result<(), String> {
             Scenario::Fanout { followers, .. } => {
                 fanout::run(&db, b, *followers, common.concurrency).await?;
             }
+            Scenario::Oauth {
+                tokens,
+                introspections,
+                pool,
+                ..
+            } => {
+                failed +=
+                    oauth::run(&db, b, *tokens, *introspections, *pool, common.concurrency).await?;
+            }
         }
+    }
+    if failed > 0 {
+        return Err(format!(
+            "{failed} requests failed or answered wrongly: the figures above are not trustworthy"
+        ));
     }
     Ok(())
 }

@@ -102,6 +102,7 @@ pub struct Code {
     pub client_id: String,
     pub user_id: String,
     pub redirect_uri: String,
+    pub redirect_uri_given: i64,
     pub scope: String,
     pub nonce: Option<String>,
     /// The PKCE challenge as oxide-auth encodes it (method + challenge).
@@ -116,9 +117,9 @@ pub struct Code {
 
 pub async fn insert_code(db: &Db, c: &Code) -> Result<(), AppError> {
     sqlx::query(
-        "INSERT INTO oauth_codes (code_hash, client_id, user_id, redirect_uri, scope, nonce, pkce, \
-         auth_time, session_hash, family_id, created_at, expires_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+        "INSERT INTO oauth_codes (code_hash, client_id, user_id, redirect_uri, redirect_uri_given, \
+         scope, nonce, pkce, auth_time, session_hash, family_id, created_at, expires_at) \
+         VALUES ($1, $2, $3, $4, $13, $5, $6, $7, $8, $9, $10, $11, $12)",
     )
     .bind(&c.code_hash)
     .bind(&c.client_id)
@@ -132,6 +133,7 @@ pub async fn insert_code(db: &Db, c: &Code) -> Result<(), AppError> {
     .bind(&c.family_id)
     .bind(c.created_at)
     .bind(c.expires_at)
+    .bind(c.redirect_uri_given)
     .execute(db.pool())
     .await?;
     Ok(())
@@ -162,8 +164,9 @@ pub async fn use_code(db: &Db, code_hash: &str) -> Result<CodeUse, AppError> {
             .await?
             .rows_affected();
     let code: Option<Code> = sqlx::query_as(
-        "SELECT code_hash, client_id, user_id, redirect_uri, scope, nonce, pkce, auth_time, \
-         session_hash, family_id, created_at, expires_at, used_at FROM oauth_codes WHERE code_hash = $1",
+        "SELECT code_hash, client_id, user_id, redirect_uri, redirect_uri_given, scope, nonce, pkce, \
+         auth_time, session_hash, family_id, created_at, expires_at, used_at FROM oauth_codes \
+         WHERE code_hash = $1",
     )
     .bind(code_hash)
     .fetch_optional(&mut *tx)
@@ -172,6 +175,14 @@ pub async fn use_code(db: &Db, code_hash: &str) -> Result<CodeUse, AppError> {
         None => CodeUse::Unknown,
         Some(code) if claimed == 1 => CodeUse::Fresh(Box::new(code)),
         Some(code) => {
+            // Marking the replay takes the code row's lock, so it waits for
+            // a concurrent first use to store its tokens (see
+            // `insert_code_tokens`) and then revokes them too.
+            sqlx::query("UPDATE oauth_codes SET replayed_at = $2 WHERE code_hash = $1")
+                .bind(code_hash)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
             sqlx::query(
                 "UPDATE oauth_tokens SET revoked_at = $2 WHERE family_id = $1 AND revoked_at IS NULL",
             )
@@ -243,6 +254,35 @@ pub async fn insert_tokens(db: &Db, tokens: &[NewToken]) -> Result<(), AppError>
     Ok(())
 }
 
+/// Stores the tokens a code was redeemed for, unless the code has been
+/// replayed meanwhile: the row lock taken here orders this against
+/// [`use_code`]'s replay branch on PostgreSQL (SQLite serialises writers).
+/// Returns false when the code was replayed (nothing stored).
+pub async fn insert_code_tokens(
+    db: &Db,
+    code_hash: &str,
+    tokens: &[NewToken],
+) -> Result<bool, AppError> {
+    let now = now_millis();
+    let mut tx = db.pool().begin().await?;
+    let live = sqlx::query(
+        "UPDATE oauth_codes SET used_at = used_at WHERE code_hash = $1 AND replayed_at IS NULL",
+    )
+    .bind(code_hash)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if live != 1 {
+        tx.rollback().await?;
+        return Ok(false);
+    }
+    for t in tokens {
+        insert_token_in(&mut tx, t, now).await?;
+    }
+    tx.commit().await?;
+    Ok(true)
+}
+
 /// A stored token with its client's member app, as the resource guard and
 /// introspection need it.
 #[derive(Clone, Debug, FromRow)]
@@ -274,7 +314,8 @@ pub async fn token(db: &Db, token_hash: &str) -> Result<Option<Token>, AppError>
         "SELECT t.kind, t.client_id, t.user_id, u.username, t.scope, t.family_id, t.session_hash, \
          t.auth_time, t.created_at, t.expires_at, t.rotated_at, t.revoked_at, c.app_name \
          FROM oauth_tokens t JOIN oauth_clients c ON c.client_id = t.client_id \
-         LEFT JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1",
+         LEFT JOIN users u ON u.id = t.user_id \
+         WHERE t.token_hash = $1 AND (t.user_id IS NULL OR u.disabled = 0)",
     )
     .bind(token_hash)
     .fetch_optional(db.pool())

@@ -87,6 +87,10 @@ pub async fn disable(db: &Db, username: &str) -> Result<bool, AppError> {
         .bind(&user.id)
         .execute(&mut *tx)
         .await?;
+    sqlx::query("DELETE FROM oauth_codes WHERE user_id = $1")
+        .bind(&user.id)
+        .execute(&mut *tx)
+        .await?;
     sqlx::query(
         "UPDATE oauth_tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL",
     )
@@ -147,6 +151,11 @@ pub async fn session(db: &Db, id_hash: &str) -> Result<Option<Session>, AppError
 pub async fn end_session(db: &Db, id_hash: &str) -> Result<(), AppError> {
     let mut tx = db.pool().begin().await?;
     sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
+        .bind(id_hash)
+        .execute(&mut *tx)
+        .await?;
+    // Codes issued under the session but not yet redeemed end with it.
+    sqlx::query("DELETE FROM oauth_codes WHERE session_hash = $1 AND used_at IS NULL")
         .bind(id_hash)
         .execute(&mut *tx)
         .await?;

@@ -37,6 +37,11 @@ pub fn check_redirect_uri(uri: &str, mode: Mode) -> Result<(), String> {
             "redirect URI is longer than {MAX_REDIRECT_URI} characters"
         ));
     }
+    // The URL parser drops tabs and newlines; they must not smuggle a
+    // second address past these checks (the URIs are stored one per line).
+    if uri.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err("redirect URI must not contain whitespace or control characters".into());
+    }
     let url = Url::parse(uri).map_err(|e| format!("redirect URI '{uri}' is not a URL: {e}"))?;
     if url.fragment().is_some() {
         return Err(format!("redirect URI '{uri}' must not have a fragment"));
@@ -286,6 +291,8 @@ mod tests {
         assert!(check_redirect_uri("javascript:alert(1)", prod).is_err());
         assert!(check_redirect_uri("data:text/html,hi", prod).is_err());
         assert!(check_redirect_uri("/relative", prod).is_err());
+        assert!(check_redirect_uri("https://ok.example/\nhttp://evil.example/", prod).is_err());
+        assert!(check_redirect_uri("https://ok.example/\tx", prod).is_err());
     }
 
     #[test]

@@ -64,16 +64,33 @@ pub fn pkce_challenge(
     }
 }
 
+/// An authorization request that passed every check, ready for a code.
+pub struct Approved<'a> {
+    pub client: &'a Client,
+    pub redirect_uri: &'a str,
+    /// Whether the request named the redirect URI (then the token request
+    /// must too).
+    pub redirect_uri_given: bool,
+    pub scope: &'a Scope,
+    pub nonce: Option<String>,
+    /// The encoded PKCE challenge, from [`pkce_challenge`].
+    pub pkce: Option<String>,
+}
+
 /// Mints an authorization code for a signed-in member.
 pub async fn issue_code(
     state: &AppState,
-    client: &Client,
     session: &Session,
-    redirect_uri: &str,
-    scope: &Scope,
-    nonce: Option<String>,
-    pkce: Option<String>,
+    approved: Approved<'_>,
 ) -> Result<String, AppError> {
+    let Approved {
+        client,
+        redirect_uri,
+        redirect_uri_given,
+        scope,
+        nonce,
+        pkce,
+    } = approved;
     let code = secrets::random_token("rfc_")?;
     let now = db::now_millis();
     db::oauth::insert_code(
@@ -83,6 +100,7 @@ pub async fn issue_code(
             client_id: client.client_id.clone(),
             user_id: session.user_id.clone(),
             redirect_uri: redirect_uri.to_string(),
+            redirect_uri_given: i64::from(redirect_uri_given),
             scope: scopes::normalise(scope),
             nonce,
             pkce,
@@ -129,10 +147,18 @@ pub async fn redeem_code(
     if stored.expires_at <= db::now_millis() {
         return Err(OAuthError::grant("authorization code has expired"));
     }
-    if redirect_uri.is_some_and(|r| r != stored.redirect_uri) {
-        return Err(OAuthError::grant(
-            "redirect_uri differs from the authorization request",
-        ));
+    match redirect_uri {
+        Some(r) if r != stored.redirect_uri => {
+            return Err(OAuthError::grant(
+                "redirect_uri differs from the authorization request",
+            ))
+        }
+        None if stored.redirect_uri_given != 0 => {
+            return Err(OAuthError::request(
+                "redirect_uri is required: the authorization request named one",
+            ))
+        }
+        _ => {}
     }
     match (&stored.pkce, verifier) {
         (Some(challenge), verifier) => {
@@ -164,15 +190,24 @@ pub async fn redeem_code(
         client,
         &user,
         &scope,
+        &scope,
         UserGrant {
             family_id: stored.family_id,
             session_hash: stored.session_hash,
             auth_time: stored.auth_time,
             nonce: stored.nonce,
         },
-        None,
+        Store::ForCode(&stored.code_hash),
     )
     .await
+}
+
+/// How freshly issued tokens are stored.
+enum Store<'a> {
+    /// For a code: only if the code has not been replayed meanwhile.
+    ForCode(&'a str),
+    /// Rotating this refresh token, atomically.
+    Rotating(&'a str),
 }
 
 struct UserGrant {
@@ -182,16 +217,17 @@ struct UserGrant {
     nonce: Option<String>,
 }
 
-/// Issues an access token, a refresh token and (for `openid`) an id_token.
-/// `rotating` is the refresh token being replaced, if any: the new ones are
-/// stored in the same transaction that retires it.
+/// Issues an access token for `scope`, a refresh token for `grant_scope`
+/// (a narrowed refresh narrows the access token only, RFC 6749 §6) and,
+/// for `openid`, an id_token.
 async fn issue_for_user(
     state: &AppState,
     client: &Client,
     user: &db::users::User,
     scope: &Scope,
+    grant_scope: &Scope,
     grant: UserGrant,
-    rotating: Option<&str>,
+    store: Store<'_>,
 ) -> Result<TokenResponse, OAuthError> {
     let cfg = &state.config.oauth;
     let now = db::now_millis();
@@ -212,13 +248,18 @@ async fn issue_for_user(
     let refresh_row = NewToken {
         token_hash: secrets::hash(&refresh),
         kind: "refresh",
+        scope: scopes::normalise(grant_scope),
         expires_at: now + cfg.refresh_token_ttl_secs as i64 * 1000,
         ..base.clone()
     };
     let rows = [base, refresh_row];
-    match rotating {
-        None => db::oauth::insert_tokens(&state.db, &rows).await?,
-        Some(old) => {
+    match store {
+        Store::ForCode(code_hash) => {
+            if !db::oauth::insert_code_tokens(&state.db, code_hash, &rows).await? {
+                return Err(OAuthError::grant("authorization code was already used"));
+            }
+        }
+        Store::Rotating(old) => {
             match db::oauth::rotate_refresh(
                 &state.db,
                 &secrets::hash(old),
@@ -292,7 +333,7 @@ pub async fn refresh(
             }
             asked
         }
-        None => granted,
+        None => granted.clone(),
     };
     let user_id = old
         .user_id
@@ -307,13 +348,14 @@ pub async fn refresh(
         client,
         &user,
         &scope,
+        &granted,
         UserGrant {
             family_id: old.family_id.clone(),
             session_hash: old.session_hash.clone(),
             auth_time: old.auth_time.unwrap_or(old.created_at),
             nonce: None,
         },
-        Some(refresh_token),
+        Store::Rotating(refresh_token),
     )
     .await
 }
@@ -328,10 +370,12 @@ pub async fn client_credentials(
     client: &Client,
     requested: Option<&str>,
 ) -> Result<TokenResponse, OAuthError> {
-    if client.is_public() {
+    // Only member apps act as themselves: a self-registered third party
+    // has no business holding a token that stands for no member.
+    if !client.is_first_party() || client.is_public() {
         return Err(OAuthError::new(
             ErrorCode::UnauthorizedClient,
-            "public clients cannot use client_credentials",
+            "client_credentials is for the co-op's member apps",
         ));
     }
     let registered = scopes::parse(&client.scopes).map_err(OAuthError::request)?;

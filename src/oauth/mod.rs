@@ -46,6 +46,8 @@ use crate::error::AppError;
 pub struct OAuthState {
     pub key: oidc::OidcKey,
     pub throttle: throttle::Throttle,
+    /// Bounds concurrent argon2id checks (CPU and ~19 MiB each).
+    pub password_checks: tokio::sync::Semaphore,
 }
 
 impl OAuthState {
@@ -53,6 +55,9 @@ impl OAuthState {
         Ok(Arc::new(OAuthState {
             key: oidc::load_or_create(db).await?,
             throttle: throttle::Throttle::new(&config.oauth),
+            password_checks: tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map_or(2, |n| n.get() * 2),
+            ),
         }))
     }
 }

@@ -41,15 +41,20 @@ impl Throttle {
         }
     }
 
-    /// `Some(wait)` when this account or IP must wait before trying again.
-    pub fn check(&self, account: &str, ip: IpAddr) -> Option<Duration> {
+    /// Counts a sign-in attempt, or refuses it: `Some(wait)` when this
+    /// account or IP must wait. The attempt is counted as a failure at once,
+    /// under the lock, so parallel requests cannot all slip through before
+    /// the first one's password check ends; [`Throttle::succeeded`] takes
+    /// it back.
+    pub fn attempt(&self, account: &str, ip: IpAddr) -> Option<Duration> {
         let now = Instant::now();
         let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
         let keys = [
             (Key::Account(account.to_lowercase()), self.per_account),
             (Key::Ip(ip), self.per_ip),
         ];
-        keys.iter()
+        let wait = keys
+            .iter()
             .filter_map(|(key, limit)| {
                 let times = map.get_mut(key)?;
                 while times.front().is_some_and(|t| now - *t >= self.window) {
@@ -61,31 +66,34 @@ impl Throttle {
                     None
                 }
             })
-            .max()
-    }
-
-    pub fn record_failure(&self, account: &str, ip: IpAddr) {
-        let now = Instant::now();
-        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+            .max();
+        if wait.is_some() {
+            return wait;
+        }
         if map.len() >= MAX_KEYS {
             let window = self.window;
             map.retain(|_, times| times.back().is_some_and(|t| now - *t < window));
         }
-        for key in [Key::Account(account.to_lowercase()), Key::Ip(ip)] {
+        for (key, limit) in keys {
             let times = map.entry(key).or_default();
             times.push_back(now);
             // Only the newest `limit` failures matter.
-            while times.len() > (self.per_account.max(self.per_ip) as usize) {
+            while times.len() > limit as usize {
                 times.pop_front();
             }
         }
+        None
     }
 
-    /// A successful sign-in clears the account's failures (not the IP's:
-    /// one good account must not launder guesses against others).
-    pub fn record_success(&self, account: &str) {
+    /// A successful sign-in: the account's failures are cleared, and this
+    /// attempt no longer counts against the IP (earlier failures from it
+    /// still do: one good account must not launder guesses against others).
+    pub fn succeeded(&self, account: &str, ip: IpAddr) {
         let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
         map.remove(&Key::Account(account.to_lowercase()));
+        if let Some(times) = map.get_mut(&Key::Ip(ip)) {
+            times.pop_back();
+        }
     }
 }
 
@@ -106,13 +114,12 @@ mod tests {
         let t = throttle();
         let ip: IpAddr = "10.0.0.1".parse().unwrap();
         for _ in 0..3 {
-            assert!(t.check("alice", ip).is_none());
-            t.record_failure("alice", ip);
+            assert!(t.attempt("alice", ip).is_none());
         }
-        let wait = t.check("Alice", ip).unwrap();
+        let wait = t.attempt("Alice", ip).unwrap();
         assert!(wait > Duration::from_secs(800) && wait <= Duration::from_secs(900));
         // Another account from another IP is unaffected.
-        assert!(t.check("bob", "10.0.0.2".parse().unwrap()).is_none());
+        assert!(t.attempt("bob", "10.0.0.2".parse().unwrap()).is_none());
     }
 
     #[test]
@@ -120,11 +127,21 @@ mod tests {
         let t = throttle();
         let ip: IpAddr = "10.0.0.9".parse().unwrap();
         for i in 0..5 {
-            t.record_failure(&format!("user{i}"), ip);
+            assert!(t.attempt(&format!("user{i}"), ip).is_none());
         }
-        assert!(t.check("someone-else", ip).is_some());
-        assert!(t
-            .check("someone-else", "10.0.0.8".parse().unwrap())
-            .is_none());
+        assert!(t.attempt("someone-else", ip).is_some());
+        let elsewhere: IpAddr = "10.0.0.8".parse().unwrap();
+        assert!(t.attempt("someone-else", elsewhere).is_none());
+    }
+
+    #[test]
+    fn success_takes_its_attempt_back() {
+        let t = throttle();
+        let ip: IpAddr = "10.0.0.3".parse().unwrap();
+        for _ in 0..10 {
+            assert!(t.attempt("carol", ip).is_none());
+            t.succeeded("carol", ip);
+        }
+        assert!(t.attempt("carol", ip).is_none());
     }
 }

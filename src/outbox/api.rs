@@ -97,6 +97,11 @@ async fn oauth_app(state: &AppState, token: &str) -> Result<String, AppError> {
     let found = crate::oauth::grants::bearer(state, token)
         .await?
         .ok_or_else(|| AppError::Unauthorized("unknown or expired token".into()))?;
+    if found.user_id.is_some() {
+        return Err(AppError::Forbidden(
+            "a member's token cannot publish as an app: use the app's client credentials".into(),
+        ));
+    }
     let app = found.app_name.ok_or_else(|| {
         AppError::Forbidden("this token belongs to a client that is not a member app".into())
     })?;

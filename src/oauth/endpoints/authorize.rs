@@ -91,6 +91,7 @@ impl AuthorizeParams {
 struct Checked {
     client: Client,
     redirect_uri: String,
+    redirect_uri_given: bool,
     scope: Scope,
     pkce: Option<String>,
 }
@@ -177,6 +178,7 @@ async fn check(state: &AppState, p: &AuthorizeParams) -> Result<Checked, Problem
     Ok(Checked {
         client,
         redirect_uri,
+        redirect_uri_given: p.redirect_uri.is_some(),
         scope,
         pkce,
     })
@@ -290,6 +292,19 @@ pub async fn start(
     if checked.client.is_first_party() && !prompt.split(' ').any(|x| x == "consent") {
         return grant(&state, &checked, &session, &p).await;
     }
+    if prompt.split(' ').any(|x| x == "none") {
+        return problem_response(
+            &state,
+            Problem::Redirect(
+                checked.redirect_uri,
+                Redirectable {
+                    code: "consent_required",
+                    description: "the member has not consented to this application".into(),
+                },
+            ),
+            p.state.as_deref(),
+        );
+    }
     consent_page(&state, &headers, &checked, &p)
 }
 
@@ -358,17 +373,15 @@ fn consent_page(
 
 async fn grant(state: &AppState, c: &Checked, session: &Session, p: &AuthorizeParams) -> Response {
     let nonce = p.nonce.clone().filter(|n| !n.is_empty());
-    let code = match grants::issue_code(
-        state,
-        &c.client,
-        session,
-        &c.redirect_uri,
-        &c.scope,
+    let approved = grants::Approved {
+        client: &c.client,
+        redirect_uri: &c.redirect_uri,
+        redirect_uri_given: c.redirect_uri_given,
+        scope: &c.scope,
         nonce,
-        c.pkce.clone(),
-    )
-    .await
-    {
+        pkce: c.pkce.clone(),
+    };
+    let code = match grants::issue_code(state, session, approved).await {
         Ok(code) => code,
         Err(e) => return e.into_response(),
     };

@@ -2,8 +2,10 @@
 //! `end_session_endpoint`. With an `id_token_hint` we issued for the
 //! current session the member is signed out at once; otherwise they
 //! confirm (a stray link must not sign anyone out). Afterwards the browser
-//! goes to `post_logout_redirect_uri` only if it is one of the client's
-//! registered redirect URIs.
+//! goes to `post_logout_redirect_uri` only with a valid `id_token_hint`
+//! (which names the client) and only if the address is one of that
+//! client's registered redirect URIs: anyone may register a client, so a
+//! bare `client_id` proves nothing and would make this an open redirector.
 
 use axum::extract::rejection::{FormRejection, QueryRejection};
 use axum::extract::{Query, State};
@@ -17,6 +19,7 @@ use super::{error_page, oversized};
 use crate::db;
 use crate::http::html::{escape, page};
 use crate::instance::AppState;
+use crate::oauth::oidc::IdClaims;
 use crate::oauth::{grants, session};
 
 #[derive(Clone, Default, Deserialize)]
@@ -28,14 +31,25 @@ pub struct LogoutParams {
     csrf: Option<String>,
 }
 
+/// The id_token_hint, if it is one we issued.
+fn read_hint(state: &AppState, p: &LogoutParams) -> Option<IdClaims> {
+    p.id_token_hint
+        .as_deref()
+        .filter(|h| h.len() <= 8192)
+        .and_then(|h| state.oauth.key.read_hint(h, state.config.base()))
+}
+
 /// Where to send the browser afterwards, if allowed.
 async fn allowed_redirect(
     state: &AppState,
     p: &LogoutParams,
-    hint_aud: Option<&str>,
+    hint: Option<&IdClaims>,
 ) -> Option<String> {
     let uri = p.post_logout_redirect_uri.as_deref()?;
-    let client_id = hint_aud.or(p.client_id.as_deref())?;
+    let client_id = hint?.aud.as_str();
+    if p.client_id.as_deref().is_some_and(|c| c != client_id) {
+        return None;
+    }
     let client = db::oauth::client(&state.db, client_id).await.ok()??;
     if !client.redirect_uris().any(|r| r == uri) {
         tracing::info!(
@@ -56,13 +70,13 @@ async fn finish(
     state: &AppState,
     headers: &HeaderMap,
     p: &LogoutParams,
-    aud: Option<&str>,
+    hint: Option<&IdClaims>,
 ) -> Response {
     let mut response = match super::logout::end(state, headers).await {
         Ok(r) => r,
         Err(e) => return e.into_response(),
     };
-    if let Some(to) = allowed_redirect(state, p, aud).await {
+    if let Some(to) = allowed_redirect(state, p, hint).await {
         if let Ok(v) = axum::http::HeaderValue::from_str(&to) {
             *response.status_mut() = StatusCode::SEE_OTHER;
             response
@@ -92,11 +106,7 @@ pub async fn start(
             "A parameter is too long.",
         );
     }
-    let hint = p
-        .id_token_hint
-        .as_deref()
-        .filter(|h| h.len() <= 8192)
-        .and_then(|h| state.oauth.key.read_hint(h, state.config.base()));
+    let hint = read_hint(&state, &p);
     let current = match session::current(&state, &headers).await {
         Ok(s) => s,
         Err(e) => return e.into_response(),
@@ -105,15 +115,15 @@ pub async fn start(
         (Some(h), Some(s)) => h.sid.as_deref() == Some(grants::sid(&s.id_hash).as_str()),
         _ => false,
     };
-    let aud = hint.as_ref().map(|h| h.aud.clone());
     if hint_matches || current.is_none() {
-        return finish(&state, &headers, &p, aud.as_deref()).await;
+        return finish(&state, &headers, &p, hint.as_ref()).await;
     }
     let (csrf, cookie) = session::csrf_token(&state, &headers);
     let mut hidden = String::new();
     for (k, v) in [
+        ("id_token_hint", &p.id_token_hint),
         ("post_logout_redirect_uri", &p.post_logout_redirect_uri),
-        ("client_id", &aud.clone().or(p.client_id.clone())),
+        ("client_id", &p.client_id),
         ("state", &p.state),
     ] {
         if let Some(v) = v {
@@ -163,5 +173,6 @@ pub async fn confirm(
             "A parameter is too long.",
         );
     }
-    finish(&state, &headers, &p, None).await
+    let hint = read_hint(&state, &p);
+    finish(&state, &headers, &p, hint.as_ref()).await
 }

@@ -149,7 +149,7 @@ pub async fn submit(
         );
     }
     let ip = peer.ip();
-    if let Some(wait) = state.oauth.throttle.check(&username, ip) {
+    if let Some(wait) = state.oauth.throttle.attempt(&username, ip) {
         tracing::warn!(username = %username, ip = %ip, retry_after_secs = wait.as_secs(), "login: throttled");
         let mut response = render(
             &state,
@@ -168,6 +168,25 @@ pub async fn submit(
         Ok(u) => u,
         Err(e) => return e.into_response(),
     };
+    // Each check holds ~19 MiB for tens of milliseconds: a bounded number
+    // run at once, so a flood of sign-ins cannot exhaust memory.
+    let Ok(Ok(_permit)) = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        state.oauth.password_checks.acquire(),
+    )
+    .await
+    else {
+        tracing::warn!(ip = %ip, "login: too many sign-ins in progress");
+        let mut response = error_page(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Busy",
+            "Too many sign-ins are in progress. Try again in a few seconds.",
+        );
+        response
+            .headers_mut()
+            .insert(RETRY_AFTER, HeaderValue::from_static("5"));
+        return response;
+    };
     let password_ok = {
         let stored = user.as_ref().map(|u| u.password_hash.clone());
         // argon2 takes tens of milliseconds: off the async threads.
@@ -184,7 +203,6 @@ pub async fn submit(
     let user = match user {
         Some(u) if password_ok && !u.is_disabled() => u,
         other => {
-            state.oauth.throttle.record_failure(&username, ip);
             let reason = match other {
                 None => "unknown user",
                 Some(u) if u.is_disabled() => "account disabled",
@@ -201,7 +219,7 @@ pub async fn submit(
             );
         }
     };
-    state.oauth.throttle.record_success(&username);
+    state.oauth.throttle.succeeded(&username, ip);
     let cookie = match session::start(&state, &user.id).await {
         Ok((_, cookie)) => cookie,
         Err(e) => return e.into_response(),
