@@ -220,6 +220,17 @@ pub struct OAuthArgs {
         global = true
     )]
     pub login_window_secs: u64,
+    /// How long a process may reuse a looked-up client or active access
+    /// token (0: always ask the database). A revocation made by this
+    /// process applies at once; one made by another process sharing the
+    /// database applies within this many seconds.
+    #[arg(
+        long,
+        env = "ROSEFED_TOKEN_CACHE_SECS",
+        default_value_t = 5,
+        global = true
+    )]
+    pub token_cache_secs: u64,
 }
 
 impl Default for OAuthArgs {
@@ -232,6 +243,7 @@ impl Default for OAuthArgs {
             login_max_failures_per_account: 5,
             login_max_failures_per_ip: 20,
             login_window_secs: 900,
+            token_cache_secs: 5,
         }
     }
 }

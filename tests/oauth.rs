@@ -24,6 +24,7 @@ on_both_databases!(
     login_is_throttled_without_revealing_accounts,
     publishing_api_takes_client_credentials_bound_to_the_app,
     discovery_documents_describe_the_server,
+    a_rotated_client_secret_works_at_once,
 );
 
 const PASSWORD: &str = "correct horse battery";
@@ -1591,4 +1592,31 @@ async fn discovery_documents_describe_the_server(db: TestDatabase) {
         .await
         .unwrap();
     assert_eq!(again["keys"][0]["kid"], kid);
+}
+
+async fn a_rotated_client_secret_works_at_once(db: TestDatabase) {
+    let f = fixture(db).await;
+    let app = &f.app;
+    let form = [("grant_type", "client_credentials"), ("scope", "publish")];
+    // The first request puts the client in the process's cache…
+    let (status, _, _) = token_request(app, "blog", &f.secrets["blog"], &form).await;
+    assert_eq!(status, 200);
+    // …and re-registering gives a new secret, accepted at once.
+    let creds = rosefed::oauth::clients::register_app(
+        &app.state.db,
+        app.state.config.mode,
+        &AppName::parse("blog").unwrap(),
+        &[redirect_for("blog")],
+    )
+    .await
+    .unwrap();
+    let fresh = creds.secret.unwrap();
+    let (status, body, _) = token_request(app, "blog", &fresh, &form).await;
+    assert_eq!(status, 200, "{body}");
+    // Once re-read, the old secret is refused.
+    let (status, body, _) = token_request(app, "blog", &f.secrets["blog"], &form).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (401, Some("invalid_client"))
+    );
 }

@@ -12,6 +12,7 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use url::Url;
 
+use super::cache::TtlCache;
 use super::error::OAuthError;
 use super::scopes;
 use crate::actors::AppName;
@@ -195,6 +196,7 @@ pub struct Presented {
 /// unknown client or a wrong secret are `invalid_client` (401).
 pub async fn authenticate(
     db: &Db,
+    cache: &TtlCache<String, Client>,
     headers: &HeaderMap,
     form: Presented,
 ) -> Result<Client, OAuthError> {
@@ -222,19 +224,30 @@ pub async fn authenticate(
     if id.len() > 100 {
         return Err(OAuthError::client("unknown client"));
     }
+    let given = secret.as_deref().map(secrets::hash);
+    let accepts = |c: &Client| match (&c.secret_hash, &given) {
+        (Some(stored), Some(given)) => secrets::equal(stored, given),
+        (None, None) => true,
+        _ => false,
+    };
+    // A cached client that refuses the secret is re-read: the secret may
+    // have just been rotated.
+    if let Some(client) = cache.get(&id).filter(|c| accepts(c)) {
+        return Ok(client);
+    }
     let client = db::oauth::client(db, &id).await?.ok_or_else(|| {
         tracing::info!(client_id = %id, "oauth: unknown client");
         OAuthError::client("unknown client")
     })?;
-    match (&client.secret_hash, secret) {
-        (Some(stored), Some(given)) if secrets::equal(stored, &secrets::hash(&given)) => Ok(client),
-        (Some(_), _) => {
-            tracing::warn!(client_id = %id, "oauth: client authentication failed");
-            Err(OAuthError::client("client authentication failed"))
-        }
-        (None, None) => Ok(client),
-        (None, Some(_)) => Err(OAuthError::client("this public client has no secret")),
+    cache.put(id.clone(), client.clone());
+    if accepts(&client) {
+        return Ok(client);
     }
+    if client.is_public() {
+        return Err(OAuthError::client("this public client has no secret"));
+    }
+    tracing::warn!(client_id = %id, "oauth: client authentication failed");
+    Err(OAuthError::client("client authentication failed"))
 }
 
 fn basic_credentials(headers: &HeaderMap) -> Result<Option<(String, String)>, OAuthError> {

@@ -133,6 +133,7 @@ pub async fn redeem_code(
     let stored = match db::oauth::use_code(&state.db, &secrets::hash(code)).await? {
         CodeUse::Fresh(c) => c,
         CodeUse::Replayed { client_id } => {
+            state.oauth.tokens.clear();
             tracing::warn!(client_id = %client_id, "oauth: authorization code replayed; revoked the tokens it issued");
             return Err(OAuthError::grant("authorization code was already used"));
         }
@@ -270,6 +271,7 @@ async fn issue_for_user(
             {
                 Rotation::Rotated => {}
                 Rotation::Reused => {
+                    state.oauth.tokens.clear();
                     tracing::warn!(client_id = %client.client_id, user = %user.username,
                         "oauth: refresh token reused; revoked its whole family");
                     return Err(OAuthError::grant("refresh token was already used"));
@@ -408,21 +410,24 @@ pub async fn client_credentials(
     let access = secrets::random_token("rfa_")?;
     let ttl = state.config.oauth.access_token_ttl_secs;
     let scope_text = scopes::normalise(&scope);
-    db::oauth::insert_tokens(
-        &state.db,
-        &[NewToken {
-            token_hash: secrets::hash(&access),
-            kind: "access",
-            client_id: client.client_id.clone(),
-            user_id: None,
-            scope: scope_text.clone(),
-            family_id: secrets::random_hex(16)?,
-            session_hash: None,
-            auth_time: None,
-            expires_at: db::now_millis() + ttl as i64 * 1000,
-        }],
-    )
-    .await?;
+    state
+        .oauth
+        .writer
+        .insert(
+            &state.db,
+            vec![NewToken {
+                token_hash: secrets::hash(&access),
+                kind: "access",
+                client_id: client.client_id.clone(),
+                user_id: None,
+                scope: scope_text.clone(),
+                family_id: secrets::random_hex(16)?,
+                session_hash: None,
+                auth_time: None,
+                expires_at: db::now_millis() + ttl as i64 * 1000,
+            }],
+        )
+        .await?;
     Ok(TokenResponse {
         access_token: access,
         token_type: "Bearer",
@@ -439,10 +444,29 @@ pub async fn bearer(state: &AppState, token: &str) -> Result<Option<Token>, AppE
     if token.len() > 100 {
         return Ok(None);
     }
-    let now = db::now_millis();
-    Ok(db::oauth::token(&state.db, &secrets::hash(token))
+    Ok(active(state, &secrets::hash(token))
         .await?
-        .filter(|t| t.kind == "access" && t.is_active(now)))
+        .filter(|t| t.kind == "access"))
+}
+
+/// The active token with this hash: from the cache when an access token
+/// was looked up moments ago (see `oauth::cache`), else from the database.
+/// Refresh tokens are always read from the database: their rotation state
+/// must be exact.
+pub async fn active(state: &AppState, hash: &str) -> Result<Option<Token>, AppError> {
+    let now = db::now_millis();
+    if let Some(t) = state.oauth.tokens.get(&hash.to_string()) {
+        if t.is_active(now) {
+            return Ok(Some(t));
+        }
+    }
+    let found = db::oauth::token(&state.db, hash)
+        .await?
+        .filter(|t| t.is_active(now));
+    if let Some(t) = found.as_ref().filter(|t| t.kind == "access") {
+        state.oauth.tokens.put(hash.to_string(), t.clone());
+    }
+    Ok(found)
 }
 
 /// The bearer token of a request's `Authorization` header.

@@ -12,6 +12,9 @@
 //!   redemption with PKCE, refresh rotation with reuse detection,
 //!   client credentials — free of HTTP.
 //! - [`oidc`]: the id_token signing key, JWKS and id_tokens.
+//! - [`cache`]: short-lived caches of clients and active tokens, and the
+//!   rules that keep them honest.
+//! - [`writer`]: group commit of client-credentials tokens.
 //! - [`error`]: RFC 6749 error answers (never a bare 500).
 //! - [`endpoints`]: thin handlers, one file per URL: `/login`, `/logout`,
 //!   `/oauth/authorize`, `/oauth/token`, `/oauth/revoke`,
@@ -23,6 +26,7 @@
 //! every state lives in the database and every error is the RFC's answer.
 //! The README's design notes say why.
 
+pub mod cache;
 pub mod clients;
 pub mod endpoints;
 pub mod error;
@@ -33,8 +37,10 @@ pub mod scopes;
 pub mod session;
 pub mod throttle;
 pub mod users;
+pub mod writer;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use crate::config::Config;
 use crate::db::Db;
@@ -48,6 +54,12 @@ pub struct OAuthState {
     pub throttle: throttle::Throttle,
     /// Bounds concurrent argon2id checks (CPU and ~19 MiB each).
     pub password_checks: tokio::sync::Semaphore,
+    /// Registered clients by id (see [`cache`]).
+    pub clients: cache::TtlCache<String, crate::db::oauth::Client>,
+    /// Active access tokens by hash (see [`cache`]).
+    pub tokens: cache::TtlCache<String, crate::db::oauth::Token>,
+    /// Group commit of issued client-credentials tokens.
+    pub writer: writer::TokenWriter,
 }
 
 impl OAuthState {
@@ -58,6 +70,9 @@ impl OAuthState {
             password_checks: tokio::sync::Semaphore::new(
                 std::thread::available_parallelism().map_or(2, |n| n.get() * 2),
             ),
+            clients: cache::TtlCache::new(Duration::from_secs(config.oauth.token_cache_secs)),
+            tokens: cache::TtlCache::new(Duration::from_secs(config.oauth.token_cache_secs)),
+            writer: writer::TokenWriter::start(db.clone()),
         }))
     }
 }

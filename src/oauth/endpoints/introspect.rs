@@ -11,10 +11,10 @@ use axum::{Form, Json};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::db;
 use crate::instance::AppState;
 use crate::oauth::clients::{self, Presented};
 use crate::oauth::error::{no_store, OAuthError};
+use crate::oauth::grants;
 use crate::secrets;
 
 #[derive(Deserialize)]
@@ -35,6 +35,7 @@ pub async fn introspect(
         let Form(f) = form?;
         let client = clients::authenticate(
             &state.db,
+            &state.oauth.clients,
             &headers,
             Presented {
                 client_id: f.client_id,
@@ -53,10 +54,8 @@ pub async fn introspect(
         if token.len() > super::MAX_PARAM {
             return Ok(json!({ "active": false }));
         }
-        let now = db::now_millis();
-        let found = db::oauth::token(&state.db, &secrets::hash(&token))
+        let found = grants::active(&state, &secrets::hash(&token))
             .await?
-            .filter(|t| t.is_active(now))
             .filter(|t| client.is_first_party() || t.client_id == client.client_id);
         Ok(match found {
             None => json!({ "active": false }),

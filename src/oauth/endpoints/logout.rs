@@ -62,6 +62,7 @@ pub async fn end(
 ) -> Result<Response, crate::error::AppError> {
     if let Some(s) = session::current(state, headers).await? {
         db::users::end_session(&state.db, &s.id_hash).await?;
+        state.oauth.tokens.clear();
         tracing::info!(user_id = %s.user_id, "logout: session ended");
     }
     let mut response = page(

@@ -32,6 +32,7 @@ pub async fn revoke(
         let Form(f) = form?;
         let client = clients::authenticate(
             &state.db,
+            &state.oauth.clients,
             &headers,
             Presented {
                 client_id: f.client_id,
@@ -44,6 +45,7 @@ pub async fn revoke(
             .ok_or_else(|| OAuthError::request("token is required"))?;
         if token.len() <= super::MAX_PARAM {
             crate::db::oauth::revoke(&state.db, &secrets::hash(&token), &client.client_id).await?;
+            state.oauth.tokens.clear();
         }
         Ok(())
     }

@@ -61,6 +61,7 @@ async fn issue(
     }
     let client = clients::authenticate(
         &state.db,
+        &state.oauth.clients,
         headers,
         Presented {
             client_id: f.client_id,
