@@ -25,6 +25,7 @@ on_both_databases!(
     publishing_api_takes_client_credentials_bound_to_the_app,
     discovery_documents_describe_the_server,
     a_rotated_client_secret_works_at_once,
+    concurrent_token_requests_are_each_stored_once,
 );
 
 const PASSWORD: &str = "correct horse battery";
@@ -1619,4 +1620,83 @@ async fn a_rotated_client_secret_works_at_once(db: TestDatabase) {
         (status, body["error"].as_str()),
         (401, Some("invalid_client"))
     );
+}
+
+/// Client-credentials tokens are committed in groups: under concurrent
+/// requests every answered token must be stored (and only those).
+async fn concurrent_token_requests_are_each_stored_once(db: TestDatabase) {
+    let f = fixture(db).await;
+    let app = &f.app;
+    let secret = f.secrets["blog"].clone();
+    let requests = (0..60).map(|_| {
+        let client = app.client.clone();
+        let url = app.url("/oauth/token");
+        let secret = secret.clone();
+        async move {
+            let r = client
+                .post(url)
+                .basic_auth("blog", Some(secret))
+                .form(&[("grant_type", "client_credentials"), ("scope", "publish")])
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 200);
+            let body: Value = r.json().await.unwrap();
+            body["access_token"].as_str().unwrap().to_string()
+        }
+    });
+    let tokens = futures_join_all(requests).await;
+    let distinct: std::collections::HashSet<&String> = tokens.iter().collect();
+    assert_eq!(distinct.len(), 60);
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM oauth_tokens WHERE kind = 'access'")
+            .await,
+        60
+    );
+    for t in &tokens {
+        let stored = app
+            .scalar(&format!(
+                "SELECT COUNT(*) FROM oauth_tokens WHERE token_hash = '{}'",
+                rosefed::secrets::hash(t)
+            ))
+            .await;
+        assert_eq!(stored, 1);
+    }
+    // A batch larger than one multi-row INSERT is stored whole.
+    let rows: Vec<rosefed::db::oauth::NewToken> = (0..130)
+        .map(|i| rosefed::db::oauth::NewToken {
+            token_hash: rosefed::secrets::hash(&format!("batch-{i}")),
+            kind: "access",
+            client_id: "blog".into(),
+            user_id: None,
+            scope: "publish".into(),
+            family_id: format!("family-{i}"),
+            session_hash: None,
+            auth_time: None,
+            expires_at: i64::MAX / 2,
+        })
+        .collect();
+    rosefed::db::oauth::insert_tokens(&app.state.db, &rows)
+        .await
+        .unwrap();
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM oauth_tokens WHERE family_id LIKE 'family-%'")
+            .await,
+        130
+    );
+}
+
+/// Runs the futures concurrently on the runtime and collects their outputs
+/// in order.
+async fn futures_join_all<F>(futures: impl Iterator<Item = F>) -> Vec<F::Output>
+where
+    F: std::future::Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let handles: Vec<_> = futures.map(tokio::spawn).collect();
+    let mut out = Vec::with_capacity(handles.len());
+    for h in handles {
+        out.push(h.await.unwrap());
+    }
+    out
 }
