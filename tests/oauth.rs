@@ -160,6 +160,29 @@ async fn token_request(
     (status, r.json().await.unwrap_or(Value::Null), headers)
 }
 
+/// Exchanges a code at the token endpoint, as a client does.
+async fn redeem(
+    app: &TestApp,
+    client: &str,
+    secret: &str,
+    code: &str,
+    redirect_uri: &str,
+    verifier: &str,
+) -> (u16, Value, reqwest::header::HeaderMap) {
+    token_request(
+        app,
+        client,
+        secret,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", redirect_uri),
+            ("code_verifier", verifier),
+        ],
+    )
+    .await
+}
+
 async fn introspect(app: &TestApp, client: &str, secret: &str, token: &str) -> Value {
     let r = app
         .client
@@ -221,18 +244,7 @@ async fn browser_flow_with_pkce_refresh_userinfo_revoke_introspect(db: TestDatab
     assert_eq!(back.headers["x-frame-options"], "DENY");
     let code = back.location_param("code").unwrap();
 
-    let (status, tokens, headers) = token_request(
-        app,
-        "blog",
-        secret,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", &redirect),
-            ("code_verifier", &verifier),
-        ],
-    )
-    .await;
+    let (status, tokens, headers) = redeem(app, "blog", secret, &code, &redirect, &verifier).await;
     assert_eq!(status, 200, "{tokens}");
     assert_eq!(headers["cache-control"], "no-store");
     assert_eq!(tokens["token_type"], "Bearer");
@@ -401,18 +413,8 @@ async fn sso_across_member_apps_and_logout_ends_both(db: TestDatabase) {
         ("blog", &blog_code, &v1, &blog_redirect),
         ("market", &market_code, &v2, &market_redirect),
     ] {
-        let (status, t, _) = token_request(
-            app,
-            client,
-            &f.secrets[client],
-            &[
-                ("grant_type", "authorization_code"),
-                ("code", code),
-                ("redirect_uri", redirect),
-                ("code_verifier", verifier),
-            ],
-        )
-        .await;
+        let (status, t, _) =
+            redeem(app, client, &f.secrets[client], code, redirect, verifier).await;
         assert_eq!(status, 200, "{t}");
         tokens.push(t);
     }
@@ -466,16 +468,13 @@ async fn sso_across_member_apps_and_logout_ends_both(db: TestDatabase) {
     );
 
     // …is dead with the session.
-    let (status, body, _) = token_request(
+    let (status, body, _) = redeem(
         app,
         "blog",
         &f.secrets["blog"],
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &pending),
-            ("redirect_uri", &blog_redirect),
-            ("code_verifier", &pending_verifier),
-        ],
+        &pending,
+        &blog_redirect,
+        &pending_verifier,
     )
     .await;
     assert_eq!(
@@ -768,18 +767,8 @@ async fn pkce_challenge_survives_a_restart(db: TestDatabase) {
     let code = back.location_param("code").unwrap();
     f.app.restart().await;
     let (wrong_verifier, _) = pkce();
-    let (status, body, _) = token_request(
-        &f.app,
-        "blog",
-        &secret,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", &redirect),
-            ("code_verifier", &wrong_verifier),
-        ],
-    )
-    .await;
+    let (status, body, _) =
+        redeem(&f.app, "blog", &secret, &code, &redirect, &wrong_verifier).await;
     assert_eq!(
         (status, body["error"].as_str()),
         (400, Some("invalid_grant")),
@@ -798,18 +787,7 @@ async fn pkce_challenge_survives_a_restart(db: TestDatabase) {
         .location_param("code")
         .expect("the session survived the restart");
     f.app.restart().await;
-    let (status, body, _) = token_request(
-        &f.app,
-        "blog",
-        &secret,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", &redirect),
-            ("code_verifier", &verifier),
-        ],
-    )
-    .await;
+    let (status, body, _) = redeem(&f.app, "blog", &secret, &code, &redirect, &verifier).await;
     assert_eq!(status, 200, "{body}");
 }
 
@@ -1003,18 +981,7 @@ async fn bad_input_gets_rfc_answers_and_never_a_500(db: TestDatabase) {
 
     // Back channel: a table of token requests and their RFC 6749 answers.
     let good_code = fresh_code(&mut browser, app, &challenge).await;
-    let (status, first, _) = token_request(
-        app,
-        "blog",
-        secret,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &good_code),
-            ("redirect_uri", &redirect),
-            ("code_verifier", &verifier),
-        ],
-    )
-    .await;
+    let (status, first, _) = redeem(app, "blog", secret, &good_code, &redirect, &verifier).await;
     assert_eq!(status, 200);
     let first_access = first["access_token"].as_str().unwrap().to_string();
     let first_refresh = first["refresh_token"].as_str().unwrap().to_string();
@@ -1531,18 +1498,8 @@ async fn publishing_api_takes_client_credentials_bound_to_the_app(db: TestDataba
     params[3] = ("scope", "openid publish");
     let back = sign_in_through(&mut browser, app, &authorize_url(app, &params)).await;
     let code = back.location_param("code").unwrap();
-    let (status, member, _) = token_request(
-        app,
-        "blog",
-        &f.secrets["blog"],
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", &redirect),
-            ("code_verifier", &verifier),
-        ],
-    )
-    .await;
+    let (status, member, _) =
+        redeem(app, "blog", &f.secrets["blog"], &code, &redirect, &verifier).await;
     assert_eq!(status, 200, "{member}");
     let as_member = post(
         "/api/v1/apps/blog/posts",

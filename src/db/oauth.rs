@@ -36,46 +36,42 @@ impl Client {
 const SELECT_CLIENT: &str = "SELECT client_id, secret_hash, name, website, redirect_uris, scopes, \
      first_party, app_name, created_at FROM oauth_clients";
 
-pub async fn insert_client(db: &Db, c: &Client) -> Result<(), AppError> {
-    sqlx::query(
+/// The one INSERT of a client, for [`insert_client`] and
+/// [`upsert_app_client`].
+async fn insert_client_with(db: &Db, c: &Client, on_conflict: &str) -> Result<(), AppError> {
+    let sql = format!(
         "INSERT INTO oauth_clients (client_id, secret_hash, name, website, redirect_uris, scopes, \
-         first_party, app_name, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-    )
-    .bind(&c.client_id)
-    .bind(&c.secret_hash)
-    .bind(&c.name)
-    .bind(&c.website)
-    .bind(&c.redirect_uris)
-    .bind(&c.scopes)
-    .bind(c.first_party)
-    .bind(&c.app_name)
-    .bind(c.created_at)
-    .execute(db.pool())
-    .await?;
+         first_party, app_name, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) {on_conflict}"
+    );
+    sqlx::query(&sql)
+        .bind(&c.client_id)
+        .bind(&c.secret_hash)
+        .bind(&c.name)
+        .bind(&c.website)
+        .bind(&c.redirect_uris)
+        .bind(&c.scopes)
+        .bind(c.first_party)
+        .bind(&c.app_name)
+        .bind(c.created_at)
+        .execute(db.pool())
+        .await?;
     Ok(())
+}
+
+pub async fn insert_client(db: &Db, c: &Client) -> Result<(), AppError> {
+    insert_client_with(db, c, "").await
 }
 
 /// Creates or replaces a member app's client (new secret, new redirect
 /// URIs); tokens issued under an old secret stay valid until they expire.
 pub async fn upsert_app_client(db: &Db, c: &Client) -> Result<(), AppError> {
-    sqlx::query(
-        "INSERT INTO oauth_clients (client_id, secret_hash, name, website, redirect_uris, scopes, \
-         first_party, app_name, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
-         ON CONFLICT (client_id) DO UPDATE SET secret_hash = excluded.secret_hash, \
+    insert_client_with(
+        db,
+        c,
+        "ON CONFLICT (client_id) DO UPDATE SET secret_hash = excluded.secret_hash, \
          redirect_uris = excluded.redirect_uris, scopes = excluded.scopes",
     )
-    .bind(&c.client_id)
-    .bind(&c.secret_hash)
-    .bind(&c.name)
-    .bind(&c.website)
-    .bind(&c.redirect_uris)
-    .bind(&c.scopes)
-    .bind(c.first_party)
-    .bind(&c.app_name)
-    .bind(c.created_at)
-    .execute(db.pool())
-    .await?;
-    Ok(())
+    .await
 }
 
 pub async fn client(db: &Db, client_id: &str) -> Result<Option<Client>, AppError> {
@@ -431,8 +427,9 @@ pub async fn rotate_refresh(
 
 /// Revokes one access token, or a refresh token with its whole family.
 /// Only the client the token was issued to may revoke it; anything else is
-/// silently ignored (RFC 7009 answers 200 either way).
-pub async fn revoke(db: &Db, token_hash: &str, client_id: &str) -> Result<(), AppError> {
+/// silently ignored (RFC 7009 answers 200 either way). Returns whether
+/// anything was revoked.
+pub async fn revoke(db: &Db, token_hash: &str, client_id: &str) -> Result<bool, AppError> {
     let now = now_millis();
     let row: Option<(String, String)> = sqlx::query_as(
         "SELECT kind, family_id FROM oauth_tokens WHERE token_hash = $1 AND client_id = $2",
@@ -441,28 +438,24 @@ pub async fn revoke(db: &Db, token_hash: &str, client_id: &str) -> Result<(), Ap
     .bind(client_id)
     .fetch_optional(db.pool())
     .await?;
-    match row {
-        Some((kind, family)) if kind == "refresh" => {
-            sqlx::query(
-                "UPDATE oauth_tokens SET revoked_at = $2 WHERE family_id = $1 AND revoked_at IS NULL",
-            )
-            .bind(&family)
-            .bind(now)
-            .execute(db.pool())
-            .await?;
-        }
-        Some(_) => {
-            sqlx::query(
-                "UPDATE oauth_tokens SET revoked_at = $2 WHERE token_hash = $1 AND revoked_at IS NULL",
-            )
-            .bind(token_hash)
-            .bind(now)
-            .execute(db.pool())
-            .await?;
-        }
-        None => {}
-    }
-    Ok(())
+    let (sql, key) = match row {
+        Some((kind, family)) if kind == "refresh" => (
+            "UPDATE oauth_tokens SET revoked_at = $2 WHERE family_id = $1 AND revoked_at IS NULL",
+            family,
+        ),
+        Some(_) => (
+            "UPDATE oauth_tokens SET revoked_at = $2 WHERE token_hash = $1 AND revoked_at IS NULL",
+            token_hash.to_string(),
+        ),
+        None => return Ok(false),
+    };
+    let changed = sqlx::query(sql)
+        .bind(&key)
+        .bind(now)
+        .execute(db.pool())
+        .await?
+        .rows_affected();
+    Ok(changed > 0)
 }
 
 /// Deletes codes and tokens that expired more than a day ago (kept that

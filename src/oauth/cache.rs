@@ -13,8 +13,12 @@
 //!   refresh token) clears the token cache at once; another process sharing
 //!   the database sees it within `--token-cache-secs` (default 5 s; 0
 //!   turns the caches off).
+//! - A lookup that started before a clear cannot put its (possibly
+//!   revoked) result back afterwards: entries are only stored if no clear
+//!   happened since the lookup began (a generation counter).
 //! - A client whose presented secret does not match the cached one is
-//!   re-read from the database, so a rotated secret works at once.
+//!   re-read from the database, so a rotated secret works at once (the old
+//!   one keeps working in a process that cached it for up to the TTL).
 
 use std::collections::HashMap;
 use std::hash::Hash;
@@ -27,14 +31,24 @@ const MAX_ENTRIES: usize = 100_000;
 #[derive(Debug)]
 pub struct TtlCache<K, V> {
     ttl: Duration,
-    entries: Mutex<HashMap<K, (Instant, V)>>,
+    entries: Mutex<Entries<K, V>>,
+}
+
+#[derive(Debug)]
+struct Entries<K, V> {
+    /// Bumped by every clear.
+    generation: u64,
+    map: HashMap<K, (Instant, V)>,
 }
 
 impl<K: Eq + Hash, V: Clone> TtlCache<K, V> {
     pub fn new(ttl: Duration) -> TtlCache<K, V> {
         TtlCache {
             ttl,
-            entries: Mutex::new(HashMap::new()),
+            entries: Mutex::new(Entries {
+                generation: 0,
+                map: HashMap::new(),
+            }),
         }
     }
 
@@ -42,31 +56,48 @@ impl<K: Eq + Hash, V: Clone> TtlCache<K, V> {
         if self.ttl.is_zero() {
             return None;
         }
-        let map = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        map.get(key)
+        let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        entries
+            .map
+            .get(key)
             .filter(|(at, _)| at.elapsed() < self.ttl)
             .map(|(_, v)| v.clone())
     }
 
-    pub fn put(&self, key: K, value: V) {
+    /// The current generation: take it *before* the lookup whose result
+    /// will be [`TtlCache::put`].
+    pub fn generation(&self) -> u64 {
+        self.entries
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .generation
+    }
+
+    /// Stores a value looked up since `generation`, unless the cache was
+    /// cleared meanwhile (the value may be stale then).
+    pub fn put(&self, generation: u64, key: K, value: V) {
         if self.ttl.is_zero() {
             return;
         }
-        let mut map = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        if map.len() >= MAX_ENTRIES {
-            map.clear();
+        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        if entries.generation != generation {
+            return;
         }
-        map.insert(key, (Instant::now(), value));
+        if entries.map.len() >= MAX_ENTRIES {
+            entries.map.clear();
+        }
+        entries.map.insert(key, (Instant::now(), value));
     }
 
     pub fn remove(&self, key: &K) {
-        let mut map = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        map.remove(key);
+        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        entries.map.remove(key);
     }
 
     pub fn clear(&self) {
-        let mut map = self.entries.lock().unwrap_or_else(|p| p.into_inner());
-        map.clear();
+        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        entries.generation += 1;
+        entries.map.clear();
     }
 }
 
@@ -77,15 +108,28 @@ mod tests {
     #[test]
     fn entries_expire_and_zero_ttl_disables() {
         let cache = TtlCache::new(Duration::from_millis(30));
-        cache.put("a", 1);
+        cache.put(cache.generation(), "a", 1);
         assert_eq!(cache.get(&"a"), Some(1));
         std::thread::sleep(Duration::from_millis(40));
         assert_eq!(cache.get(&"a"), None);
         let off = TtlCache::new(Duration::ZERO);
-        off.put("a", 1);
+        off.put(0, "a", 1);
         assert_eq!(off.get(&"a"), None);
-        cache.put("b", 2);
+        cache.put(cache.generation(), "b", 2);
         cache.clear();
         assert_eq!(cache.get(&"b"), None);
+    }
+
+    #[test]
+    fn a_lookup_older_than_a_clear_is_not_stored() {
+        let cache = TtlCache::new(Duration::from_secs(60));
+        let before = cache.generation();
+        // A revocation clears while the lookup is in flight…
+        cache.clear();
+        // …so its result, read before the revocation, is dropped.
+        cache.put(before, "token", "active");
+        assert_eq!(cache.get(&"token"), None);
+        cache.put(cache.generation(), "token", "active");
+        assert_eq!(cache.get(&"token"), Some("active"));
     }
 }

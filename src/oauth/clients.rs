@@ -235,11 +235,12 @@ pub async fn authenticate(
     if let Some(client) = cache.get(&id).filter(|c| accepts(c)) {
         return Ok(client);
     }
+    let generation = cache.generation();
     let client = db::oauth::client(db, &id).await?.ok_or_else(|| {
         tracing::info!(client_id = %id, "oauth: unknown client");
         OAuthError::client("unknown client")
     })?;
-    cache.put(id.clone(), client.clone());
+    cache.put(generation, id.clone(), client.clone());
     if accepts(&client) {
         return Ok(client);
     }

@@ -410,7 +410,7 @@ pub async fn client_credentials(
     let access = secrets::random_token("rfa_")?;
     let ttl = state.config.oauth.access_token_ttl_secs;
     let scope_text = scopes::normalise(&scope);
-    state
+    let stored = state
         .oauth
         .writer
         .insert(
@@ -427,7 +427,17 @@ pub async fn client_credentials(
                 expires_at: db::now_millis() + ttl as i64 * 1000,
             }],
         )
-        .await?;
+        .await;
+    match stored {
+        Ok(()) => {}
+        // The client was deleted after this process cached it: its rows
+        // cascade away, so the token's foreign key no longer holds.
+        Err(AppError::Conflict(_)) => {
+            state.oauth.clients.remove(&client.client_id);
+            return Err(OAuthError::client("unknown client"));
+        }
+        Err(e) => return Err(e.into()),
+    }
     Ok(TokenResponse {
         access_token: access,
         token_type: "Bearer",
@@ -460,11 +470,15 @@ pub async fn active(state: &AppState, hash: &str) -> Result<Option<Token>, AppEr
             return Ok(Some(t));
         }
     }
+    let generation = state.oauth.tokens.generation();
     let found = db::oauth::token(&state.db, hash)
         .await?
         .filter(|t| t.is_active(now));
     if let Some(t) = found.as_ref().filter(|t| t.kind == "access") {
-        state.oauth.tokens.put(hash.to_string(), t.clone());
+        state
+            .oauth
+            .tokens
+            .put(generation, hash.to_string(), t.clone());
     }
     Ok(found)
 }

@@ -56,8 +56,7 @@ async fn run(db: Db, mut jobs: mpsc::Receiver<Job>) {
             .iter()
             .flat_map(|(tokens, _)| tokens.iter().cloned())
             .collect();
-        let result = db::oauth::insert_tokens(&db, &rows).await;
-        match result {
+        match db::oauth::insert_tokens(&db, &rows).await {
             Ok(()) => {
                 for (_, done) in batch.drain(..) {
                     let _ = done.send(Ok(()));
@@ -70,9 +69,17 @@ async fn run(db: Db, mut jobs: mpsc::Receiver<Job>) {
             }
             // One bad row (say, of a client deleted meanwhile) must not
             // fail its neighbours: store each request on its own.
-            Err(_) => {
+            Err(AppError::Conflict(_)) => {
                 for (tokens, done) in batch.drain(..) {
                     let _ = done.send(db::oauth::insert_tokens(&db, &tokens).await);
+                }
+            }
+            // Any other failure (the database busy or down) is every
+            // request's: answered at once, not retried one by one.
+            Err(e) => {
+                let message = e.to_string();
+                for (_, done) in batch.drain(..) {
+                    let _ = done.send(Err(AppError::Unavailable(message.clone())));
                 }
             }
         }

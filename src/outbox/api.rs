@@ -69,15 +69,7 @@ pub async fn authorize(
     headers: &HeaderMap,
     name: &str,
 ) -> Result<AppName, AppError> {
-    let token = headers
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-        })
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
+    let token = crate::oauth::grants::bearer_of(headers)
         .ok_or_else(|| AppError::Unauthorized("missing bearer token".into()))?;
     let app = match db::activities::app_for_token(&state.db, &token_hash(token)).await? {
         Some(app) => app,

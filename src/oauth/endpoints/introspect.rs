@@ -8,52 +8,29 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::{Form, Json};
-use serde::Deserialize;
 use serde_json::{json, Value};
 
+use super::{client_and_token, TokenForm};
 use crate::instance::AppState;
-use crate::oauth::clients::{self, Presented};
 use crate::oauth::error::{no_store, OAuthError};
 use crate::oauth::grants;
 use crate::secrets;
 
-#[derive(Deserialize)]
-pub struct IntrospectForm {
-    token: Option<String>,
-    #[allow(dead_code)] // accepted as RFC 7662 allows; the lookup needs no hint
-    token_type_hint: Option<String>,
-    client_id: Option<String>,
-    client_secret: Option<String>,
-}
-
 pub async fn introspect(
     State(state): State<AppState>,
     headers: HeaderMap,
-    form: Result<Form<IntrospectForm>, FormRejection>,
+    form: Result<Form<TokenForm>, FormRejection>,
 ) -> Response {
     let result: Result<Value, OAuthError> = async {
-        let Form(f) = form?;
-        let client = clients::authenticate(
-            &state.db,
-            &state.oauth.clients,
-            &headers,
-            Presented {
-                client_id: f.client_id,
-                client_secret: f.client_secret,
-            },
-        )
-        .await?;
+        let (client, token) = client_and_token(&state, &headers, form).await?;
         if client.is_public() {
             return Err(OAuthError::client(
                 "introspection needs a confidential client",
             ));
         }
-        let token = f
-            .token
-            .ok_or_else(|| OAuthError::request("token is required"))?;
-        if token.len() > super::MAX_PARAM {
+        let Some(token) = token else {
             return Ok(json!({ "active": false }));
-        }
+        };
         let found = grants::active(&state, &secrets::hash(&token))
             .await?
             .filter(|t| client.is_first_party() || t.client_id == client.client_id);

@@ -22,8 +22,11 @@ use axum::routing::{get, post};
 use axum::Router;
 use tower_http::set_header::SetResponseHeaderLayer;
 
+use crate::db::oauth::Client;
 use crate::http::html;
 use crate::instance::AppState;
+use crate::oauth::clients::{self, Presented};
+use crate::oauth::error::OAuthError;
 
 /// Largest form or JSON body any OAuth endpoint reads.
 pub const MAX_BODY: usize = 64 * 1024;
@@ -94,4 +97,39 @@ pub fn oversized<'a>(values: impl IntoIterator<Item = &'a Option<String>>) -> bo
     values
         .into_iter()
         .any(|v| v.as_ref().is_some_and(|s| s.len() > MAX_PARAM))
+}
+
+/// The body of `/oauth/revoke` (RFC 7009) and `/oauth/introspect`
+/// (RFC 7662): a token, an optional hint, and client credentials.
+#[derive(serde::Deserialize)]
+pub struct TokenForm {
+    token: Option<String>,
+    #[allow(dead_code)] // accepted as both RFCs allow; the lookup needs no hint
+    token_type_hint: Option<String>,
+    client_id: Option<String>,
+    client_secret: Option<String>,
+}
+
+/// Authenticates the client of a [`TokenForm`] and returns it with the
+/// token (`None` when it is too long to be one of ours).
+pub async fn client_and_token(
+    state: &AppState,
+    headers: &axum::http::HeaderMap,
+    form: Result<axum::Form<TokenForm>, axum::extract::rejection::FormRejection>,
+) -> Result<(Client, Option<String>), OAuthError> {
+    let axum::Form(f) = form?;
+    let client = clients::authenticate(
+        &state.db,
+        &state.oauth.clients,
+        headers,
+        Presented {
+            client_id: f.client_id,
+            client_secret: f.client_secret,
+        },
+    )
+    .await?;
+    let token = f
+        .token
+        .ok_or_else(|| OAuthError::request("token is required"))?;
+    Ok((client, Some(token).filter(|t| t.len() <= MAX_PARAM)))
 }

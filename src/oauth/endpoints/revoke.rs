@@ -7,45 +7,27 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Form;
-use serde::Deserialize;
 
+use super::{client_and_token, TokenForm};
 use crate::instance::AppState;
-use crate::oauth::clients::{self, Presented};
 use crate::oauth::error::{no_store, OAuthError};
 use crate::secrets;
-
-#[derive(Deserialize)]
-pub struct RevokeForm {
-    token: Option<String>,
-    #[allow(dead_code)] // accepted as RFC 7009 allows; the lookup needs no hint
-    token_type_hint: Option<String>,
-    client_id: Option<String>,
-    client_secret: Option<String>,
-}
 
 pub async fn revoke(
     State(state): State<AppState>,
     headers: HeaderMap,
-    form: Result<Form<RevokeForm>, FormRejection>,
+    form: Result<Form<TokenForm>, FormRejection>,
 ) -> Response {
     let result: Result<(), OAuthError> = async {
-        let Form(f) = form?;
-        let client = clients::authenticate(
-            &state.db,
-            &state.oauth.clients,
-            &headers,
-            Presented {
-                client_id: f.client_id,
-                client_secret: f.client_secret,
-            },
-        )
-        .await?;
-        let token = f
-            .token
-            .ok_or_else(|| OAuthError::request("token is required"))?;
-        if token.len() <= super::MAX_PARAM {
-            crate::db::oauth::revoke(&state.db, &secrets::hash(&token), &client.client_id).await?;
-            state.oauth.tokens.clear();
+        let (client, token) = client_and_token(&state, &headers, form).await?;
+        if let Some(token) = token {
+            // Only a real revocation clears the cache: a made-up token must
+            // not let anyone flush it at will.
+            if crate::db::oauth::revoke(&state.db, &secrets::hash(&token), &client.client_id)
+                .await?
+            {
+                state.oauth.tokens.clear();
+            }
         }
         Ok(())
     }
