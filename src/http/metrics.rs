@@ -37,6 +37,7 @@ struct Histogram {
 #[derive(Default)]
 struct Inner {
     deliveries: BTreeMap<&'static str, u64>,
+    oauth: BTreeMap<&'static str, u64>,
     requests: BTreeMap<(String, String, u16), u64>,
     durations: BTreeMap<String, Histogram>,
 }
@@ -79,8 +80,33 @@ impl Metrics {
         *inner.deliveries.entry(outcome).or_default() += 1;
     }
 
+    /// Counts one authorization-server event: tokens issued by grant,
+    /// sign-ins by outcome, replayed codes, reused refresh tokens.
+    pub fn record_oauth(&self, event: &'static str) {
+        let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        *inner.oauth.entry(event).or_default() += 1;
+    }
+
+    /// How many responses this process answered with `status`.
+    pub fn responses_with_status(&self, status: u16) -> u64 {
+        let inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        inner
+            .requests
+            .iter()
+            .filter(|((_, _, s), _)| *s == status)
+            .map(|(_, n)| n)
+            .sum()
+    }
+
     fn render_requests(&self, out: &mut String) {
         let inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        out.push_str(
+            "# HELP rosefed_oauth_events_total Authorization-server events in this process.\n",
+        );
+        out.push_str("# TYPE rosefed_oauth_events_total counter\n");
+        for (event, n) in &inner.oauth {
+            let _ = writeln!(out, "rosefed_oauth_events_total{{event=\"{event}\"}} {n}");
+        }
         out.push_str(
             "# HELP rosefed_deliveries_total Delivery attempts by this process, by outcome.\n",
         );

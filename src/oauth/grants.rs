@@ -134,6 +134,7 @@ pub async fn redeem_code(
         CodeUse::Fresh(c) => c,
         CodeUse::Replayed { client_id } => {
             state.oauth.tokens.clear();
+            state.metrics.record_oauth("code_replayed");
             tracing::warn!(client_id = %client_id, "oauth: authorization code replayed; revoked the tokens it issued");
             return Err(OAuthError::grant("authorization code was already used"));
         }
@@ -272,6 +273,7 @@ async fn issue_for_user(
                 Rotation::Rotated => {}
                 Rotation::Reused => {
                     state.oauth.tokens.clear();
+                    state.metrics.record_oauth("refresh_reused");
                     tracing::warn!(client_id = %client.client_id, user = %user.username,
                         "oauth: refresh token reused; revoked its whole family");
                     return Err(OAuthError::grant("refresh token was already used"));

@@ -151,6 +151,7 @@ pub async fn submit(
     let ip = peer.ip();
     if let Some(wait) = state.oauth.throttle.attempt(&username, ip) {
         tracing::warn!(username = %username, ip = %ip, retry_after_secs = wait.as_secs(), "login: throttled");
+        state.metrics.record_oauth("login_throttled");
         let mut response = render(
             &state,
             &headers,
@@ -209,6 +210,7 @@ pub async fn submit(
                 Some(_) => "wrong password",
             };
             tracing::warn!(username = %username, ip = %ip, reason, "login: failed sign-in");
+            state.metrics.record_oauth("login_failed");
             return render(
                 &state,
                 &headers,
@@ -225,6 +227,7 @@ pub async fn submit(
         Err(e) => return e.into_response(),
     };
     tracing::info!(username = %user.username, ip = %ip, "login: signed in");
+    state.metrics.record_oauth("login_succeeded");
     let mut response = StatusCode::SEE_OTHER.into_response();
     if let Ok(v) = HeaderValue::from_str(&next) {
         response.headers_mut().insert(LOCATION, v);

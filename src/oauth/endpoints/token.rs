@@ -69,6 +69,7 @@ async fn issue(
         },
     )
     .await?;
+    let grant = f.grant_type.clone();
     let answer = match f.grant_type.as_deref() {
         Some("authorization_code") => {
             let code = f
@@ -103,5 +104,10 @@ async fn issue(
         }
         None => return Err(OAuthError::request("grant_type is required")),
     };
+    state.metrics.record_oauth(match grant.as_deref() {
+        Some("authorization_code") => "token_authorization_code",
+        Some("refresh_token") => "token_refresh",
+        _ => "token_client_credentials",
+    });
     Ok(answer)
 }
