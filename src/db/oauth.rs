@@ -209,46 +209,18 @@ pub struct NewToken {
     pub expires_at: i64,
 }
 
-async fn insert_token_in(
-    conn: &mut sqlx::AnyConnection,
-    t: &NewToken,
-    now: i64,
-) -> Result<(), AppError> {
-    sqlx::query(
-        "INSERT INTO oauth_tokens (token_hash, kind, client_id, user_id, scope, family_id, \
-         session_hash, auth_time, created_at, expires_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-    )
-    .bind(&t.token_hash)
-    .bind(t.kind)
-    .bind(&t.client_id)
-    .bind(&t.user_id)
-    .bind(&t.scope)
-    .bind(&t.family_id)
-    .bind(&t.session_hash)
-    .bind(t.auth_time)
-    .bind(now)
-    .bind(t.expires_at)
-    .execute(conn)
-    .await?;
-    Ok(())
-}
-
 /// Rows per multi-row INSERT (10 parameters each, far below either
 /// backend's parameter limit).
 const ROWS_PER_INSERT: usize = 64;
 
-/// Stores tokens issued together (an access token and its refresh token,
-/// or a group commit's batch) in one transaction, as few statements as
-/// possible: each statement is a round trip to the database's thread or
-/// server, and those round trips, not SQL, dominate the cost.
-pub async fn insert_tokens(db: &Db, tokens: &[NewToken]) -> Result<(), AppError> {
-    let now = now_millis();
-    if let [only] = tokens {
-        let mut conn = db.pool().acquire().await?;
-        return insert_token_in(&mut conn, only, now).await;
-    }
-    let mut tx = db.pool().begin().await?;
+/// Inserts tokens in as few statements as possible: each statement is a
+/// round trip to the database's thread or server, and those round trips,
+/// not SQL, dominate the cost.
+async fn insert_tokens_in(
+    conn: &mut sqlx::AnyConnection,
+    tokens: &[NewToken],
+    now: i64,
+) -> Result<(), AppError> {
     for chunk in tokens.chunks(ROWS_PER_INSERT) {
         let mut sql = String::from(
             "INSERT INTO oauth_tokens (token_hash, kind, client_id, user_id, scope, family_id, \
@@ -259,19 +231,10 @@ pub async fn insert_tokens(db: &Db, tokens: &[NewToken]) -> Result<(), AppError>
             if i > 0 {
                 sql.push_str(", ");
             }
-            sql.push_str(&format!(
-                "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
-                b + 1,
-                b + 2,
-                b + 3,
-                b + 4,
-                b + 5,
-                b + 6,
-                b + 7,
-                b + 8,
-                b + 9,
-                b + 10
-            ));
+            let row: Vec<String> = (1..=10).map(|k| format!("${}", b + k)).collect();
+            sql.push('(');
+            sql.push_str(&row.join(", "));
+            sql.push(')');
         }
         let mut query = sqlx::query(&sql);
         for t in chunk {
@@ -287,8 +250,22 @@ pub async fn insert_tokens(db: &Db, tokens: &[NewToken]) -> Result<(), AppError>
                 .bind(now)
                 .bind(t.expires_at);
         }
-        query.execute(&mut *tx).await?;
+        query.execute(&mut *conn).await?;
     }
+    Ok(())
+}
+
+/// Stores tokens issued together (an access token and its refresh token,
+/// or a group commit's batch) in one transaction.
+pub async fn insert_tokens(db: &Db, tokens: &[NewToken]) -> Result<(), AppError> {
+    let now = now_millis();
+    if tokens.len() <= ROWS_PER_INSERT {
+        // One statement is atomic by itself.
+        let mut conn = db.pool().acquire().await?;
+        return insert_tokens_in(&mut conn, tokens, now).await;
+    }
+    let mut tx = db.pool().begin().await?;
+    insert_tokens_in(&mut tx, tokens, now).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -315,9 +292,7 @@ pub async fn insert_code_tokens(
         tx.rollback().await?;
         return Ok(false);
     }
-    for t in tokens {
-        insert_token_in(&mut tx, t, now).await?;
-    }
+    insert_tokens_in(&mut tx, tokens, now).await?;
     tx.commit().await?;
     Ok(true)
 }
@@ -394,9 +369,7 @@ pub async fn rotate_refresh(
     .await?
     .rows_affected();
     if claimed == 1 {
-        for t in successors {
-            insert_token_in(&mut tx, t, now).await?;
-        }
+        insert_tokens_in(&mut tx, successors, now).await?;
         tx.commit().await?;
         return Ok(Rotation::Rotated);
     }

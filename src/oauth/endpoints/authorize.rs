@@ -18,7 +18,7 @@ use oxide_auth::primitives::scope::Scope;
 use serde::{Deserialize, Serialize};
 use url::Url;
 
-use super::{error_page, oversized};
+use super::{error_page, form_expired, oversized};
 use crate::db::{self, oauth::Client, users::Session};
 use crate::http::html::{escape, page};
 use crate::instance::AppState;
@@ -419,11 +419,7 @@ pub async fn decide(
     };
     if !session::csrf_ok(&state, &headers, p.csrf.as_deref()) {
         tracing::info!("authorize: consent form without a valid CSRF token");
-        return error_page(
-            StatusCode::FORBIDDEN,
-            "Form expired",
-            "This form expired or did not come from this site. Go back to the application and start again.",
-        );
+        return form_expired("Go back to the application and start again.");
     }
     let checked = match check(&state, &p).await {
         Ok(c) => c,

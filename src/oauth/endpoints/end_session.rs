@@ -15,7 +15,7 @@ use axum::Form;
 use serde::Deserialize;
 use url::Url;
 
-use super::{error_page, oversized};
+use super::{error_page, form_expired, oversized};
 use crate::db;
 use crate::http::html::{escape, page};
 use crate::instance::AppState;
@@ -29,6 +29,17 @@ pub struct LogoutParams {
     client_id: Option<String>,
     state: Option<String>,
     csrf: Option<String>,
+}
+
+/// A 400 page when a parameter is longer than any we issue or register.
+fn too_long(p: &LogoutParams) -> Option<Response> {
+    oversized([&p.post_logout_redirect_uri, &p.client_id, &p.state]).then(|| {
+        error_page(
+            StatusCode::BAD_REQUEST,
+            "Bad logout request",
+            "A parameter is too long.",
+        )
+    })
 }
 
 /// The id_token_hint, if it is one we issued.
@@ -99,12 +110,8 @@ pub async fn start(
             "The parameters could not be read.",
         );
     };
-    if oversized([&p.post_logout_redirect_uri, &p.client_id, &p.state]) {
-        return error_page(
-            StatusCode::BAD_REQUEST,
-            "Bad logout request",
-            "A parameter is too long.",
-        );
+    if let Some(refused) = too_long(&p) {
+        return refused;
     }
     let hint = read_hint(&state, &p);
     let current = match session::current(&state, &headers).await {
@@ -160,18 +167,10 @@ pub async fn confirm(
         );
     };
     if !session::csrf_ok(&state, &headers, p.csrf.as_deref()) {
-        return error_page(
-            StatusCode::FORBIDDEN,
-            "Form expired",
-            "This form expired or did not come from this site. Reload the page and try again.",
-        );
+        return form_expired("Reload the page and try again.");
     }
-    if oversized([&p.post_logout_redirect_uri, &p.client_id, &p.state]) {
-        return error_page(
-            StatusCode::BAD_REQUEST,
-            "Bad logout request",
-            "A parameter is too long.",
-        );
+    if let Some(refused) = too_long(&p) {
+        return refused;
     }
     let hint = read_hint(&state, &p);
     finish(&state, &headers, &p, hint.as_ref()).await

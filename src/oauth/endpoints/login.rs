@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Form;
 use serde::Deserialize;
 
-use super::error_page;
+use super::{error_page, form_expired};
 use crate::db;
 use crate::http::html::{escape, page};
 use crate::instance::AppState;
@@ -129,11 +129,7 @@ pub async fn submit(
     };
     if !session::csrf_ok(&state, &headers, form.csrf.as_deref()) {
         tracing::info!(ip = %peer.ip(), "login: form without a valid CSRF token");
-        return error_page(
-            StatusCode::FORBIDDEN,
-            "Form expired",
-            "This form expired or did not come from this site. Go back, reload the page and try again.",
-        );
+        return form_expired("Go back, reload the page and try again.");
     }
     let next = safe_next(form.next.as_deref());
     let username = form.username.unwrap_or_default().trim().to_lowercase();

@@ -4,12 +4,12 @@
 
 use axum::extract::rejection::FormRejection;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::Form;
 use serde::Deserialize;
 
-use super::error_page;
+use super::form_expired;
 use crate::db;
 use crate::http::html::{escape, page};
 use crate::instance::AppState;
@@ -43,11 +43,7 @@ pub async fn submit(
 ) -> Response {
     let csrf = form.ok().and_then(|Form(f)| f.csrf);
     if !session::csrf_ok(&state, &headers, csrf.as_deref()) {
-        return error_page(
-            StatusCode::FORBIDDEN,
-            "Form expired",
-            "This form expired or did not come from this site. Reload the page and try again.",
-        );
+        return form_expired("Reload the page and try again.");
     }
     match end(&state, &headers).await {
         Ok(response) => response,

@@ -92,6 +92,16 @@ pub fn error_page(status: StatusCode, title: &str, message: &str) -> Response {
         .into_response()
 }
 
+/// The answer to a form whose CSRF token is missing or wrong (403), with
+/// what the person should do next.
+pub fn form_expired(next_step: &str) -> Response {
+    error_page(
+        StatusCode::FORBIDDEN,
+        "Form expired",
+        &format!("This form expired or did not come from this site. {next_step}"),
+    )
+}
+
 /// Whether any of these values is longer than [`MAX_PARAM`].
 pub fn oversized<'a>(values: impl IntoIterator<Item = &'a Option<String>>) -> bool {
     values
