@@ -178,6 +178,10 @@ async fn print_banner(state: &AppState, local: SocketAddr, boot: &Bootstrap) {
             config.actor_id(&first.name),
         ));
     }
+    out.push_str(&format!(
+        "  sign-in (OIDC) {}\n  members        rosefed users add NAME --email ADDR; clients: rosefed apps oauth APP --redirect-uri URI\n",
+        config.url("/.well-known/openid-configuration"),
+    ));
     out.push_str("  stop with Ctrl-C\n");
     println!("{out}");
 }
