@@ -196,10 +196,10 @@ pub struct Presented {
 /// unknown client or a wrong secret are `invalid_client` (401).
 pub async fn authenticate(
     db: &Db,
-    cache: &TtlCache<String, Client>,
+    cache: &TtlCache<String, std::sync::Arc<Client>>,
     headers: &HeaderMap,
     form: Presented,
-) -> Result<Client, OAuthError> {
+) -> Result<std::sync::Arc<Client>, OAuthError> {
     let basic = basic_credentials(headers)?;
     let (id, secret) = match (basic, form.client_secret) {
         (Some(_), Some(_)) => {
@@ -232,7 +232,7 @@ pub async fn authenticate(
     };
     // A cached client that refuses the secret is re-read: the secret may
     // have just been rotated.
-    if let Some(client) = cache.get(&id).filter(|c| accepts(c)) {
+    if let Some(client) = cache.get(id.as_str()).filter(|c| accepts(c)) {
         return Ok(client);
     }
     let generation = cache.generation();
@@ -240,6 +240,7 @@ pub async fn authenticate(
         tracing::info!(client_id = %id, "oauth: unknown client");
         OAuthError::client("unknown client")
     })?;
+    let client = std::sync::Arc::new(client);
     cache.put(generation, id.clone(), client.clone());
     if accepts(&client) {
         return Ok(client);

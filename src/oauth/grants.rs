@@ -4,6 +4,7 @@
 //! answer; the decisions are made here.
 
 use std::borrow::Cow;
+use std::sync::Arc;
 
 use oxide_auth::code_grant::extensions::Pkce;
 use oxide_auth::primitives::grant::Value;
@@ -452,7 +453,7 @@ pub async fn client_credentials(
 
 /// The active access token a request carries (`Authorization: Bearer`),
 /// if any.
-pub async fn bearer(state: &AppState, token: &str) -> Result<Option<Token>, AppError> {
+pub async fn bearer(state: &AppState, token: &str) -> Result<Option<Arc<Token>>, AppError> {
     if token.len() > 100 {
         return Ok(None);
     }
@@ -465,9 +466,9 @@ pub async fn bearer(state: &AppState, token: &str) -> Result<Option<Token>, AppE
 /// was looked up moments ago (see `oauth::cache`), else from the database.
 /// Refresh tokens are always read from the database: their rotation state
 /// must be exact.
-pub async fn active(state: &AppState, hash: &str) -> Result<Option<Token>, AppError> {
+pub async fn active(state: &AppState, hash: &str) -> Result<Option<Arc<Token>>, AppError> {
     let now = db::now_millis();
-    if let Some(t) = state.oauth.tokens.get(&hash.to_string()) {
+    if let Some(t) = state.oauth.tokens.get(hash) {
         if t.is_active(now) {
             return Ok(Some(t));
         }
@@ -475,7 +476,8 @@ pub async fn active(state: &AppState, hash: &str) -> Result<Option<Token>, AppEr
     let generation = state.oauth.tokens.generation();
     let found = db::oauth::token(&state.db, hash)
         .await?
-        .filter(|t| t.is_active(now));
+        .filter(|t| t.is_active(now))
+        .map(Arc::new);
     if let Some(t) = found.as_ref().filter(|t| t.kind == "access") {
         state
             .oauth

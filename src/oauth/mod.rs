@@ -55,9 +55,9 @@ pub struct OAuthState {
     /// Bounds concurrent argon2id checks (CPU and ~19 MiB each).
     pub password_checks: tokio::sync::Semaphore,
     /// Registered clients by id (see [`cache`]).
-    pub clients: cache::TtlCache<String, crate::db::oauth::Client>,
+    pub clients: cache::TtlCache<String, Arc<crate::db::oauth::Client>>,
     /// Active access tokens by hash (see [`cache`]).
-    pub tokens: cache::TtlCache<String, crate::db::oauth::Token>,
+    pub tokens: cache::TtlCache<String, Arc<crate::db::oauth::Token>>,
     /// Group commit of issued client-credentials tokens.
     pub writer: writer::TokenWriter,
 }

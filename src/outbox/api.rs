@@ -94,7 +94,7 @@ async fn oauth_app(state: &AppState, token: &str) -> Result<String, AppError> {
             "a member's token cannot publish as an app: use the app's client credentials".into(),
         ));
     }
-    let app = found.app_name.ok_or_else(|| {
+    let app = found.app_name.clone().ok_or_else(|| {
         AppError::Forbidden("this token belongs to a client that is not a member app".into())
     })?;
     if !found.scope.split(' ').any(|s| s == "publish") {

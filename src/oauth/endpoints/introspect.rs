@@ -8,7 +8,7 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::{Form, Json};
-use serde_json::{json, Value};
+use serde::Serialize;
 
 use super::{client_and_token, TokenForm};
 use crate::instance::AppState;
@@ -16,12 +16,54 @@ use crate::oauth::error::{no_store, OAuthError};
 use crate::oauth::grants;
 use crate::secrets;
 
+/// The answer (RFC 7662 §2.2); an inactive token is `{"active": false}`
+/// and nothing else.
+#[derive(Serialize)]
+pub struct Introspection {
+    active: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    scope: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    client_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    token_type: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    exp: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    iat: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    iss: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    aud: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sub: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    username: Option<String>,
+}
+
+impl Introspection {
+    fn inactive() -> Introspection {
+        Introspection {
+            active: false,
+            scope: None,
+            client_id: None,
+            token_type: None,
+            exp: None,
+            iat: None,
+            iss: None,
+            aud: None,
+            sub: None,
+            username: None,
+        }
+    }
+}
+
 pub async fn introspect(
     State(state): State<AppState>,
     headers: HeaderMap,
     form: Result<Form<TokenForm>, FormRejection>,
 ) -> Response {
-    let result: Result<Value, OAuthError> = async {
+    let result: Result<Introspection, OAuthError> = async {
         let (client, token) = client_and_token(&state, &headers, form).await?;
         if client.is_public() {
             return Err(OAuthError::client(
@@ -29,32 +71,40 @@ pub async fn introspect(
             ));
         }
         let Some(token) = token else {
-            return Ok(json!({ "active": false }));
+            return Ok(Introspection::inactive());
         };
         let found = grants::active(&state, &secrets::hash(&token))
             .await?
             .filter(|t| client.is_first_party() || t.client_id == client.client_id);
         Ok(match found {
-            None => json!({ "active": false }),
+            None => Introspection::inactive(),
             Some(t) => {
-                let mut answer = json!({
-                    "active": true,
-                    "scope": t.scope,
-                    "client_id": t.client_id,
-                    "token_type": if t.kind == "access" { "Bearer" } else { "refresh_token" },
-                    "exp": t.expires_at / 1000,
-                    "iat": t.created_at / 1000,
-                    "iss": state.config.base(),
-                    "aud": t.client_id,
-                });
-                if let (Some(sub), Some(name)) = (&t.user_id, &t.username) {
-                    answer["sub"] = json!(sub);
-                    answer["username"] = json!(name);
-                } else if let Some(app) = &t.app_name {
+                let (sub, username) = match (&t.user_id, &t.username) {
+                    (Some(sub), Some(name)) => (Some(sub.clone()), Some(name.clone())),
                     // A member app's own token acts as its actor.
-                    answer["sub"] = json!(state.config.url(&format!("/actors/{app}")));
+                    _ => (
+                        t.app_name
+                            .as_ref()
+                            .map(|app| state.config.url(&format!("/actors/{app}"))),
+                        None,
+                    ),
+                };
+                Introspection {
+                    active: true,
+                    scope: Some(t.scope.clone()),
+                    client_id: Some(t.client_id.clone()),
+                    token_type: Some(if t.kind == "access" {
+                        "Bearer"
+                    } else {
+                        "refresh_token"
+                    }),
+                    exp: Some(t.expires_at / 1000),
+                    iat: Some(t.created_at / 1000),
+                    iss: Some(state.config.base().to_string()),
+                    aud: Some(t.client_id.clone()),
+                    sub,
+                    username,
                 }
-                answer
             }
         })
     }

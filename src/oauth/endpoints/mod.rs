@@ -126,7 +126,7 @@ pub async fn client_and_token(
     state: &AppState,
     headers: &axum::http::HeaderMap,
     form: Result<axum::Form<TokenForm>, axum::extract::rejection::FormRejection>,
-) -> Result<(Client, Option<String>), OAuthError> {
+) -> Result<(std::sync::Arc<Client>, Option<String>), OAuthError> {
     let axum::Form(f) = form?;
     let client = clients::authenticate(
         &state.db,
