@@ -231,6 +231,17 @@ pub struct OAuthArgs {
         global = true
     )]
     pub token_cache_secs: u64,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (IPs or
+    /// CIDR ranges, repeatable; comma-separated in the environment).
+    /// Without it the connection's address is the client's, so behind a
+    /// proxy every sign-in would count against the proxy's address.
+    #[arg(
+        long = "trusted-proxy",
+        env = "ROSEFED_TRUSTED_PROXIES",
+        value_delimiter = ',',
+        global = true
+    )]
+    pub trusted_proxies: Vec<String>,
 }
 
 impl Default for OAuthArgs {
@@ -244,6 +255,7 @@ impl Default for OAuthArgs {
             login_max_failures_per_ip: 20,
             login_window_secs: 900,
             token_cache_secs: 5,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -273,6 +285,8 @@ pub struct Config {
     pub seed_apps: Vec<AppName>,
     pub federation: FederationArgs,
     pub oauth: OAuthArgs,
+    /// Parsed `--trusted-proxy` ranges.
+    pub trusted_proxies: Vec<crate::http::client_ip::Cidr>,
 }
 
 impl Config {
@@ -336,6 +350,16 @@ impl Config {
             seed_apps,
             federation: args.federation.clone(),
             oauth: args.oauth.clone(),
+            trusted_proxies: args
+                .oauth
+                .trusted_proxies
+                .iter()
+                .filter(|t| !t.trim().is_empty())
+                .map(|t| {
+                    crate::http::client_ip::Cidr::parse(t)
+                        .map_err(|e| AppError::BadRequest(format!("--trusted-proxy {e}")))
+                })
+                .collect::<Result<_, _>>()?,
         })
     }
 

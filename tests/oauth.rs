@@ -26,6 +26,7 @@ on_both_databases!(
     discovery_documents_describe_the_server,
     a_rotated_client_secret_works_at_once,
     concurrent_token_requests_are_each_stored_once,
+    throttling_behind_a_trusted_proxy_counts_the_real_client,
 );
 
 const PASSWORD: &str = "correct horse battery";
@@ -1683,4 +1684,60 @@ where
         out.push(h.await.unwrap());
     }
     out
+}
+
+/// Failed sign-ins from `ip` (as a proxy reports it) for fresh names, then
+/// the status of one more attempt from `then_from`.
+async fn failures_then(app: &TestApp, ip: &str, then_from: &str) -> u16 {
+    let mut browser = Browser::new();
+    let url = app.url("/login");
+    for i in 0..3 {
+        let form = browser.get(&url).await;
+        let csrf = form.hidden("csrf").unwrap();
+        let name = format!("nobody{i}");
+        let page = browser
+            .post_form_via(
+                &url,
+                &[
+                    ("csrf", &csrf),
+                    ("username", &name),
+                    ("password", "wrong-password"),
+                ],
+                Some(ip),
+            )
+            .await;
+        assert_eq!(page.status, 401);
+    }
+    let form = browser.get(&url).await;
+    let csrf = form.hidden("csrf").unwrap();
+    browser
+        .post_form_via(
+            &url,
+            &[
+                ("csrf", &csrf),
+                ("username", "someone"),
+                ("password", "wrong-password"),
+            ],
+            Some(then_from),
+        )
+        .await
+        .status
+        .as_u16()
+}
+
+async fn throttling_behind_a_trusted_proxy_counts_the_real_client(db: TestDatabase) {
+    // This test's client is the "proxy" at 127.0.0.1.
+    let app = TestApp::spawn_with(db, |args| {
+        args.oauth.login_max_failures_per_ip = 3;
+        args.oauth.trusted_proxies = vec!["127.0.0.1".into()];
+    })
+    .await;
+    // The proxy's word is taken: one client's failures do not lock another.
+    assert_eq!(failures_then(&app, "203.0.113.1", "203.0.113.2").await, 401);
+    assert_eq!(failures_then(&app, "203.0.113.3", "203.0.113.3").await, 429);
+    // A forged entry left of the proxy's own is ignored.
+    assert_eq!(
+        failures_then(&app, "203.0.113.4", "203.0.113.9, 203.0.113.4").await,
+        429
+    );
 }

@@ -3,6 +3,7 @@
 //! any listener), plus the cross-cutting pieces: content negotiation, HTML
 //! layout, `/health`, Prometheus metrics and the JSON 404/405 answers.
 
+pub mod client_ip;
 pub mod health;
 pub mod html;
 pub mod metrics;

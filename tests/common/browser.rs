@@ -139,14 +139,26 @@ impl Browser {
     }
 
     pub async fn post_form(&mut self, url: &str, form: &[(&str, &str)]) -> Page {
-        let r = self
+        self.post_form_via(url, form, None).await
+    }
+
+    /// As [`Browser::post_form`], arriving through a proxy that says the
+    /// browser's address is `forwarded_for`.
+    pub async fn post_form_via(
+        &mut self,
+        url: &str,
+        form: &[(&str, &str)],
+        forwarded_for: Option<&str>,
+    ) -> Page {
+        let mut request = self
             .client
             .post(url)
             .header(COOKIE, self.cookie_header())
-            .form(form)
-            .send()
-            .await
-            .unwrap();
+            .form(form);
+        if let Some(ip) = forwarded_for {
+            request = request.header("x-forwarded-for", ip);
+        }
+        let r = request.send().await.unwrap();
         self.read(r).await
     }
 }

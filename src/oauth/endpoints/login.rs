@@ -14,6 +14,7 @@ use serde::Deserialize;
 
 use super::{error_page, form_expired};
 use crate::db;
+use crate::http::client_ip::client_ip;
 use crate::http::html::{escape, page};
 use crate::instance::AppState;
 use crate::oauth::{passwords, session};
@@ -128,7 +129,7 @@ pub async fn submit(
         );
     };
     if !session::csrf_ok(&state, &headers, form.csrf.as_deref()) {
-        tracing::info!(ip = %peer.ip(), "login: form without a valid CSRF token");
+        tracing::info!(ip = %client_ip(peer.ip(), &headers, &state.config.trusted_proxies), "login: form without a valid CSRF token");
         return form_expired("Go back, reload the page and try again.");
     }
     let next = safe_next(form.next.as_deref());
@@ -144,7 +145,7 @@ pub async fn submit(
             StatusCode::BAD_REQUEST,
         );
     }
-    let ip = peer.ip();
+    let ip = client_ip(peer.ip(), &headers, &state.config.trusted_proxies);
     if let Some(wait) = state.oauth.throttle.attempt(&username, ip) {
         tracing::warn!(username = %username, ip = %ip, retry_after_secs = wait.as_secs(), "login: throttled");
         state.metrics.record_oauth("login_throttled");
