@@ -62,19 +62,11 @@ pub async fn form(
 }
 
 fn signed_in_page(state: &AppState, headers: &HeaderMap, username: &str) -> Response {
-    let (csrf, cookie) = session::csrf_token(state, headers);
-    let mut response = page(
-        "Signed in",
-        &format!(
-            "<h1>Signed in</h1><p>You are signed in as <b>{}</b>.</p>\
-             <form method=\"post\" action=\"/logout\"><input type=\"hidden\" name=\"csrf\" value=\"{}\">\
-             <button type=\"submit\">Sign out</button></form>",
-            escape(username),
-            escape(&csrf)
-        ),
+    let intro = format!(
+        "<h1>Signed in</h1><p>You are signed in as <b>{}</b>.</p>",
+        escape(username)
     );
-    session::with_cookie(response.headers_mut(), cookie);
-    response
+    super::logout::sign_out_page(state, headers, "Signed in", &intro)
 }
 
 fn render(

@@ -16,14 +16,23 @@ use crate::instance::AppState;
 use crate::oauth::session;
 
 pub async fn form(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let (csrf, cookie) = session::csrf_token(&state, &headers);
+    let intro = format!(
+        "<h1>Sign out</h1><p>Sign out of {} and every co-op app?</p>",
+        escape(state.config.authority())
+    );
+    sign_out_page(&state, &headers, "Sign out", &intro)
+}
+
+/// A page of `intro` (safe HTML) and the sign-out button, a form with its
+/// CSRF token (and the cookie that goes with it, if the browser had none).
+pub fn sign_out_page(state: &AppState, headers: &HeaderMap, title: &str, intro: &str) -> Response {
+    let (csrf, cookie) = session::csrf_token(state, headers);
     let mut response = page(
-        "Sign out",
+        title,
         &format!(
-            "<h1>Sign out</h1><p>Sign out of {} and every co-op app?</p>\
-             <form method=\"post\" action=\"/logout\"><input type=\"hidden\" name=\"csrf\" value=\"{}\">\
+            "{intro}<form method=\"post\" action=\"/logout\">\
+             <input type=\"hidden\" name=\"csrf\" value=\"{}\">\
              <button type=\"submit\">Sign out</button></form>",
-            escape(state.config.authority()),
             escape(&csrf)
         ),
     );
