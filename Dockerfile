@@ -1,29 +1,83 @@
-# Multi-stage build of rosefed.
-#   docker build -t rosefed .                       # the hub
-#   docker build --target tester -t rosefed-tests . # the federation tests
-FROM rust:1-bookworm AS builder
-WORKDIR /src
-COPY . .
-RUN cargo build --release --locked --bin rosefed \
- && cargo test --release --locked -p federation-tests --test federation --no-run
+# rosefed images. One file serves two kinds of builder:
+#
+# With a registry (the usual case), everything builds from public images:
+#   docker build -t rosefed .                         # the hub (last stage)
+#   docker build --target tester -t rosefed-tests .   # the federation tests
+#   docker build --target postgres -t rosefed-pg .    # Debian's PostgreSQL
+#
+# Without one, federation-tests/docker/build-images.sh makes a Debian base
+# with debootstrap, builds the binaries on the host, and builds the
+# *-prebuilt targets and `postgres` from that base with
+#   --build-arg BASE_IMAGE=rosefed-base:<hash>
+# The stages it needs come first and use nothing but BASE_IMAGE, because the
+# classic builder (no BuildKit) builds every stage up to its target.
 
-# The federation tests, run against two running instances given by
-# ROSEFED_{A,B}_{URL,TOKEN}.
-FROM builder AS tester
-ENV ROSEFED_BIN=/src/target/release/rosefed
-CMD ["cargo", "test", "--release", "--locked", "-p", "federation-tests", "--test", "federation", "--", "--test-threads=1"]
+ARG BASE_IMAGE=debian:bookworm-slim
+ARG RUST_IMAGE=rust:1-bookworm
 
-FROM debian:bookworm-slim AS hub
-RUN apt-get update \
- && apt-get install -y --no-install-recommends ca-certificates curl \
- && rm -rf /var/lib/apt/lists/* \
+# What every image runs on: the base plus curl (health checks) and CA
+# certificates. A debootstrapped base has them already; a slim one gets them
+# from apt.
+FROM ${BASE_IMAGE} AS runtime
+RUN if ! command -v curl >/dev/null || [ ! -e /etc/ssl/certs/ca-certificates.crt ]; then \
+      apt-get update \
+      && apt-get install -y --no-install-recommends ca-certificates curl \
+      && rm -rf /var/lib/apt/lists/*; \
+    fi \
  && useradd --system --home /var/lib/rosefed --create-home rosefed
-COPY --from=builder /src/target/release/rosefed /usr/local/bin/rosefed
-USER rosefed
+
+# PostgreSQL from Debian's packages, initialised on first start by
+# postgres-entrypoint.sh (user, password and database from the environment).
+FROM runtime AS postgres
+RUN if ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then \
+      apt-get update \
+      && apt-get install -y --no-install-recommends postgresql \
+      && rm -rf /var/lib/apt/lists/*; \
+    fi
+COPY federation-tests/docker/postgres-entrypoint.sh /usr/local/bin/postgres-entrypoint
+ENV PGDATA=/var/lib/postgresql/data
+VOLUME /var/lib/postgresql/data
+EXPOSE 5432
+# SIGINT is PostgreSQL's fast shutdown; SIGTERM would wait for every client.
+STOPSIGNAL SIGINT
+ENTRYPOINT ["postgres-entrypoint"]
+
+# The hub's settings, shared by both ways of getting the binary.
+FROM runtime AS hub-base
+# Created here, owned by rosefed, so a volume mounted on it starts writable.
+RUN install -d -o rosefed -g rosefed /var/lib/rosefed/data
 WORKDIR /var/lib/rosefed
 ENV ROSEFED_DATA_DIR=/var/lib/rosefed/data \
     ROSEFED_BIND=0.0.0.0:8080
 EXPOSE 8080
-HEALTHCHECK --interval=5s --timeout=3s --retries=20 CMD curl -fsS http://127.0.0.1:8080/health || exit 1
+HEALTHCHECK --interval=2s --timeout=3s --retries=30 CMD curl -fsS http://127.0.0.1:8080/health || exit 1
+USER rosefed
 ENTRYPOINT ["rosefed"]
 CMD ["serve"]
+
+# The hub around a binary built on the host (build-images.sh puts it in
+# the build context as prebuilt/rosefed).
+FROM hub-base AS hub-prebuilt
+COPY prebuilt/rosefed /usr/local/bin/rosefed
+
+# The federation test binaries built on the host. The default command runs
+# the two-instance flow against ROSEFED_{A,B}_{URL,TOKEN}.
+FROM runtime AS tester-base
+CMD ["federation", "--exact", "follow_publish_react_update_delete_unfollow"]
+
+FROM tester-base AS tester-prebuilt
+COPY prebuilt/federation prebuilt/containers /usr/local/bin/
+
+# --- From here on, stages for builders with a registry. ---
+
+FROM ${RUST_IMAGE} AS builder
+WORKDIR /src
+COPY . .
+RUN federation-tests/docker/build-binaries.sh /out
+
+FROM tester-base AS tester
+COPY --from=builder /out/federation /out/containers /usr/local/bin/
+
+# Last, so that a plain `docker build .` makes the hub.
+FROM hub-base AS hub
+COPY --from=builder /out/rosefed /usr/local/bin/rosefed

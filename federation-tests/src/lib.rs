@@ -1,11 +1,16 @@
 //! Harness for black-box tests of rosefed: fresh databases on SQLite and
-//! PostgreSQL ([`database`]) and real hub processes started from the built
-//! binary ([`hub`]). It never links rosefed itself, so what it tests is
-//! exactly what an operator runs. rosefed's own integration tests reuse
-//! [`database`] so both suites create and drop databases the same way.
+//! PostgreSQL ([`database`]), real hub processes started from the built
+//! binary ([`hub`]), an instance as the federation tests drive it
+//! ([`instance`]), a stand-in fediverse server ([`peer`]), and the
+//! container side of the Docker harness ([`faults`]). It never links
+//! rosefed itself, so what it tests is exactly what an operator runs.
+//! rosefed's own integration tests reuse [`database`] so both suites create
+//! and drop databases the same way.
 
 pub mod database;
+pub mod faults;
 pub mod hub;
+pub mod instance;
 pub mod peer;
 
 use std::time::{Duration, Instant};
@@ -23,6 +28,26 @@ pub fn http() -> reqwest::Client {
 pub fn free_port() -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
     listener.local_addr().expect("local addr").port()
+}
+
+/// How long a federation test waits for something to arrive.
+pub const WAIT: Duration = Duration::from_secs(60);
+
+/// Polls until `$check` holds on the value `$get` yields (re-evaluated each
+/// time), and returns that value; panics after [`WAIT`].
+#[macro_export]
+macro_rules! wait_for {
+    ($what:expr, $get:expr, $check:expr) => {
+        $crate::eventually($what, $crate::WAIT, || async {
+            let v = $get;
+            if $check(&v) {
+                Some(v)
+            } else {
+                None
+            }
+        })
+        .await
+    };
 }
 
 /// Polls `check` until it returns `Some`, or panics with `what` after

@@ -63,10 +63,26 @@ impl Peer {
     /// actors advertise `/inbox` as their shared inbox. With `verify`,
     /// every delivery's signature is checked (fetching the sender's key).
     pub async fn start(shared_inbox: bool, verify: bool) -> Peer {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        Peer::start_as(None, shared_inbox, verify).await
+    }
+
+    /// As [`Peer::start`]; with `host`, the peer listens on every interface
+    /// and names itself `http://{host}:{port}`, so hubs in other containers
+    /// can reach it by that name.
+    pub async fn start_as(host: Option<&str>, shared_inbox: bool, verify: bool) -> Peer {
+        let bind = if host.is_some() {
+            "0.0.0.0:0"
+        } else {
+            "127.0.0.1:0"
+        };
+        let listener = tokio::net::TcpListener::bind(bind)
             .await
             .expect("bind peer");
-        let base = format!("http://{}", listener.local_addr().expect("peer addr"));
+        let addr = listener.local_addr().expect("peer addr");
+        let base = match host {
+            Some(host) => format!("http://{host}:{}", addr.port()),
+            None => format!("http://{addr}"),
+        };
         let inner = Arc::new(Inner {
             base,
             key: Mutex::new(new_key()),
@@ -222,6 +238,44 @@ impl Peer {
             request = request.header(k, v);
         }
         request.send().await.expect("POST to inbox")
+    }
+
+    /// Has actors `0..n` (each with its own inbox) follow `target` through
+    /// `inbox`, and waits until every one of them got its Accept.
+    pub async fn gather_followers(&self, n: usize, target: &str, inbox: &str) {
+        let mut tasks = tokio::task::JoinSet::new();
+        for i in 0..n {
+            let (peer, target, inbox) = (self.clone(), target.to_string(), inbox.to_string());
+            tasks.spawn(async move {
+                let r = peer.post_as(i, &inbox, &peer.follow(i, &target)).await;
+                assert_eq!(r.status(), 202, "follow by u{i}");
+            });
+        }
+        while let Some(r) = tasks.join_next().await {
+            r.expect("follow task");
+        }
+        crate::eventually("every Accept to arrive", crate::WAIT, || {
+            let accepted = self
+                .deliveries()
+                .into_iter()
+                .filter(|d| d.activity["type"] == "Accept")
+                .map(|d| d.inbox)
+                .collect::<std::collections::HashSet<_>>()
+                .len();
+            async move { (accepted == n).then_some(()) }
+        })
+        .await;
+    }
+
+    /// How many times `activity` reached each inbox.
+    pub fn per_inbox(&self, activity: &str) -> HashMap<String, usize> {
+        let mut seen = HashMap::new();
+        for d in self.deliveries() {
+            if d.activity["id"] == activity {
+                *seen.entry(d.inbox).or_insert(0) += 1;
+            }
+        }
+        seen
     }
 
     /// A Follow of `target` by actor `i`.

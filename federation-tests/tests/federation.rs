@@ -8,139 +8,14 @@
 //! instances that are already running, as docker-compose.federation.yml
 //! does; the fault tests need to control processes and are skipped then.
 
-use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use federation_tests::database::{Backend, TestDatabase};
 use federation_tests::hub::{cli, Hub};
+use federation_tests::instance::{Instance, FAST_DELIVERY as FAST};
 use federation_tests::peer::Peer;
-use federation_tests::SendJson;
-use federation_tests::{eventually, free_port, get_ap_json};
+use federation_tests::{eventually, free_port, wait_for, WAIT};
 use serde_json::{json, Value};
-
-const WAIT: Duration = Duration::from_secs(60);
-/// Short retry timings, through configuration (no test-only code paths).
-const FAST: &[&str] = &[
-    "--delivery-retry-base-ms",
-    "200",
-    "--delivery-poll-ms",
-    "100",
-    "--delivery-lease-secs",
-    "3",
-];
-
-struct Instance {
-    base: String,
-    authority: String,
-    token: String,
-    hub: Option<Hub>,
-    db: Option<TestDatabase>,
-}
-
-impl Instance {
-    /// A fresh instance. On SQLite its token comes from `rosefed apps
-    /// token`; on PostgreSQL from `--app-token` at start, so both ways of
-    /// provisioning are exercised.
-    async fn spawn(backend: Backend) -> Option<Instance> {
-        let db = TestDatabase::create(backend).await?;
-        let port = free_port();
-        let base = format!("http://127.0.0.1:{port}");
-        let (token, hub) = if backend == Backend::Sqlite {
-            let token = cli(&base, &db.url, db.dir.path(), &["apps", "token", "blog"])
-                .trim()
-                .to_string();
-            (
-                token.clone(),
-                Hub::start_on(port, &db.url, db.dir.path(), FAST).await,
-            )
-        } else {
-            let token = format!("provisioned-{}", uuid::Uuid::new_v4());
-            let flag = format!("blog={token}");
-            let mut args = FAST.to_vec();
-            args.extend(["--app-token", flag.as_str()]);
-            (
-                token.clone(),
-                Hub::start_on(port, &db.url, db.dir.path(), &args).await,
-            )
-        };
-        Some(Instance {
-            authority: format!("127.0.0.1:{port}"),
-            base,
-            token,
-            hub: Some(hub),
-            db: Some(db),
-        })
-    }
-
-    fn external(prefix: &str) -> Option<Instance> {
-        let base = std::env::var(format!("ROSEFED_{prefix}_URL")).ok()?;
-        let token = std::env::var(format!("ROSEFED_{prefix}_TOKEN")).ok()?;
-        let authority = url::Url::parse(&base).ok().map(|u| match u.port() {
-            Some(p) => format!("{}:{p}", u.host_str().unwrap_or_default()),
-            None => u.host_str().unwrap_or_default().to_string(),
-        })?;
-        Some(Instance {
-            base: base.trim_end_matches('/').to_string(),
-            authority,
-            token,
-            hub: None,
-            db: None,
-        })
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
-    }
-
-    async fn api(&self, path: &str, body: Value) -> Value {
-        let r = federation_tests::http()
-            .post(self.url(&format!("/api/v1/apps/blog{path}")))
-            .bearer_auth(&self.token)
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        let status = r.status();
-        let text = r.text().await.unwrap();
-        assert!(status.is_success(), "POST {path} {body}: {status} {text}");
-        serde_json::from_str(&text).unwrap()
-    }
-
-    /// The stored copy of a post, if this instance has it.
-    async fn stored(&self, id: &str) -> Option<Value> {
-        let r = federation_tests::http()
-            .get(self.url("/api/v1/objects"))
-            .query(&[("id", id)])
-            .send()
-            .await
-            .ok()?;
-        if r.status() != 200 {
-            return None;
-        }
-        r.json().await.ok()
-    }
-
-    async fn total(&self, path: &str) -> i64 {
-        get_ap_json(&federation_tests::http(), &self.url(path)).await["totalItems"]
-            .as_i64()
-            .unwrap_or(-1)
-    }
-}
-
-/// Polls until `check` holds on the value `get` yields.
-macro_rules! wait_for {
-    ($what:expr, $get:expr, $check:expr) => {
-        eventually($what, WAIT, || async {
-            let v = $get;
-            if $check(&v) {
-                Some(v)
-            } else {
-                None
-            }
-        })
-        .await
-    };
-}
 
 async fn pair() -> Option<(Instance, Instance)> {
     if let (Some(a), Some(b)) = (Instance::external("A"), Instance::external("B")) {
@@ -289,55 +164,10 @@ async fn a_stopped_receiver_gets_the_post_after_restart() {
     assert_eq!(copy.unwrap()["content"], "<p>while you were out</p>");
 }
 
-/// Has `n` peer actors (each with its own inbox) follow `target` through
-/// `inbox`, and waits for all their Accepts.
-async fn gather_followers(peer: &Peer, n: usize, target: &str, inbox: &str) {
-    let mut tasks = tokio::task::JoinSet::new();
-    for i in 0..n {
-        let (peer, target, inbox) = (peer.clone(), target.to_string(), inbox.to_string());
-        tasks.spawn(async move {
-            let r = peer.post_as(i, &inbox, &peer.follow(i, &target)).await;
-            assert_eq!(r.status(), 202, "follow {i}");
-        });
-    }
-    while let Some(r) = tasks.join_next().await {
-        r.unwrap();
-    }
-    eventually("every Accept to arrive", WAIT, || {
-        let peer = peer.clone();
-        async move {
-            let accepts: HashSet<String> = peer
-                .deliveries()
-                .into_iter()
-                .filter(|d| d.activity["type"] == "Accept")
-                .map(|d| d.inbox)
-                .collect();
-            (accepts.len() == n).then_some(())
-        }
-    })
-    .await;
-}
-
 /// Publishes a post as `blog` on `hub`; returns the Create's id.
 async fn publish(hub: &Hub, token: &str, content: &str) -> String {
-    let created: Value = federation_tests::http()
-        .post(hub.url("/api/v1/apps/blog/posts"))
-        .bearer_auth(token)
-        .json(&json!({ "content": content }))
-        .send_json()
-        .await;
-    created["activity"]["id"].as_str().unwrap().to_string()
-}
-
-/// Deliveries of `activity` per inbox.
-fn per_inbox(peer: &Peer, activity: &str) -> HashMap<String, usize> {
-    let mut seen = HashMap::new();
-    for d in peer.deliveries() {
-        if d.activity["id"] == activity {
-            *seen.entry(d.inbox).or_insert(0) += 1;
-        }
-    }
-    seen
+    let blog = Instance::at(&hub.base, token).expect("a hub's base is a URL");
+    blog.publish(content).await.1
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -357,18 +187,19 @@ async fn sigkill_in_the_middle_of_a_fan_out_loses_nothing() {
         .to_string();
     let mut hub = Hub::start_on(port, &db.url, db.dir.path(), FAST).await;
     let peer = Peer::start(false, true).await;
-    gather_followers(&peer, N, &hub.url("/actors/blog"), &hub.url("/inbox")).await;
+    peer.gather_followers(N, &hub.url("/actors/blog"), &hub.url("/inbox"))
+        .await;
 
     // Slow deliveries down so the kill lands in the middle of the fan-out.
     peer.delay_deliveries(25);
     let activity = publish(&hub, &token, "<p>to everyone</p>").await;
     eventually("the fan-out to start", WAIT, || {
         let (peer, activity) = (peer.clone(), activity.clone());
-        async move { (per_inbox(&peer, &activity).len() >= 20).then_some(()) }
+        async move { (peer.per_inbox(&activity).len() >= 20).then_some(()) }
     })
     .await;
     hub.kill();
-    let at_kill = per_inbox(&peer, &activity).len();
+    let at_kill = peer.per_inbox(&activity).len();
     assert!(
         at_kill < N,
         "the fan-out finished before the kill; nothing was tested"
@@ -379,7 +210,7 @@ async fn sigkill_in_the_middle_of_a_fan_out_loses_nothing() {
     let seen = eventually("every inbox to get the post", WAIT, || {
         let (peer, activity) = (peer.clone(), activity.clone());
         async move {
-            let seen = per_inbox(&peer, &activity);
+            let seen = peer.per_inbox(&activity);
             (seen.len() == N).then_some(seen)
         }
     })
@@ -424,21 +255,22 @@ async fn two_processes_share_one_queue_and_deliver_once() {
     two.wait_healthy().await;
 
     let peer = Peer::start(false, true).await;
-    gather_followers(&peer, N, &one.url("/actors/blog"), &one.url("/inbox")).await;
+    peer.gather_followers(N, &one.url("/actors/blog"), &one.url("/inbox"))
+        .await;
     // Slow enough that the second process's polling worker joins in.
     peer.delay_deliveries(20);
     let activity = publish(&one, &token, "<p>scaled out</p>").await;
     let seen = eventually("every inbox to get the post", WAIT, || {
         let (peer, activity) = (peer.clone(), activity.clone());
         async move {
-            let seen = per_inbox(&peer, &activity);
+            let seen = peer.per_inbox(&activity);
             (seen.len() == N).then_some(seen)
         }
     })
     .await;
     // Give a would-be double delivery the time to land before counting.
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let seen_after = per_inbox(&peer, &activity);
+    let seen_after = peer.per_inbox(&activity);
     assert_eq!(seen, seen_after);
     assert!(
         seen.values().all(|n| *n == 1),

@@ -1,0 +1,148 @@
+//! One rosefed instance as the federation tests see it: a base URL and a
+//! token for its `blog` app, driven only through the public HTTP API.
+//! It is either a process this test started ([`Instance::spawn`]) or one
+//! already running elsewhere, such as a container ([`Instance::external`]).
+
+use serde_json::Value;
+
+use crate::database::{Backend, TestDatabase};
+use crate::hub::{cli, Hub};
+use crate::{free_port, get_ap_json};
+
+/// Short retry timings, through configuration (no test-only code paths).
+/// docker-compose.federation.yml sets the same through the environment.
+pub const FAST_DELIVERY: &[&str] = &[
+    "--delivery-retry-base-ms",
+    "200",
+    "--delivery-poll-ms",
+    "100",
+    "--delivery-lease-secs",
+    "3",
+];
+
+pub struct Instance {
+    pub base: String,
+    /// `host:port` of the public URL, as in a handle `@blog@host:port`.
+    pub authority: String,
+    pub token: String,
+    /// The process, when this test started it.
+    pub hub: Option<Hub>,
+    pub db: Option<TestDatabase>,
+}
+
+impl Instance {
+    /// A fresh instance. On SQLite its token comes from `rosefed apps
+    /// token`; on PostgreSQL from `--app-token` at start, so both ways of
+    /// provisioning are exercised. `None` when PostgreSQL is unavailable
+    /// and not required.
+    pub async fn spawn(backend: Backend) -> Option<Instance> {
+        let db = TestDatabase::create(backend).await?;
+        let port = free_port();
+        let base = format!("http://127.0.0.1:{port}");
+        let (token, hub) = if backend == Backend::Sqlite {
+            let token = cli(&base, &db.url, db.dir.path(), &["apps", "token", "blog"])
+                .trim()
+                .to_string();
+            (
+                token,
+                Hub::start_on(port, &db.url, db.dir.path(), FAST_DELIVERY).await,
+            )
+        } else {
+            let token = format!("provisioned-{}", uuid::Uuid::new_v4());
+            let flag = format!("blog={token}");
+            let mut args = FAST_DELIVERY.to_vec();
+            args.extend(["--app-token", flag.as_str()]);
+            (
+                token,
+                Hub::start_on(port, &db.url, db.dir.path(), &args).await,
+            )
+        };
+        Some(Instance {
+            authority: format!("127.0.0.1:{port}"),
+            base,
+            token,
+            hub: Some(hub),
+            db: Some(db),
+        })
+    }
+
+    /// The instance named by `ROSEFED_{prefix}_URL` and
+    /// `ROSEFED_{prefix}_TOKEN` (a token for its `blog` app), if both are set.
+    pub fn external(prefix: &str) -> Option<Instance> {
+        let base = std::env::var(format!("ROSEFED_{prefix}_URL")).ok()?;
+        let token = std::env::var(format!("ROSEFED_{prefix}_TOKEN")).ok()?;
+        Instance::at(&base, &token)
+    }
+
+    /// The instance at `base` whose `blog` app holds `token`, started by
+    /// someone else; `None` if `base` is not a URL with a host.
+    pub fn at(base: &str, token: &str) -> Option<Instance> {
+        let url = url::Url::parse(base).ok()?;
+        let host = url.host_str()?;
+        let authority = match url.port() {
+            Some(p) => format!("{host}:{p}"),
+            None => host.to_string(),
+        };
+        Some(Instance {
+            base: base.trim_end_matches('/').to_string(),
+            authority,
+            token: token.to_string(),
+            hub: None,
+            db: None,
+        })
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// POSTs `body` to the blog app's API at `path` and returns the JSON
+    /// answer, panicking with the status and body unless it is a success.
+    pub async fn api(&self, path: &str, body: Value) -> Value {
+        let r = crate::http()
+            .post(self.url(&format!("/api/v1/apps/blog{path}")))
+            .bearer_auth(&self.token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("POST {path}: {e}"));
+        let status = r.status();
+        let text = r.text().await.unwrap_or_default();
+        assert!(status.is_success(), "POST {path} {body}: {status} {text}");
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("POST {path}: not JSON: {e}"))
+    }
+
+    /// Publishes a post as `blog`; returns the ids of the post and of its
+    /// Create activity.
+    pub async fn publish(&self, content: &str) -> (String, String) {
+        let created = self
+            .api("/posts", serde_json::json!({ "content": content }))
+            .await;
+        let id = |v: &Value| v.as_str().map(str::to_string);
+        match (id(&created["id"]), id(&created["activity"]["id"])) {
+            (Some(post), Some(activity)) => (post, activity),
+            _ => panic!("publishing answered without ids: {created}"),
+        }
+    }
+
+    /// The stored copy of a post, if this instance has it.
+    pub async fn stored(&self, id: &str) -> Option<Value> {
+        let r = crate::http()
+            .get(self.url("/api/v1/objects"))
+            .query(&[("id", id)])
+            .send()
+            .await
+            .ok()?;
+        if r.status() != 200 {
+            return None;
+        }
+        r.json().await.ok()
+    }
+
+    /// `totalItems` of a collection (followers, following, outbox), or -1.
+    pub async fn total(&self, path: &str) -> i64 {
+        get_ap_json(&crate::http(), &self.url(path)).await["totalItems"]
+            .as_i64()
+            .unwrap_or(-1)
+    }
+}
