@@ -12,6 +12,8 @@
 //! - [`actors`]: the member apps' virtual actors and the instance actor:
 //!   rules, ActivityStreams documents, profile pages.
 //! - [`keys`]: the one instance keypair every actor projects.
+//! - [`formats`]: the wire formats, pure code: the S-expression reader,
+//!   writers and canonical form (`docs/sexp.md`).
 //! - [`db`]: all SQL, one schema for SQLite and PostgreSQL.
 //! - [`error`]: the one error type, mapped to HTTP statuses.
 //! - [`inbox`], [`outbox`], [`oauth`]: where receiving, publishing and
@@ -25,6 +27,7 @@ pub mod delivery;
 pub mod discovery;
 pub mod error;
 pub mod fetch;
+pub mod formats;
 pub mod http;
 pub mod inbox;
 pub mod instance;

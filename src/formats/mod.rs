@@ -1,0 +1,8 @@
+//! The two wire formats of activities, as pure code (no I/O): JSON-LD
+//! (ActivityStreams 2.0, what the fediverse speaks) and sexp (the co-op's
+//! S-expressions, specified in `docs/sexp.md`).
+//!
+//! - [`sexp`]: the S-expression data type, its reader (with limits and
+//!   line:column errors), printers and canonical form.
+
+pub mod sexp;
