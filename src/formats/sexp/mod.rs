@@ -90,11 +90,10 @@ pub fn is_name(name: &str) -> bool {
 /// keyword, boolean or `nil`).
 pub fn is_symbol(name: &str) -> bool {
     let bytes = name.as_bytes();
-    let starts_number = match bytes {
-        [b'0'..=b'9', ..] => true,
-        [b'+' | b'-' | b'.', b'0'..=b'9', ..] => true,
-        _ => false,
-    };
+    let starts_number = matches!(
+        bytes,
+        [b'0'..=b'9', ..] | [b'+' | b'-' | b'.', b'0'..=b'9', ..]
+    );
     is_name(name) && !starts_number && !matches!(bytes.first(), Some(b':' | b'#')) && name != "nil"
 }
 
