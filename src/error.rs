@@ -72,6 +72,15 @@ impl AppError {
     }
 }
 
+impl From<crate::formats::FormatError> for AppError {
+    fn from(e: crate::formats::FormatError) -> AppError {
+        match e {
+            crate::formats::FormatError::Invalid(why) => AppError::BadRequest(why),
+            crate::formats::FormatError::TooLarge(why) => AppError::PayloadTooLarge(why),
+        }
+    }
+}
+
 impl From<sqlx::Error> for AppError {
     fn from(e: sqlx::Error) -> AppError {
         match &e {

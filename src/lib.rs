@@ -12,8 +12,9 @@
 //! - [`actors`]: the member apps' virtual actors and the instance actor:
 //!   rules, ActivityStreams documents, profile pages.
 //! - [`keys`]: the one instance keypair every actor projects.
-//! - [`formats`]: the wire formats, pure code: the S-expression reader,
-//!   writers and canonical form (`docs/sexp.md`).
+//! - [`formats`]: the activity model and its wire formats (JSON-LD and
+//!   sexp, `docs/sexp.md`), pure code: decoded once at the edge.
+//! - [`remote`]: remote actors, their documents and the keys they own.
 //! - [`db`]: all SQL, one schema for SQLite and PostgreSQL.
 //! - [`error`]: the one error type, mapped to HTTP statuses.
 //! - [`inbox`], [`outbox`], [`oauth`]: where receiving, publishing and
@@ -34,6 +35,7 @@ pub mod instance;
 pub mod keys;
 pub mod oauth;
 pub mod outbox;
+pub mod remote;
 pub mod sanitize;
 pub mod secrets;
 pub mod server;

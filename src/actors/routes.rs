@@ -17,12 +17,13 @@ use axum::routing::get;
 use axum::Router;
 use serde_json::Value;
 
-use super::document::{self, PAGE_SIZE};
+use super::document;
 use super::profile::{self, ProfileCounts};
 use super::{App, AppName};
 use crate::db::collections::{self, Collection};
 use crate::db::{self};
 use crate::error::AppError;
+use crate::formats::collection::{self, PAGE_SIZE};
 use crate::http::negotiate::{activity_json, negotiate, Format};
 use crate::instance::AppState;
 
@@ -76,9 +77,11 @@ async fn instance_outbox(
     let id = state.config.url("/actor/outbox");
     let format = negotiate(&headers)?;
     match (format, parse_page(query.as_deref())?) {
-        (Format::ActivityJson { ld }, None) => Ok(activity_json(document::collection(&id, 0), ld)),
+        (Format::ActivityJson { ld }, None) => {
+            Ok(activity_json(collection::collection(&id, 0), ld))
+        }
         (Format::ActivityJson { ld }, Some(page)) => Ok(activity_json(
-            document::collection_page(&id, page, 0, Vec::new()),
+            collection::page(&id, page, 0, Vec::new()),
             ld,
         )),
         (Format::Html, _) => Ok(profile::collection_page_html(
@@ -148,7 +151,7 @@ async fn collection(
 
     let wanted = match (format, page) {
         (Format::ActivityJson { ld }, None) => {
-            return Ok(activity_json(document::collection(&id, total), ld))
+            return Ok(activity_json(collection::collection(&id, total), ld))
         }
         (_, page) => page.unwrap_or(1),
     };
@@ -175,7 +178,7 @@ async fn collection(
         .collect();
     match format {
         Format::ActivityJson { ld } => Ok(activity_json(
-            document::collection_page(&id, wanted, total, items),
+            collection::page(&id, wanted, total, items),
             ld,
         )),
         Format::Html => {

@@ -283,7 +283,7 @@ async fn attempt(state: &AppState, job: &Job) -> Outcome {
         .fetcher
         .delivery_client()
         .post(url)
-        .header("content-type", "application/activity+json")
+        .header("content-type", crate::formats::Format::JsonLd.media_type())
         .header("user-agent", USER_AGENT)
         .body(job.body.clone());
     for (name, value) in signed {

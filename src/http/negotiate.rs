@@ -8,7 +8,7 @@ use axum::Json;
 
 use crate::error::AppError;
 
-pub const ACTIVITY_JSON: &str = "application/activity+json";
+pub const ACTIVITY_JSON: &str = crate::formats::jsonld::MEDIA_TYPE;
 pub const LD_JSON_AS: &str =
     "application/ld+json; profile=\"https://www.w3.org/ns/activitystreams\"";
 

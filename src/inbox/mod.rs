@@ -4,8 +4,8 @@
 //! goes through the same pipeline, cheapest checks first, so nothing is
 //! fetched for a request that a size, shape or block check already refuses:
 //!
-//! 1. media type (415), body size (413), JSON nesting (400), JSON syntax and
-//!    shape (400);
+//! 1. media type (415), body size (413), then decoding into the activity
+//!    model ([`crate::formats`]): nesting, syntax and shape (400);
 //! 2. suspended domain (403);
 //! 3. replay: a known activity id is answered 202 and changes nothing;
 //! 4. HTTP signature, Digest, Date, key owner = actor ([`verify`], 401);
@@ -18,24 +18,21 @@
 //! Every rejection is one log line with the reason and the peer.
 
 pub mod activities;
-pub mod json_guard;
 pub mod verify;
 
 use std::net::SocketAddr;
 
+use crate::actors::AppName;
+use crate::db;
+use crate::error::AppError;
+use crate::formats::{activity::Activity, as2::origin, jsonld, Format};
+use crate::instance::AppState;
 use axum::body::{Body, Bytes};
 use axum::extract::{ConnectInfo, Path, Request, State};
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::Router;
-use serde_json::Value;
-
-use crate::actors::AppName;
-use crate::db;
-use crate::error::AppError;
-use crate::instance::AppState;
-use verify::{id_of, origin};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -100,44 +97,11 @@ async fn pipeline(
     who: &mut String,
 ) -> Result<&'static str, AppError> {
     let fed = &state.config.federation;
-    check_media_type(headers)?;
+    media_type(headers)?;
     let body = read_body(body, headers, fed.max_body_bytes).await?;
-    if json_guard::depth_exceeds(&body, fed.max_json_depth) {
-        return Err(AppError::BadRequest(format!(
-            "JSON nested deeper than {} levels",
-            fed.max_json_depth
-        )));
-    }
-    // PostgreSQL refuses NUL in text; refuse it here as the bad input it is.
-    if body.windows(6).any(|w| w.eq_ignore_ascii_case(b"\\u0000")) {
-        return Err(AppError::BadRequest(
-            "NUL characters are not accepted".into(),
-        ));
-    }
-    let activity: Value = serde_json::from_slice(&body)
-        .map_err(|e| AppError::BadRequest(format!("malformed JSON: {e}")))?;
-    let id = activity
-        .get("id")
-        .and_then(Value::as_str)
-        .ok_or_else(|| AppError::BadRequest("activity has no id".into()))?
-        .to_string();
-    let kind = activity
-        .get("type")
-        .and_then(Value::as_str)
-        .ok_or_else(|| AppError::BadRequest("activity has no type".into()))?
-        .to_string();
-    let actor_id = activity
-        .get("actor")
-        .and_then(id_of)
-        .ok_or_else(|| AppError::BadRequest("activity has no actor".into()))?
-        .to_string();
+    let activity = Activity::from_doc(jsonld::decode(&body, fed.max_json_depth)?)?;
+    let actor_id = activity.actor.clone();
     *who = format!("{actor_id} ({who})");
-    for value in [&id, &actor_id] {
-        check_id(value)?;
-    }
-    if let Some(object) = activity.get("object").and_then(id_of) {
-        check_id(object)?;
-    }
     let actor_url = url::Url::parse(&actor_id)
         .map_err(|_| AppError::BadRequest("actor is not a URL".into()))?;
     let domain = actor_url.host_str().unwrap_or_default();
@@ -157,7 +121,7 @@ async fn pipeline(
         }
         None => None,
     };
-    if db::activities::exists(&state.db, &id).await? {
+    if db::activities::exists(&state.db, &activity.id).await? {
         return Ok("replay ignored");
     }
 
@@ -178,45 +142,27 @@ async fn pipeline(
     for host in hosts {
         db::remote::host_alive(&state.db, &host).await?;
     }
-    if origin(&id) != origin(&actor.id) {
+    if origin(&activity.id) != origin(&actor.id) {
         return Err(AppError::BadRequest(format!(
-            "activity id {id} is not on the actor's origin"
+            "activity id {} is not on the actor's origin",
+            activity.id
         )));
     }
-    let activity = activities::authoritative_object(state, activity, &actor.id).await?;
-    activities::apply(state, &actor, &activity, &id, &kind, target.as_ref(), &body).await
+    let activity = activities::authoritative_object(state, activity).await?;
+    activities::apply(state, &actor, &activity, target.as_ref(), &body).await
 }
 
-/// Longest id accepted; PostgreSQL's index entries cap keys at ~2.7 kB.
-pub const MAX_ID: usize = 2048;
-
-/// Ids are keys in several tables: bounded, and absolute http(s) URLs.
-pub fn check_id(id: &str) -> Result<(), AppError> {
-    if id.len() > MAX_ID {
-        return Err(AppError::BadRequest(format!(
-            "an id is longer than {MAX_ID} bytes"
-        )));
-    }
-    if !(id.starts_with("https://") || id.starts_with("http://")) || id.contains('\0') {
-        return Err(AppError::BadRequest(format!(
-            "'{}' is not an http(s) URL",
-            id.escape_debug()
-        )));
-    }
-    Ok(())
-}
-
-fn check_media_type(headers: &HeaderMap) -> Result<(), AppError> {
+/// The format of the request body, from its `Content-Type`.
+fn media_type(headers: &HeaderMap) -> Result<Format, AppError> {
     let ct = headers
         .get("content-type")
         .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_ascii_lowercase();
-    let media = ct.split(';').next().unwrap_or("").trim();
-    match media {
-        "application/activity+json" | "application/ld+json" | "application/json" => Ok(()),
+        .unwrap_or("");
+    match Format::from_content_type(ct) {
+        Some(Format::JsonLd) => Ok(Format::JsonLd),
         _ => Err(AppError::UnsupportedMediaType(format!(
-            "content type '{ct}' is not ActivityStreams JSON"
+            "content type '{}' is not ActivityStreams JSON",
+            ct.to_ascii_lowercase()
         ))),
     }
 }

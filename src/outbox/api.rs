@@ -277,7 +277,7 @@ async fn lookup(
 ) -> Result<Response, AppError> {
     let id = query_param(query.as_deref(), "id")
         .ok_or_else(|| AppError::BadRequest("give ?id=<object URL>".into()))?;
-    crate::inbox::check_id(&id)?;
+    crate::formats::as2::check_id(&id)?;
     let object = db::objects::get(&state.db, &id)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("no post {id} here")))?;

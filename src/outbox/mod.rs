@@ -1,11 +1,10 @@
-//! Outbox: everything our apps' actors send. [`activities`] builds the
-//! JSON; [`send`] stores an activity and queues its deliveries in one
+//! Outbox: everything our apps' actors send. The activities themselves are
+//! built by [`crate::formats::activity`]; [`send`] stores an activity and queues its deliveries in one
 //! transaction (the transactional outbox), so an activity is never stored
 //! without its deliveries or delivered without being stored; [`publish`]
 //! holds the member apps' actions (post, update, delete, like, announce,
 //! follow and their undos) shared by the HTTP API ([`api`]) and the CLI.
 
-pub mod activities;
 pub mod api;
 pub mod publish;
 
@@ -16,6 +15,7 @@ use crate::actors::AppName;
 use crate::config::Config;
 use crate::db;
 use crate::error::AppError;
+use crate::formats::as2::origin;
 
 /// A fresh id for something an app mints: `{base}/{kind}/{uuid v7}`.
 pub fn new_id(config: &Config, kind: &str) -> String {
@@ -62,7 +62,7 @@ pub async fn send(
     let mut targets: Vec<String> = inboxes
         .iter()
         // Our own actors need no delivery.
-        .filter(|i| crate::inbox::verify::origin(i).as_deref() != Some(config.base()))
+        .filter(|i| origin(i).as_deref() != Some(config.base()))
         .cloned()
         .collect();
     targets.sort();

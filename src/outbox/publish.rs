@@ -6,14 +6,15 @@
 
 use serde_json::{json, Value};
 
-use super::activities::{self, PUBLIC};
 use super::{new_id, send};
 use crate::actors::AppName;
 use crate::config::Config;
 use crate::db::{self, now_millis, objects::StoredObject};
 use crate::error::AppError;
-use crate::inbox::verify::{self, id_of, origin};
+use crate::formats::activity as activities;
+use crate::formats::as2::{check_id, first_id, origin, rfc3339, CONTEXT, MAX_ID, PUBLIC};
 use crate::instance::AppState;
+use crate::remote;
 use crate::sanitize;
 
 /// Longest post content accepted, in bytes of HTML.
@@ -34,12 +35,6 @@ pub struct NewPost {
     pub in_reply_to: Option<String>,
 }
 
-fn rfc3339(ms: i64) -> String {
-    chrono::DateTime::from_timestamp_millis(ms)
-        .unwrap_or_default()
-        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-}
-
 fn followers_of(config: &Config, app: &AppName) -> String {
     format!("{}/followers", config.actor_id(app))
 }
@@ -48,7 +43,7 @@ fn followers_of(config: &Config, app: &AppName) -> String {
 pub async fn object_document(state: &AppState, o: &StoredObject) -> Result<Value, AppError> {
     if let Some(deleted) = o.deleted {
         return Ok(json!({
-            "@context": activities::CONTEXT, "id": o.id, "type": "Tombstone",
+            "@context": CONTEXT, "id": o.id, "type": "Tombstone",
             "formerType": o.object_type, "deleted": rfc3339(deleted),
         }));
     }
@@ -56,7 +51,7 @@ pub async fn object_document(state: &AppState, o: &StoredObject) -> Result<Value
     let shares = db::objects::count_reactions(&state.db, &o.id, "Announce").await?;
     let replies = db::objects::count_replies(&state.db, &o.id).await?;
     let mut doc = json!({
-        "@context": activities::CONTEXT,
+        "@context": CONTEXT,
         "id": o.id,
         "type": o.object_type,
         "attributedTo": o.attributed_to,
@@ -102,7 +97,7 @@ async fn reply_inbox(
     if origin(&author).as_deref() == Some(state.config.base()) {
         return Ok(None);
     }
-    Ok(verify::actor_by_id(state, &author)
+    Ok(remote::actor_by_id(state, &author)
         .await
         .ok()
         .map(|actor| actor.shared_inbox.unwrap_or(actor.inbox)))
@@ -281,15 +276,12 @@ async fn author_inbox(
                 .await
                 .map_err(|e| AppError::BadGateway(format!("cannot fetch {object}: {e}")))?;
             doc.get("attributedTo")
-                .and_then(|a| match a {
-                    Value::Array(l) => l.iter().find_map(id_of),
-                    other => id_of(other),
-                })
+                .and_then(first_id)
                 .map(str::to_string)
                 .ok_or_else(|| AppError::BadRequest(format!("{object} has no author")))?
         }
     };
-    let actor = verify::actor_by_id(state, &author).await?;
+    let actor = remote::actor_by_id(state, &author).await?;
     Ok((
         Some(author),
         Some(actor.shared_inbox.unwrap_or(actor.inbox)),
@@ -303,7 +295,7 @@ pub async fn react(
     kind: &str,
     object: &str,
 ) -> Result<Value, AppError> {
-    crate::inbox::check_id(object)?;
+    check_id(object)?;
     let config = &state.config;
     let (author, inbox) = author_inbox(state, object).await?;
     let actor = config.actor_id(app);
@@ -385,7 +377,7 @@ pub async fn unreact(
 /// An actor URL, or `@user@host` resolved by WebFinger.
 pub async fn resolve_target(state: &AppState, target: &str) -> Result<String, AppError> {
     let target = target.trim();
-    if target.len() > crate::inbox::MAX_ID || target.contains('\0') {
+    if target.len() > MAX_ID || target.contains('\0') {
         return Err(AppError::BadRequest(
             "target is not an actor URL or @user@host".into(),
         ));
@@ -404,7 +396,7 @@ pub async fn resolve_target(state: &AppState, target: &str) -> Result<String, Ap
 pub async fn follow(state: &AppState, app: &AppName, target: &str) -> Result<Value, AppError> {
     let config = &state.config;
     let target = resolve_target(state, target).await?;
-    let actor = verify::actor_by_id(state, &target).await?;
+    let actor = remote::actor_by_id(state, &target).await?;
     let follow = activities::follow(
         &new_id(config, "activities"),
         &config.actor_id(app),

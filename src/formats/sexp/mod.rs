@@ -3,6 +3,9 @@
 //! [`Sexp`] is the data; the grammar, the canonical form and the mapping to
 //! ActivityStreams are specified in `docs/sexp.md`.
 
+/// The media type of sexp documents.
+pub const MEDIA_TYPE: &str = "application/sexp";
+
 /// One S-expression datum.
 ///
 /// Numbers keep their kind: an [`Sexp::Integer`] and a [`Sexp::Decimal`]

@@ -9,24 +9,15 @@ use sqlx::AnyConnection;
 use super::Ctx;
 use crate::db::{self, now_millis, objects::StoredObject};
 use crate::error::AppError;
-use crate::inbox::verify::{id_of, parse_actor};
+use crate::formats::as2::{first_id, id_of, is_public, millis, origin};
+use crate::remote;
 use crate::sanitize;
 
 const POST_TYPES: [&str; 3] = ["Note", "Article", "Page"];
 const ACTOR_TYPES: [&str; 5] = ["Person", "Service", "Application", "Group", "Organization"];
 
 fn attributed_to(object: &Value) -> Option<&str> {
-    match object.get("attributedTo")? {
-        Value::Array(list) => list.iter().find_map(id_of),
-        other => id_of(other),
-    }
-}
-
-fn millis(value: Option<&Value>) -> Option<i64> {
-    let text = value?.as_str()?;
-    chrono::DateTime::parse_from_rfc3339(text)
-        .ok()
-        .map(|d| d.timestamp_millis())
+    first_id(object.get("attributedTo")?)
 }
 
 /// Checks the author and returns (id, type) of a post object.
@@ -44,30 +35,14 @@ fn post_of<'a>(ctx: &Ctx<'_>, object: &'a Value) -> Result<Option<(&'a str, &'a 
     Ok(Some((id, kind)))
 }
 
-/// Whether a post is addressed to the public. Direct and followers-only
-/// posts are not stored: everything stored is served without login.
-fn is_public(activity: &Value, object: &Value) -> bool {
-    let public = |v: &Value| {
-        matches!(
-            v.as_str(),
-            Some("https://www.w3.org/ns/activitystreams#Public" | "as:Public" | "Public")
-        )
-    };
-    [activity, object].iter().any(|doc| {
-        ["to", "cc"].iter().any(|field| match doc.get(*field) {
-            Some(Value::Array(list)) => list.iter().any(public),
-            Some(one) => public(one),
-            None => false,
-        })
-    })
-}
-
 pub async fn create(ctx: &Ctx<'_>, conn: &mut AnyConnection) -> Result<&'static str, AppError> {
     let object = ctx.object();
     let Some((id, kind)) = post_of(ctx, object)? else {
         return Ok("ignored: not a post");
     };
-    if !is_public(ctx.activity, object) {
+    // Direct and followers-only posts are not stored: everything stored is
+    // served without login.
+    if !is_public(&[&ctx.activity.doc, object]) {
         return Ok("ignored: not a public post");
     }
     let stored = StoredObject {
@@ -102,7 +77,7 @@ pub async fn update(ctx: &Ctx<'_>, conn: &mut AnyConnection) -> Result<&'static 
                 "an actor can only update itself".into(),
             ));
         }
-        let refreshed = parse_actor(object, None)?;
+        let refreshed = remote::from_update(object)?;
         sqlx::query(
             "UPDATE remote_actors SET inbox = $2, shared_inbox = $3, key_id = $4, public_key_pem = $5, fetched_at = $6 WHERE id = $1",
         )
@@ -154,7 +129,7 @@ pub async fn delete(ctx: &Ctx<'_>, conn: &mut AnyConnection) -> Result<&'static 
             db::objects::tombstone(conn, id).await?;
             Ok("post deleted")
         }
-        None if crate::inbox::verify::origin(id) == crate::inbox::verify::origin(&ctx.actor.id) => {
+        None if origin(id) == origin(&ctx.actor.id) => {
             // Deleted before we saw it: keep a Tombstone so a late Create
             // cannot resurrect it.
             let now = now_millis();

@@ -5,8 +5,9 @@ use sqlx::AnyConnection;
 use super::{local_app, Ctx};
 use crate::db;
 use crate::error::AppError;
-use crate::inbox::verify::id_of;
-use crate::outbox::{self, activities};
+use crate::formats::activity as activities;
+use crate::formats::as2::id_of;
+use crate::outbox;
 
 /// A remote actor follows one of our apps: recorded as accepted and
 /// answered with an Accept, or recorded as pending when the app approves
@@ -26,7 +27,7 @@ pub async fn follow(ctx: &Ctx<'_>, conn: &mut AnyConnection) -> Result<&'static 
         &ctx.actor.id,
         &ctx.actor.inbox,
         ctx.actor.shared_inbox.as_deref(),
-        ctx.id,
+        ctx.id(),
         if manual { "pending" } else { "accepted" },
     )
     .await?;
@@ -36,7 +37,7 @@ pub async fn follow(ctx: &Ctx<'_>, conn: &mut AnyConnection) -> Result<&'static 
     let accept = activities::accept(
         &outbox::new_id(config, "activities"),
         &config.actor_id(&app.name),
-        ctx.activity,
+        &ctx.activity.doc,
     );
     outbox::send(
         conn,

@@ -10,26 +10,31 @@ pub mod undo;
 use serde_json::Value;
 use sqlx::AnyConnection;
 
-use super::verify::{id_of, origin};
 use crate::actors::AppName;
 use crate::config::Config;
 use crate::db::{self, remote::RemoteActor};
 use crate::error::AppError;
+use crate::formats::activity::Activity;
+use crate::formats::as2::{id_of, origin};
 use crate::instance::AppState;
 
 /// What a handler sees.
 pub struct Ctx<'a> {
     pub state: &'a AppState,
+    /// The sender, proven by its signature.
     pub actor: &'a RemoteActor,
-    pub activity: &'a Value,
-    pub id: &'a str,
+    pub activity: &'a Activity,
     /// The app whose inbox was posted to, for per-actor inboxes.
     pub target: Option<&'a AppName>,
 }
 
 impl Ctx<'_> {
+    pub fn id(&self) -> &str {
+        &self.activity.id
+    }
+
     pub fn object(&self) -> &Value {
-        self.activity.get("object").unwrap_or(&Value::Null)
+        self.activity.object()
     }
 }
 
@@ -43,21 +48,20 @@ pub fn local_app(config: &Config, id: &str) -> Option<AppName> {
 /// could be forged: replace it with the copy its own origin serves.
 pub async fn authoritative_object(
     state: &AppState,
-    mut activity: Value,
-    actor: &str,
-) -> Result<Value, AppError> {
-    let kind = activity.get("type").and_then(Value::as_str).unwrap_or("");
+    mut activity: Activity,
+) -> Result<Activity, AppError> {
+    let kind = activity.kind.as_str();
     if !matches!(kind, "Create" | "Update") {
         return Ok(activity);
     }
-    let Some(object) = activity.get("object") else {
+    let Some(object) = activity.doc.get("object") else {
         return Err(AppError::BadRequest(format!("{kind} without an object")));
     };
     let object_id = id_of(object)
         .ok_or_else(|| AppError::BadRequest(format!("{kind} object has no id")))?
         .to_string();
     let embedded = object.is_object() && object.get("type").is_some();
-    if embedded && origin(&object_id) == origin(actor) {
+    if embedded && origin(&object_id) == origin(&activity.actor) {
         return Ok(activity);
     }
     let fetched = state
@@ -72,7 +76,7 @@ pub async fn authoritative_object(
             "{object_id} served another object"
         )));
     }
-    activity["object"] = fetched;
+    activity.doc["object"] = fetched;
     Ok(activity)
 }
 
@@ -81,9 +85,7 @@ pub async fn authoritative_object(
 pub async fn apply(
     state: &AppState,
     actor: &RemoteActor,
-    activity: &Value,
-    id: &str,
-    kind: &str,
+    activity: &Activity,
     target: Option<&AppName>,
     raw: &[u8],
 ) -> Result<&'static str, AppError> {
@@ -91,9 +93,9 @@ pub async fn apply(
         state,
         actor,
         activity,
-        id,
         target,
     };
+    let (id, kind) = (activity.id.as_str(), activity.kind.as_str());
     let mut tx = state.db.pool().begin().await?;
     let body = String::from_utf8_lossy(raw);
     let new = db::activities::insert(
@@ -135,7 +137,7 @@ async fn handle(
         "Like" | "Announce" => reactions::react(ctx, conn, kind).await,
         "Flag" => flag::flag(ctx, conn).await,
         other => {
-            tracing::info!(activity = %ctx.id, kind = other, "ignoring an activity type we do not handle");
+            tracing::info!(activity = %ctx.id(), kind = other, "ignoring an activity type we do not handle");
             Ok("ignored: unsupported type")
         }
     }

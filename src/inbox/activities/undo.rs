@@ -7,7 +7,7 @@ use sqlx::AnyConnection;
 use super::{local_app, Ctx};
 use crate::db;
 use crate::error::AppError;
-use crate::inbox::verify::id_of;
+use crate::formats::as2::id_of;
 
 pub async fn undo(ctx: &Ctx<'_>, conn: &mut AnyConnection) -> Result<&'static str, AppError> {
     let inner = ctx.object();

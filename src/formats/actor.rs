@@ -1,0 +1,222 @@
+//! Actor documents: rendered for our actors (the apps' virtual actors and
+//! the instance actor) and parsed from remote ones.
+//!
+//! Every one of our actors carries the instance's RSA key as `publicKey`
+//! (owner = that actor, `keyId` = `<actor>#main-key`) and its Ed25519 key as
+//! a FEP-521a `Multikey` in `assertionMethod`; only ids differ between
+//! actors. A remote actor is only believed about keys it lists as its own.
+
+use activitypub_federation::protocol::public_key::PublicKey;
+use serde_json::{json, Value};
+use url::Url;
+
+use super::as2::{origin, rfc3339};
+use super::FormatError;
+
+/// What differs between our actors' documents.
+#[derive(Debug, Clone)]
+pub struct ActorFields<'a> {
+    pub id: &'a str,
+    /// `Service` for apps, `Application` for the instance actor.
+    pub kind: &'a str,
+    pub preferred_username: &'a str,
+    pub name: &'a str,
+    /// Already HTML.
+    pub summary_html: &'a str,
+    /// The profile page.
+    pub url: &'a str,
+    /// (media type, URL) of the avatar.
+    pub icon: Option<(&'a str, &'a str)>,
+    /// Whether the actor has followers/following collections.
+    pub follow_collections: bool,
+    pub shared_inbox: &'a str,
+    pub manually_approves_followers: bool,
+    pub discoverable: bool,
+    /// Unix milliseconds.
+    pub published: i64,
+    pub rsa_public_pem: &'a str,
+    pub ed25519_multibase: &'a str,
+}
+
+fn context() -> Value {
+    json!([
+        "https://www.w3.org/ns/activitystreams",
+        "https://w3id.org/security/v1",
+        "https://w3id.org/security/multikey/v1",
+        {
+            "manuallyApprovesFollowers": "as:manuallyApprovesFollowers",
+            "toot": "http://joinmastodon.org/ns#",
+            "discoverable": "toot:discoverable",
+            // Not defined by security/v1 or multikey/v1 at the top level.
+            "assertionMethod": {
+                "@id": "https://w3id.org/security#assertionMethod",
+                "@type": "@id",
+                "@container": "@set",
+            },
+        }
+    ])
+}
+
+/// The AS2 document of one of our actors.
+pub fn render(a: &ActorFields<'_>) -> Result<Value, FormatError> {
+    let id = a.id;
+    let owner = Url::parse(id).map_err(|e| FormatError::invalid(format!("actor id: {e}")))?;
+    let public_key = PublicKey {
+        id: format!("{id}#main-key"),
+        owner,
+        public_key_pem: a.rsa_public_pem.to_string(),
+    };
+    let public_key = serde_json::to_value(public_key)
+        .map_err(|e| FormatError::invalid(format!("public key: {e}")))?;
+    let mut doc = json!({
+        "@context": context(),
+        "id": id,
+        "type": a.kind,
+        "preferredUsername": a.preferred_username,
+        "name": a.name,
+        "summary": a.summary_html,
+        "url": a.url,
+        "inbox": format!("{id}/inbox"),
+        "outbox": format!("{id}/outbox"),
+        "endpoints": { "sharedInbox": a.shared_inbox },
+        "manuallyApprovesFollowers": a.manually_approves_followers,
+        "discoverable": a.discoverable,
+        "published": rfc3339(a.published),
+        "publicKey": public_key,
+        "assertionMethod": [{
+            "id": format!("{id}#ed25519-key"),
+            "type": "Multikey",
+            "controller": id,
+            "publicKeyMultibase": a.ed25519_multibase,
+        }],
+    });
+    if let Some((media_type, url)) = a.icon {
+        doc["icon"] = json!({ "type": "Image", "mediaType": media_type, "url": url });
+    }
+    if a.follow_collections {
+        doc["followers"] = json!(format!("{id}/followers"));
+        doc["following"] = json!(format!("{id}/following"));
+    }
+    Ok(doc)
+}
+
+/// What the hub keeps of a remote actor's document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActorDocument {
+    pub id: String,
+    /// The host of `id`.
+    pub domain: String,
+    pub inbox: String,
+    pub shared_inbox: Option<String>,
+    pub key_id: String,
+    pub public_key_pem: String,
+}
+
+/// Reads the fields we keep from an actor document. With `key_id`, the key
+/// with that id must be listed, on the actor's origin and owned by the
+/// actor; without, the first listed key must be.
+pub fn parse(doc: &Value, key_id: Option<&str>) -> Result<ActorDocument, FormatError> {
+    let bad = |why: &str| FormatError::invalid(format!("unusable actor document: {why}"));
+    let id = doc
+        .get("id")
+        .and_then(Value::as_str)
+        .ok_or_else(|| bad("no id"))?;
+    let inbox = doc
+        .get("inbox")
+        .and_then(Value::as_str)
+        .ok_or_else(|| bad("no inbox"))?;
+    let shared_inbox = doc
+        .get("endpoints")
+        .and_then(|e| e.get("sharedInbox"))
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    let keys: Vec<&Value> = match doc.get("publicKey") {
+        Some(Value::Array(list)) => list.iter().collect(),
+        Some(one @ Value::Object(_)) => vec![one],
+        _ => return Err(bad("no publicKey")),
+    };
+    let key = match key_id {
+        Some(wanted) => keys
+            .into_iter()
+            .find(|k| k.get("id").and_then(Value::as_str) == Some(wanted))
+            .ok_or_else(|| bad("the signing key is not listed"))?,
+        None => keys.into_iter().next().ok_or_else(|| bad("no publicKey"))?,
+    };
+    let found_key_id = key.get("id").and_then(Value::as_str).unwrap_or_default();
+    if origin(found_key_id) != origin(id) {
+        return Err(bad("key id is not on the actor's origin"));
+    }
+    let owner = key
+        .get("owner")
+        .and_then(Value::as_str)
+        .ok_or_else(|| bad("key has no owner"))?;
+    if owner != id {
+        return Err(bad("key owner is not the actor"));
+    }
+    let pem = key
+        .get("publicKeyPem")
+        .and_then(Value::as_str)
+        .ok_or_else(|| bad("key has no publicKeyPem"))?;
+    let domain = Url::parse(id)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_string))
+        .ok_or_else(|| bad("id is not a URL"))?;
+    Ok(ActorDocument {
+        id: id.to_string(),
+        domain,
+        inbox: inbox.to_string(),
+        shared_inbox,
+        key_id: found_key_id.to_string(),
+        public_key_pem: pem.to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn remote_actor_documents() {
+        let doc = json!({
+            "id": "https://r.example/u/a", "inbox": "https://r.example/u/a/inbox",
+            "endpoints": {"sharedInbox": "https://r.example/inbox"},
+            "publicKey": {"id": "https://r.example/u/a#main-key", "owner": "https://r.example/u/a", "publicKeyPem": "PEM"}
+        });
+        let a = parse(&doc, Some("https://r.example/u/a#main-key")).unwrap();
+        assert_eq!(a.shared_inbox.as_deref(), Some("https://r.example/inbox"));
+        assert_eq!(a.domain, "r.example");
+        assert!(parse(&doc, Some("https://r.example/u/a#other")).is_err());
+        let mut stolen = doc.clone();
+        stolen["publicKey"]["owner"] = json!("https://r.example/u/b");
+        assert!(parse(&stolen, None).is_err());
+        let mut elsewhere = doc.clone();
+        elsewhere["publicKey"]["id"] = json!("https://evil.example/k");
+        assert!(parse(&elsewhere, None).is_err());
+    }
+
+    #[test]
+    fn our_actor_documents_parse_back() {
+        let fields = ActorFields {
+            id: "https://h.example/actors/blog",
+            kind: "Service",
+            preferred_username: "blog",
+            name: "Blog",
+            summary_html: "<p>hi</p>",
+            url: "https://h.example/@blog",
+            icon: Some(("image/svg+xml", "https://h.example/actors/blog/icon.svg")),
+            follow_collections: true,
+            shared_inbox: "https://h.example/inbox",
+            manually_approves_followers: false,
+            discoverable: true,
+            published: 0,
+            rsa_public_pem: "PEM",
+            ed25519_multibase: "z6Mk",
+        };
+        let doc = render(&fields).unwrap();
+        assert_eq!(doc["followers"], "https://h.example/actors/blog/followers");
+        assert_eq!(doc["icon"]["mediaType"], "image/svg+xml");
+        let parsed = parse(&doc, Some("https://h.example/actors/blog#main-key")).unwrap();
+        assert_eq!(parsed.inbox, "https://h.example/actors/blog/inbox");
+        assert_eq!(parsed.public_key_pem, "PEM");
+    }
+}

@@ -1,0 +1,207 @@
+//! Remote actors: who they are and which keys they own. Fetches actor
+//! documents (signed, through the guarded client), keeps them in the
+//! database as the key cache, and proves that a signature was made with a
+//! key its claimed actor owns. Used by the inbox (HTTP signatures and sexp
+//! envelopes) and by the outbox (where to deliver).
+
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::db::{self, now_millis, remote::RemoteActor};
+use crate::error::AppError;
+use crate::formats::actor::{self, ActorDocument};
+use crate::formats::as2::origin;
+use crate::instance::AppState;
+use crate::signatures::PublicKey;
+
+impl RemoteActor {
+    fn from_document(doc: ActorDocument) -> RemoteActor {
+        RemoteActor {
+            id: doc.id,
+            domain: doc.domain,
+            inbox: doc.inbox,
+            shared_inbox: doc.shared_inbox,
+            key_id: doc.key_id,
+            public_key_pem: doc.public_key_pem,
+            fetched_at: now_millis(),
+        }
+    }
+}
+
+/// Proves that `key_id` belongs to `claimed_actor` and that `check` (a
+/// signature verification) passes with that key; returns the actor.
+///
+/// The key's origin must be the actor's (refused before any fetch). The key
+/// comes from the cache, else from the actor's document; when `check` fails
+/// the key is refetched once, in case the actor rotated it, but not more
+/// than once a minute per key, so bad signatures cannot make us hammer a
+/// server.
+pub async fn verify_with_key_of(
+    state: &AppState,
+    key_id: &str,
+    claimed_actor: &str,
+    check: impl Fn(&PublicKey) -> Result<(), String>,
+) -> Result<RemoteActor, AppError> {
+    if origin(key_id) != origin(claimed_actor) {
+        return Err(AppError::Unauthorized(format!(
+            "keyId {key_id} is not on the actor's origin"
+        )));
+    }
+    let verify = |actor: &RemoteActor| -> Result<(), AppError> {
+        check(&*parsed_key(&actor.public_key_pem)?).map_err(AppError::Unauthorized)
+    };
+    let mut actor = resolve_key(state, key_id, false).await?;
+    let mut verified = verify(&actor);
+    if verified.is_err() && may_refetch(key_id) {
+        actor = resolve_key(state, key_id, true).await?;
+        verified = verify(&actor);
+    }
+    verified?;
+    if actor.id != claimed_actor {
+        return Err(AppError::Unauthorized(format!(
+            "key {key_id} belongs to {}, not to the activity's actor {claimed_actor}",
+            actor.id
+        )));
+    }
+    Ok(actor)
+}
+
+/// When each key was last refetched after a failed verification.
+static REFETCHED: LazyLock<Mutex<HashMap<String, Instant>>> = LazyLock::new(Default::default);
+/// How long a refetched key is trusted before another refetch is allowed.
+const REFETCH_EVERY: Duration = Duration::from_secs(60);
+
+/// Whether a failed verification may refetch `key_id` now.
+fn may_refetch(key_id: &str) -> bool {
+    let Ok(mut seen) = REFETCHED.lock() else {
+        return true;
+    };
+    let now = Instant::now();
+    if seen
+        .get(key_id)
+        .is_some_and(|at| now.duration_since(*at) < REFETCH_EVERY)
+    {
+        return false;
+    }
+    if seen.len() >= MAX_PARSED_KEYS {
+        seen.clear();
+    }
+    seen.insert(key_id.to_string(), now);
+    true
+}
+
+/// Parsed keys by PEM: parsing is a large share of a verification's cost.
+/// A pure cache (the database stays the source of truth), bounded by
+/// clearing it when full.
+type KeyCache = Mutex<HashMap<String, Arc<PublicKey>>>;
+static PARSED_KEYS: LazyLock<KeyCache> = LazyLock::new(Default::default);
+const MAX_PARSED_KEYS: usize = 10_000;
+
+fn parsed_key(pem: &str) -> Result<Arc<PublicKey>, AppError> {
+    if let Some(key) = PARSED_KEYS.lock().ok().and_then(|m| m.get(pem).cloned()) {
+        return Ok(key);
+    }
+    let key =
+        Arc::new(PublicKey::from_pem(pem).map_err(|e| AppError::Unauthorized(e.to_string()))?);
+    if let Ok(mut map) = PARSED_KEYS.lock() {
+        if map.len() >= MAX_PARSED_KEYS {
+            map.clear();
+        }
+        map.insert(pem.to_string(), key.clone());
+    }
+    Ok(key)
+}
+
+/// The actor owning `key_id`, from the cache unless `refresh`.
+async fn resolve_key(
+    state: &AppState,
+    key_id: &str,
+    refresh: bool,
+) -> Result<RemoteActor, AppError> {
+    if !refresh {
+        if let Some(actor) = db::remote::by_key_id(&state.db, key_id).await? {
+            return Ok(actor);
+        }
+    }
+    let unauthorized = |why: String| AppError::Unauthorized(why);
+    let url = key_id.split('#').next().unwrap_or(key_id);
+    let doc = fetch(state, url)
+        .await
+        .map_err(|e| unauthorized(e.to_string()))?;
+    // keyId usually names the actor (with a fragment); some servers serve a
+    // key document with an `owner`, or the actor under the key's URL.
+    let owner = if doc.get("publicKey").is_some() {
+        doc.get("id")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string()
+    } else if let Some(owner) = doc.get("owner").and_then(Value::as_str) {
+        owner.to_string()
+    } else {
+        return Err(unauthorized(format!("{url} is neither an actor nor a key")));
+    };
+    if origin(&owner) != origin(url) {
+        return Err(unauthorized(format!(
+            "key {key_id} names an owner on another origin"
+        )));
+    }
+    // Only the actor's own document, fetched from its own id, may vouch for
+    // a key: a document elsewhere on the site (an upload, a redirect) that
+    // claims to be the actor is not believed.
+    let actor_doc = if owner == url && doc.get("publicKey").is_some() {
+        doc
+    } else {
+        fetch(state, &owner)
+            .await
+            .map_err(|e| unauthorized(e.to_string()))?
+    };
+    let actor = actor::parse(&actor_doc, Some(key_id))
+        .map(RemoteActor::from_document)
+        .map_err(|e| unauthorized(e.to_string()))?;
+    if actor.id != owner {
+        return Err(unauthorized(format!(
+            "{owner} served the actor {}",
+            actor.id
+        )));
+    }
+    db::remote::upsert(&state.db, &actor).await?;
+    Ok(actor)
+}
+
+/// A remote actor by id, from the cache or fetched (for delivering to it).
+/// Failures are the remote server's (502) or its document's (400), never
+/// the caller's credentials.
+pub async fn actor_by_id(state: &AppState, id: &str) -> Result<RemoteActor, AppError> {
+    if let Some(actor) = db::remote::by_id(&state.db, id).await? {
+        return Ok(actor);
+    }
+    let doc = fetch(state, id)
+        .await
+        .map_err(|e| AppError::BadGateway(e.to_string()))?;
+    let actor = actor::parse(&doc, None)
+        .map(RemoteActor::from_document)
+        .map_err(|e| AppError::BadRequest(e.to_string()))?;
+    if actor.id != id {
+        return Err(AppError::BadRequest(format!(
+            "{id} served the actor {}",
+            actor.id
+        )));
+    }
+    db::remote::upsert(&state.db, &actor).await?;
+    Ok(actor)
+}
+
+/// An actor's document as an `Update` carried it, once the inbox has
+/// checked that the actor updates itself.
+pub fn from_update(doc: &Value) -> Result<RemoteActor, AppError> {
+    actor::parse(doc, None)
+        .map(RemoteActor::from_document)
+        .map_err(|e| AppError::BadRequest(e.to_string()))
+}
+
+async fn fetch(state: &AppState, url: &str) -> Result<Value, crate::fetch::FetchError> {
+    state.fetcher.get_activity_json(url).await
+}
