@@ -6,11 +6,15 @@
 #   docker build --target postgres -t rosefed-pg .    # Debian's PostgreSQL
 #
 # Without one, federation-tests/docker/build-images.sh makes a Debian base
-# with debootstrap, builds the binaries on the host, and builds the
-# *-prebuilt targets and `postgres` from that base with
-#   --build-arg BASE_IMAGE=rosefed-base:<hash>
-# The stages it needs come first and use nothing but BASE_IMAGE, because the
-# classic builder (no BuildKit) builds every stage up to its target.
+# with debootstrap, builds the binaries on the host into
+# federation-tests/docker/prebuilt/, and builds the *-prebuilt targets and
+# `postgres` with --build-arg BASE_IMAGE=rosefed-base:<hash>.
+#
+# The classic builder (no BuildKit) builds every stage up to its target, so
+# the stages the registry-free build needs come first and use nothing but
+# BASE_IMAGE; and the prebuilt stages copy a directory that always exists
+# (it holds only a README until build-images.sh fills it), so a classic
+# build of the hub from public images passes through them harmlessly.
 
 ARG BASE_IMAGE=debian:bookworm-slim
 ARG RUST_IMAGE=rust:1-bookworm
@@ -42,12 +46,14 @@ EXPOSE 5432
 STOPSIGNAL SIGINT
 ENTRYPOINT ["postgres-entrypoint"]
 
-# The hub's settings, shared by both ways of getting the binary.
+# The hub's settings, shared by both ways of getting the binary, which
+# lands in /opt/rosefed/bin.
 FROM runtime AS hub-base
 # Created here, owned by rosefed, so a volume mounted on it starts writable.
 RUN install -d -o rosefed -g rosefed /var/lib/rosefed/data
 WORKDIR /var/lib/rosefed
-ENV ROSEFED_DATA_DIR=/var/lib/rosefed/data \
+ENV PATH=/opt/rosefed/bin:$PATH \
+    ROSEFED_DATA_DIR=/var/lib/rosefed/data \
     ROSEFED_BIND=0.0.0.0:8080
 EXPOSE 8080
 HEALTHCHECK --interval=2s --timeout=3s --retries=30 CMD curl -fsS http://127.0.0.1:8080/health || exit 1
@@ -55,18 +61,18 @@ USER rosefed
 ENTRYPOINT ["rosefed"]
 CMD ["serve"]
 
-# The hub around a binary built on the host (build-images.sh puts it in
-# the build context as prebuilt/rosefed).
+# The hub around a binary built on the host.
 FROM hub-base AS hub-prebuilt
-COPY prebuilt/rosefed /usr/local/bin/rosefed
+COPY federation-tests/docker/prebuilt/ /opt/rosefed/bin/
 
-# The federation test binaries built on the host. The default command runs
-# the two-instance flow against ROSEFED_{A,B}_{URL,TOKEN}.
+# The federation test binaries (federation, containers). The default
+# command runs the two-instance flow against ROSEFED_{A,B}_{URL,TOKEN}.
 FROM runtime AS tester-base
+ENV PATH=/opt/rosefed/bin:$PATH
 CMD ["federation", "--exact", "follow_publish_react_update_delete_unfollow"]
 
 FROM tester-base AS tester-prebuilt
-COPY prebuilt/federation prebuilt/containers /usr/local/bin/
+COPY federation-tests/docker/prebuilt/ /opt/rosefed/bin/
 
 # --- From here on, stages for builders with a registry. ---
 
@@ -76,8 +82,8 @@ COPY . .
 RUN federation-tests/docker/build-binaries.sh /out
 
 FROM tester-base AS tester
-COPY --from=builder /out/federation /out/containers /usr/local/bin/
+COPY --from=builder /out/ /opt/rosefed/bin/
 
 # Last, so that a plain `docker build .` makes the hub.
 FROM hub-base AS hub
-COPY --from=builder /out/rosefed /usr/local/bin/rosefed
+COPY --from=builder /out/ /opt/rosefed/bin/

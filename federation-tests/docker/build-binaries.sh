@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds, in release mode, what the harness images carry, and copies it to
-# OUTDIR (default target/docker-context/prebuilt):
+# OUTDIR (default federation-tests/docker/prebuilt):
 #   rosefed      the hub
 #   federation   the two-instance flow (federation-tests/tests/federation.rs)
 #   containers   the fault scenarios (federation-tests/tests/containers.rs)
@@ -8,7 +8,7 @@
 # stage, so both kinds of image hold the same programs.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-out=${1:-target/docker-context/prebuilt}
+out=${1:-federation-tests/docker/prebuilt}
 mkdir -p "$out"
 
 # One cargo invocation, so the hub and the tests share one feature

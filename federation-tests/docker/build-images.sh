@@ -11,8 +11,9 @@
 #
 # The base image is tagged by a hash of what goes into it, so a second run
 # reuses it instead of running debootstrap again. The binaries come from
-# `cargo build --release` on the host (build-binaries.sh), so an unchanged
-# tree costs no compilation either.
+# `cargo build --release` on the host (build-binaries.sh, into
+# federation-tests/docker/prebuilt/), so an unchanged tree costs no
+# compilation either.
 #
 # Usage: federation-tests/docker/build-images.sh [--rebuild-base]
 set -euo pipefail
@@ -86,19 +87,16 @@ fi
 
 # --- The binaries and the images ---------------------------------------
 
-context=target/docker-context
-rm -rf "$context"
-mkdir -p "$context/prebuilt" "$context/federation-tests/docker"
 say "cargo build --release (the hub and the federation test binaries)"
-federation-tests/docker/build-binaries.sh "$context/prebuilt"
-cp federation-tests/docker/postgres-entrypoint.sh "$context/federation-tests/docker/"
+federation-tests/docker/build-binaries.sh federation-tests/docker/prebuilt
+mkdir -p target
 
 build() { # image target
   say "docker build --target $2 -> $1"
   # Quiet unless it fails (the classic builder's deprecation notice is noise).
-  if ! docker build --quiet -f Dockerfile --build-arg BASE_IMAGE="$base" \
-      --target "$2" -t "$1" "$context" >"$context/build.log" 2>&1; then
-    cat "$context/build.log" >&2
+  if ! docker build --quiet --build-arg BASE_IMAGE="$base" \
+      --target "$2" -t "$1" . >target/docker-build.log 2>&1; then
+    cat target/docker-build.log >&2
     die "docker build --target $2 failed"
   fi
 }
