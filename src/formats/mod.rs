@@ -4,5 +4,8 @@
 //!
 //! - [`sexp`]: the S-expression data type, its reader (with limits and
 //!   line:column errors), printers and canonical form.
+//! - [`markup`]: a post body's markup tree rendered to safe HTML through
+//!   an allow-list, with depth, node and output limits (`docs/sexp.md` §5).
 
+pub mod markup;
 pub mod sexp;
