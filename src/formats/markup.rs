@@ -16,6 +16,8 @@ use crate::formats::sexp::{write_compact, Sexp};
 pub(crate) mod check;
 #[cfg(test)]
 pub(crate) mod corpus;
+#[cfg(test)]
+mod props;
 
 /// The `rel` of every rendered link: no endorsement for search engines, no
 /// `window.opener` for the target, no `Referer` leaking the reader's page.
