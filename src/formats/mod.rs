@@ -17,7 +17,8 @@
 //! - [`collection`]: ordered collections and their pages.
 //! - [`jsonld`]: the JSON-LD codec (bytes ↔ tree, with its guards).
 //! - [`sexp`]: the S-expression data type, its reader (with limits and
-//!   line:column errors), printers and canonical form.
+//!   line:column errors), printers, canonical form, and the markup of post
+//!   bodies rendered to safe HTML.
 
 pub mod activity;
 pub mod actor;

@@ -2,6 +2,11 @@
 //!
 //! [`Sexp`] is the data; the grammar, the canonical form and the mapping to
 //! ActivityStreams are specified in `docs/sexp.md`.
+//!
+//! - [`markup`]: a post body's markup tree rendered to safe HTML through
+//!   an allow-list, with depth, node and output limits (§5).
+
+pub mod markup;
 
 /// The media type of sexp documents.
 pub const MEDIA_TYPE: &str = "application/sexp";
