@@ -1,7 +1,18 @@
 //! S-expressions as the co-op writes them: `(Note :id "…" :content (p "hi"))`.
 //!
 //! [`Sexp`] is the data; the grammar, the canonical form and the mapping to
-//! ActivityStreams are specified in `docs/sexp.md`.
+//! ActivityStreams are specified in `docs/sexp.md`. The modules:
+//!
+//! - [`read`]: text to a datum ([`read()`]), within [`Limits`], with
+//!   `line:column` errors ([`ReadError`]);
+//! - this module: the compact writer ([`write_compact`], [`Display`]) and
+//!   the name and string helpers every printer shares.
+//!
+//! [`Display`]: std::fmt::Display
+
+pub mod read;
+
+pub use read::{read, Limits, ReadError, ReadErrorKind};
 
 /// One S-expression datum.
 ///
