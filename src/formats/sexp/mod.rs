@@ -6,12 +6,16 @@
 //! - [`read`]: text to a datum ([`read()`]), within [`Limits`], with
 //!   `line:column` errors ([`ReadError`]);
 //! - this module: the compact writer ([`write_compact`], [`Display`]) and
-//!   the name and string helpers every printer shares.
+//!   the name and string helpers every printer shares;
+//! - [`canonical`]: the canonical form that signatures cover
+//!   ([`canonical()`], [`CanonicalError`]).
 //!
 //! [`Display`]: std::fmt::Display
 
+pub mod canonical;
 pub mod read;
 
+pub use canonical::{canonical, CanonicalError};
 pub use read::{read, Limits, ReadError, ReadErrorKind};
 
 /// One S-expression datum.
