@@ -8,14 +8,17 @@
 //! - this module: the compact writer ([`write_compact`], [`Display`]) and
 //!   the name and string helpers every printer shares;
 //! - [`canonical`]: the canonical form that signatures cover
-//!   ([`canonical()`], [`CanonicalError`]).
+//!   ([`canonical()`], [`CanonicalError`]);
+//! - [`pretty`]: the indented layout served to people ([`pretty()`]).
 //!
 //! [`Display`]: std::fmt::Display
 
 pub mod canonical;
+pub mod pretty;
 pub mod read;
 
 pub use canonical::{canonical, CanonicalError};
+pub use pretty::pretty;
 pub use read::{read, Limits, ReadError, ReadErrorKind};
 
 /// One S-expression datum.
