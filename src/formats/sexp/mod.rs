@@ -9,15 +9,19 @@
 //!   the name and string helpers every printer shares;
 //! - [`canonical`]: the canonical form that signatures cover
 //!   ([`canonical()`], [`CanonicalError`]);
-//! - [`pretty`]: the indented layout served to people ([`pretty()`]).
+//! - [`pretty`]: the indented layout served to people ([`pretty()`]);
+//! - [`envelope`]: the signed envelope `(signed … PAYLOAD)` as data
+//!   ([`Envelope`], [`EnvelopeError`]); no cryptography.
 //!
 //! [`Display`]: std::fmt::Display
 
 pub mod canonical;
+pub mod envelope;
 pub mod pretty;
 pub mod read;
 
 pub use canonical::{canonical, CanonicalError};
+pub use envelope::{Envelope, EnvelopeError};
 pub use pretty::pretty;
 pub use read::{read, Limits, ReadError, ReadErrorKind};
 
