@@ -18,6 +18,8 @@
 pub mod canonical;
 pub mod envelope;
 pub mod pretty;
+#[cfg(test)]
+mod proptests;
 pub mod read;
 
 pub use canonical::{canonical, CanonicalError};
