@@ -1,12 +1,34 @@
 //! S-expressions as the co-op writes them: `(Note :id "…" :content (p "hi"))`.
 //!
 //! [`Sexp`] is the data; the grammar, the canonical form and the mapping to
-//! ActivityStreams are specified in `docs/sexp.md`.
+//! ActivityStreams are specified in `docs/sexp.md`. The modules:
 //!
-//! - [`markup`]: a post body's markup tree rendered to safe HTML through
-//!   an allow-list, with depth, node and output limits (§5).
+//! - [`read`]: text to a datum ([`read()`]), within [`Limits`], with
+//!   `line:column` errors ([`ReadError`]);
+//! - this module: the compact writer ([`write_compact`], [`Display`]) and
+//!   the name and string helpers every printer shares;
+//! - [`canonical`]: the canonical form that signatures cover
+//!   ([`canonical()`], [`CanonicalError`]);
+//! - [`pretty`]: the indented layout served to people ([`pretty()`]);
+//! - [`envelope`]: the signed envelope `(signed … PAYLOAD)` as data
+//!   ([`Envelope`], [`EnvelopeError`]); no cryptography;
+//! - [`markup`]: a post body's markup tree rendered to safe HTML through an
+//!   allow-list, with depth, node and output limits (§5).
+//!
+//! [`Display`]: std::fmt::Display
 
+pub mod canonical;
+pub mod envelope;
 pub mod markup;
+pub mod pretty;
+#[cfg(test)]
+mod proptests;
+pub mod read;
+
+pub use canonical::{canonical, CanonicalError};
+pub use envelope::{Envelope, EnvelopeError};
+pub use pretty::pretty;
+pub use read::{read, Limits, ReadError, ReadErrorKind};
 
 /// The media type of sexp documents.
 pub const MEDIA_TYPE: &str = "application/sexp";
