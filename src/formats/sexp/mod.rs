@@ -3,13 +3,13 @@
 //! [`Sexp`] is the data; the grammar, the canonical form and the mapping to
 //! ActivityStreams are specified in `docs/sexp.md`. The modules:
 //!
-//! - [`read`]: text to a datum ([`read()`]), within [`Limits`], with
+//! - [`read`](mod@read): text to a datum ([`read()`]), within [`Limits`], with
 //!   `line:column` errors ([`ReadError`]);
 //! - this module: the compact writer ([`write_compact`], [`Display`]) and
 //!   the name and string helpers every printer shares;
-//! - [`canonical`]: the canonical form that signatures cover
+//! - [`canonical`](mod@canonical): the canonical form that signatures cover
 //!   ([`canonical()`], [`CanonicalError`]);
-//! - [`pretty`]: the indented layout served to people ([`pretty()`]);
+//! - [`pretty`](mod@pretty): the indented layout served to people ([`pretty()`]);
 //! - [`envelope`]: the signed envelope `(signed … PAYLOAD)` as data
 //!   ([`Envelope`], [`EnvelopeError`]); no cryptography;
 //! - [`markup`]: a post body's markup tree rendered to safe HTML through an
