@@ -277,6 +277,7 @@ pub async fn run(cli: Cli) -> Result<(), AppError> {
                 kind: Some(if title.is_some() { "Article" } else { "Note" }.into()),
                 name: title,
                 content,
+                content_type: None,
                 in_reply_to,
             };
             let (id, _) = publish::create_post(&state, &app, &post).await?;

@@ -79,6 +79,20 @@ pub struct FederationArgs {
         global = true
     )]
     pub max_json_depth: usize,
+    /// Speak only JSON-LD: neither advertise, accept nor send
+    /// `application/sexp` (docs/sexp.md). By default the hub speaks sexp to
+    /// peers whose actors say they take it, and JSON-LD to everyone else.
+    #[arg(long, env = "ROSEFED_NO_SEXP", global = true)]
+    pub no_sexp: bool,
+    /// Oldest `created` a sexp envelope may carry, in seconds: how long a
+    /// forwarded or relayed activity stays verifiable by its own signature.
+    #[arg(
+        long,
+        env = "ROSEFED_SEXP_SIGNATURE_MAX_AGE_SECS",
+        default_value_t = 24 * 3600,
+        global = true
+    )]
+    pub sexp_signature_max_age_secs: u64,
     /// Allowed clock skew of a signed request's Date, in seconds.
     #[arg(
         long,
@@ -156,6 +170,8 @@ impl Default for FederationArgs {
         FederationArgs {
             max_body_bytes: 1024 * 1024,
             max_json_depth: 64,
+            no_sexp: false,
+            sexp_signature_max_age_secs: 24 * 3600,
             signature_max_skew_secs: 3600,
             received_retention_days: 30,
             delivery_retry_base_ms: 60_000,

@@ -62,42 +62,9 @@ pub fn peer_host() -> String {
         .expect("ROSEFED_PEER_HOST names this container on the federation network")
 }
 
-/// The value of a counter or gauge line `name value` in a Prometheus
-/// scrape, 0 when it is absent (counters start absent).
-pub fn metric(scrape: &str, name: &str) -> f64 {
-    scrape
-        .lines()
-        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
-        .unwrap_or(0.0)
-}
-
-/// A hub's Prometheus scrape from `ROSEFED_{prefix}_METRICS_URL`.
+/// The Prometheus scrape of the hub `ROSEFED_{prefix}_METRICS_URL` names.
 pub async fn scrape(prefix: &str) -> String {
     let var = format!("ROSEFED_{prefix}_METRICS_URL");
     let url = std::env::var(&var).unwrap_or_else(|_| panic!("{var} is not set"));
-    let response = crate::http()
-        .get(&url)
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("GET {url}: {e}"));
-    response.text().await.unwrap_or_default()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::metric;
-
-    #[test]
-    fn metric_reads_exact_names_only() {
-        let scrape = "rosefed_deliveries_total{outcome=\"retry\"} 7\n\
-                      rosefed_deliveries_total{outcome=\"retry_x\"} 9\n";
-        assert_eq!(
-            metric(scrape, "rosefed_deliveries_total{outcome=\"retry\"}"),
-            7.0
-        );
-        assert_eq!(
-            metric(scrape, "rosefed_deliveries_total{outcome=\"dead\"}"),
-            0.0
-        );
-    }
+    crate::metrics::scrape(&url).await
 }

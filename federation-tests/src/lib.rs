@@ -1,8 +1,9 @@
 //! Harness for black-box tests of rosefed: fresh databases on SQLite and
 //! PostgreSQL ([`database`]), real hub processes started from the built
 //! binary ([`hub`]), an instance as the federation tests drive it
-//! ([`instance`]), a stand-in fediverse server ([`peer`]), and the
-//! container side of the Docker harness ([`faults`]). It never links
+//! ([`instance`]), a stand-in fediverse server ([`peer`]), a reader of
+//! the hubs' metrics ([`metrics`]), and the container side of the Docker
+//! harness ([`faults`]). It never links
 //! rosefed itself, so what it tests is exactly what an operator runs.
 //! rosefed's own integration tests reuse [`database`] so both suites create
 //! and drop databases the same way.
@@ -11,6 +12,7 @@ pub mod database;
 pub mod faults;
 pub mod hub;
 pub mod instance;
+pub mod metrics;
 pub mod peer;
 
 use std::time::{Duration, Instant};

@@ -15,13 +15,16 @@
 //!   is back, B recovers without being restarted and nothing sent to it
 //!   meanwhile is lost.
 
-use federation_tests::faults::{fault, metric, peer_host, scrape};
+use federation_tests::faults::{fault, peer_host, scrape};
 use federation_tests::instance::Instance;
 use federation_tests::peer::Peer;
 use federation_tests::{eventually, wait_for, WAIT};
 use serde_json::{json, Value};
 
-const RETRIES: &str = "rosefed_deliveries_total{outcome=\"retry\"}";
+/// Failed delivery attempts (to be retried), in any format.
+fn retries(scrape: &str) -> f64 {
+    federation_tests::metrics::sum(scrape, "rosefed_deliveries_total", &["outcome=\"retry\""])
+}
 
 /// The two containers, from the environment the compose file sets.
 fn containers() -> (Instance, Instance) {
@@ -111,7 +114,7 @@ async fn sigkill_of_a_in_the_middle_of_a_fan_out_loses_nothing() {
 async fn a_partitioned_b_gets_the_backlog_in_order() {
     let (a, b) = containers();
     b_follows_a(&a, &b).await;
-    let retries_before = metric(&scrape("A").await, RETRIES);
+    let retries_before = retries(&scrape("A").await);
 
     fault("disconnect rosefed-b").await;
     // While B is unreachable: a post edited twice, a post created then
@@ -130,7 +133,7 @@ async fn a_partitioned_b_gets_the_backlog_in_order() {
     let cut = std::time::Instant::now();
     let retries = wait_for!(
         "A to fail deliveries to the unreachable B, round after round",
-        metric(&scrape("A").await, RETRIES),
+        retries(&scrape("A").await),
         |n: &f64| *n >= retries_before + 9.0
     );
     fault("connect rosefed-b").await;
@@ -180,11 +183,11 @@ async fn b_rides_out_a_database_outage_without_a_restart() {
     );
     assert_eq!(body["database"]["status"], "unreachable", "{status} {body}");
     // Sent while B cannot store anything: A must keep it until B can.
-    let retries_before = metric(&scrape("A").await, RETRIES);
+    let retries_before = retries(&scrape("A").await);
     let (post, _) = a.publish("<p>during the outage</p>").await;
     wait_for!(
         "B to refuse a delivery while its database is down",
-        metric(&scrape("A").await, RETRIES),
+        retries(&scrape("A").await),
         |n: &f64| *n > retries_before
     );
 

@@ -290,13 +290,13 @@ async fn two_processes_share_one_queue_and_deliver_once() {
             .text()
             .await
             .unwrap();
-        let delivered: u64 = text
-            .lines()
-            .find_map(|l| l.strip_prefix("rosefed_deliveries_total{outcome=\"delivered\"} "))
-            .and_then(|n| n.parse().ok())
-            .unwrap_or(0);
+        let delivered = federation_tests::metrics::sum(
+            &text,
+            "rosefed_deliveries_total",
+            &["outcome=\"delivered\""],
+        );
         assert!(
-            delivered > 0,
+            delivered > 0.0,
             "process with metrics on {port} delivered nothing:\n{text}"
         );
     }

@@ -30,6 +30,7 @@ pub fn app_actor(config: &Config, keys: &InstanceKeys, app: &App) -> Result<Valu
         published: app.created_at,
         rsa_public_pem: keys.rsa_public_pem(),
         ed25519_multibase: &keys.ed25519_multibase(),
+        accepts_sexp: !config.federation.no_sexp,
     })?)
 }
 
@@ -51,6 +52,7 @@ pub fn instance_actor(config: &Config, keys: &InstanceKeys) -> Result<Value, App
         published: keys.created_at,
         rsa_public_pem: keys.rsa_public_pem(),
         ed25519_multibase: &keys.ed25519_multibase(),
+        accepts_sexp: !config.federation.no_sexp,
     })?)
 }
 

@@ -11,7 +11,6 @@
 //! | `/@{name}` | the app's profile page |
 
 use axum::extract::{Path, RawQuery, State};
-use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
@@ -24,7 +23,7 @@ use crate::db::collections::{self, Collection};
 use crate::db::{self};
 use crate::error::AppError;
 use crate::formats::collection::{self, PAGE_SIZE};
-use crate::http::negotiate::{activity_json, negotiate, Format};
+use crate::http::negotiate::{as2, Format, Negotiated};
 use crate::instance::AppState;
 
 /// Deepest page served; keeps OFFSET arithmetic far from overflow.
@@ -55,13 +54,13 @@ async fn home(State(state): State<AppState>) -> Result<Response, AppError> {
 
 async fn instance_actor(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    Negotiated(format): Negotiated,
 ) -> Result<Response, AppError> {
-    match negotiate(&headers)? {
-        Format::ActivityJson { ld } => Ok(activity_json(
+    match format {
+        Format::As2(syntax) => as2(
             document::instance_actor(&state.config, &state.keys)?,
-            ld,
-        )),
+            syntax,
+        ),
         Format::Html => home(State(state)).await,
     }
 }
@@ -72,18 +71,14 @@ async fn instance_actor(
 async fn instance_outbox(
     State(state): State<AppState>,
     RawQuery(query): RawQuery,
-    headers: HeaderMap,
+    Negotiated(format): Negotiated,
 ) -> Result<Response, AppError> {
     let id = state.config.url("/actor/outbox");
-    let format = negotiate(&headers)?;
     match (format, parse_page(query.as_deref())?) {
-        (Format::ActivityJson { ld }, None) => {
-            Ok(activity_json(collection::collection(&id, 0), ld))
+        (Format::As2(syntax), None) => as2(collection::collection(&id, 0), syntax),
+        (Format::As2(syntax), Some(page)) => {
+            as2(collection::page(&id, page, 0, Vec::new()), syntax)
         }
-        (Format::ActivityJson { ld }, Some(page)) => Ok(activity_json(
-            collection::page(&id, page, 0, Vec::new()),
-            ld,
-        )),
         (Format::Html, _) => Ok(profile::collection_page_html(
             "Instance actor outbox",
             0,
@@ -97,15 +92,14 @@ async fn instance_outbox(
 async fn app_actor(
     State(state): State<AppState>,
     Path(name): Path<String>,
-    headers: HeaderMap,
+    Negotiated(format): Negotiated,
 ) -> Result<Response, AppError> {
-    let format = negotiate(&headers)?;
     let app = load_app(&state, &name).await?;
     match format {
-        Format::ActivityJson { ld } => Ok(activity_json(
+        Format::As2(syntax) => as2(
             document::app_actor(&state.config, &state.keys, &app)?,
-            ld,
-        )),
+            syntax,
+        ),
         Format::Html => render_profile(&state, &app).await,
     }
 }
@@ -139,20 +133,17 @@ async fn collection(
     State(state): State<AppState>,
     Path((name, segment)): Path<(String, String)>,
     RawQuery(query): RawQuery,
-    headers: HeaderMap,
+    Negotiated(format): Negotiated,
 ) -> Result<Response, AppError> {
     let which =
         Collection::parse(&segment).ok_or_else(|| AppError::NotFound("no such resource".into()))?;
-    let format = negotiate(&headers)?;
     let page = parse_page(query.as_deref())?;
     let app = load_app(&state, &name).await?;
     let id = format!("{}/{}", state.config.actor_id(&app.name), which.segment());
     let total = collections::count(&state.db, &app.name, which).await?;
 
     let wanted = match (format, page) {
-        (Format::ActivityJson { ld }, None) => {
-            return Ok(activity_json(collection::collection(&id, total), ld))
-        }
+        (Format::As2(syntax), None) => return as2(collection::collection(&id, total), syntax),
         (_, page) => page.unwrap_or(1),
     };
     let rows = collections::page(
@@ -177,10 +168,7 @@ async fn collection(
         })
         .collect();
     match format {
-        Format::ActivityJson { ld } => Ok(activity_json(
-            collection::page(&id, wanted, total, items),
-            ld,
-        )),
+        Format::As2(syntax) => as2(collection::page(&id, wanted, total, items), syntax),
         Format::Html => {
             let ids: Vec<String> = items
                 .iter()

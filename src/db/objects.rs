@@ -12,7 +12,10 @@ pub struct StoredObject {
     pub attributed_to: String,
     pub object_type: String,
     pub name: Option<String>,
+    /// HTML: sanitised, or rendered from `source_sexp`.
     pub content: String,
+    /// The canonical text of the markup tree, for posts written in sexp.
+    pub source_sexp: Option<String>,
     pub in_reply_to: Option<String>,
     pub local: i64,
     pub published: i64,
@@ -21,7 +24,7 @@ pub struct StoredObject {
 }
 
 const SELECT: &str =
-    "SELECT id, app_name, attributed_to, object_type, name, content, in_reply_to, \
+    "SELECT id, app_name, attributed_to, object_type, name, content, source_sexp, in_reply_to, \
                       local, published, updated, deleted FROM objects";
 
 pub async fn get(db: &Db, id: &str) -> Result<Option<StoredObject>, AppError> {
@@ -41,8 +44,9 @@ pub async fn get_in(conn: &mut AnyConnection, id: &str) -> Result<Option<StoredO
 /// Inserts a post; an existing id is left alone (a re-delivered Create).
 pub async fn insert(conn: &mut AnyConnection, o: &StoredObject) -> Result<bool, AppError> {
     let done = sqlx::query(
-        "INSERT INTO objects (id, app_name, attributed_to, object_type, name, content, in_reply_to, \
-         local, published, updated, deleted) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+        "INSERT INTO objects (id, app_name, attributed_to, object_type, name, content, source_sexp, \
+         in_reply_to, local, published, updated, deleted) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
          ON CONFLICT (id) DO NOTHING",
     )
     .bind(&o.id)
@@ -51,6 +55,7 @@ pub async fn insert(conn: &mut AnyConnection, o: &StoredObject) -> Result<bool, 
     .bind(&o.object_type)
     .bind(&o.name)
     .bind(&o.content)
+    .bind(&o.source_sexp)
     .bind(&o.in_reply_to)
     .bind(o.local)
     .bind(o.published)
@@ -61,19 +66,28 @@ pub async fn insert(conn: &mut AnyConnection, o: &StoredObject) -> Result<bool, 
     Ok(done.rows_affected() > 0)
 }
 
+/// What an author can change in a post.
+#[derive(Debug, Clone, Copy)]
+pub struct PostText<'a> {
+    pub name: Option<&'a str>,
+    pub content: &'a str,
+    pub source_sexp: Option<&'a str>,
+}
+
 /// Replaces a live post's text. Returns whether a live post was updated.
 pub async fn update(
     conn: &mut AnyConnection,
     id: &str,
-    name: Option<&str>,
-    content: &str,
+    text: &PostText<'_>,
 ) -> Result<bool, AppError> {
     let done = sqlx::query(
-        "UPDATE objects SET name = $2, content = $3, updated = $4 WHERE id = $1 AND deleted IS NULL",
+        "UPDATE objects SET name = $2, content = $3, source_sexp = $4, updated = $5 \
+         WHERE id = $1 AND deleted IS NULL",
     )
     .bind(id)
-    .bind(name)
-    .bind(content)
+    .bind(text.name)
+    .bind(text.content)
+    .bind(text.source_sexp)
     .bind(now_millis())
     .execute(conn)
     .await?;
@@ -83,7 +97,8 @@ pub async fn update(
 /// Turns a post into a Tombstone: its text goes, its id stays.
 pub async fn tombstone(conn: &mut AnyConnection, id: &str) -> Result<bool, AppError> {
     let done = sqlx::query(
-        "UPDATE objects SET content = '', name = NULL, deleted = $2 WHERE id = $1 AND deleted IS NULL",
+        "UPDATE objects SET content = '', source_sexp = NULL, name = NULL, deleted = $2 \
+         WHERE id = $1 AND deleted IS NULL",
     )
     .bind(id)
     .bind(now_millis())

@@ -135,6 +135,40 @@ pub async fn host_alive(db: &Db, host: &str) -> Result<(), AppError> {
     Ok(())
 }
 
+/// Records whether `host` takes `application/sexp`, as its actors'
+/// documents say.
+pub async fn set_host_sexp(db: &Db, host: &str, sexp: bool) -> Result<(), AppError> {
+    sqlx::query(
+        "INSERT INTO hosts (host, unavailable, sexp) VALUES ($1, 0, $2) \
+         ON CONFLICT (host) DO UPDATE SET sexp = $2",
+    )
+    .bind(host)
+    .bind(i64::from(sexp))
+    .execute(db.pool())
+    .await?;
+    Ok(())
+}
+
+/// Those of `hosts` that take `application/sexp`.
+pub async fn sexp_hosts(
+    db: &Db,
+    hosts: &[&str],
+) -> Result<std::collections::HashSet<String>, AppError> {
+    if hosts.is_empty() {
+        return Ok(Default::default());
+    }
+    let placeholders: Vec<String> = (1..=hosts.len()).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "SELECT host FROM hosts WHERE sexp = 1 AND host IN ({})",
+        placeholders.join(", ")
+    );
+    let mut query = sqlx::query_scalar::<_, String>(&sql);
+    for host in hosts {
+        query = query.bind(*host);
+    }
+    Ok(query.fetch_all(db.pool()).await?.into_iter().collect())
+}
+
 /// Records a failed delivery; marks the host unavailable once it has been
 /// failing for `unavailable_after_ms`.
 pub async fn host_failed(db: &Db, host: &str, unavailable_after_ms: i64) -> Result<(), AppError> {

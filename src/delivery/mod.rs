@@ -7,21 +7,26 @@
 //!   honoured), until the attempts run out (dead).
 //! - A host failing for longer than the configured time is marked
 //!   unavailable; its jobs wait until we hear from it again.
+//! - The body goes as sexp, in a signed envelope, to hosts whose actors say
+//!   they take `application/sexp` (see [`crate::remote`]), and as JSON-LD to
+//!   everyone else; a host that answers a sexp delivery with 415 is
+//!   remembered as JSON-only and the job is retried at once in JSON-LD.
 //! - Concurrency is bounded in all and per host. Every process runs a
 //!   worker; they share the queue through the database (leases, and
 //!   `SKIP LOCKED` on PostgreSQL), so no job is delivered twice by two
 //!   processes, and a crashed process's jobs are retried when their lease
 //!   expires.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime};
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, LazyLock, Mutex};
+use std::time::{Duration, Instant, SystemTime};
 
 use tokio::sync::{watch, Semaphore};
 use tokio::task::JoinSet;
 
 use crate::db::{self, delivery::Job, now_millis};
 use crate::fetch::{self, USER_AGENT};
+use crate::formats::{jsonld, sexp, Format};
 use crate::instance::AppState;
 use crate::signatures;
 
@@ -142,7 +147,13 @@ pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
             }
             continue;
         }
+        let sexp_hosts = sexp_hosts(&state, &jobs).await;
         for job in jobs {
+            let format = if sexp_hosts.contains(&job.host) {
+                Format::Sexp
+            } else {
+                Format::JsonLd
+            };
             let Ok(permit) = total.clone().acquire_owned().await else {
                 break;
             };
@@ -165,7 +176,7 @@ pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
                 if claimed.elapsed() > half_lease {
                     return;
                 }
-                deliver(&state, job).await;
+                deliver(&state, job, format).await;
             });
         }
     }
@@ -197,14 +208,44 @@ async fn prune(state: &AppState) {
     }
 }
 
+/// Of the hosts of `jobs`, those that take sexp (none when the hub speaks
+/// only JSON-LD). One query per claimed batch.
+async fn sexp_hosts(state: &AppState, jobs: &[Job]) -> HashSet<String> {
+    if state.config.federation.no_sexp || jobs.is_empty() {
+        return HashSet::new();
+    }
+    let mut hosts: Vec<&str> = jobs.iter().map(|j| j.host.as_str()).collect();
+    hosts.sort_unstable();
+    hosts.dedup();
+    db::remote::sexp_hosts(&state.db, &hosts)
+        .await
+        .unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "cannot tell which hosts take sexp; sending JSON-LD");
+            HashSet::new()
+        })
+}
+
 /// One attempt at one job, and its bookkeeping.
-pub async fn deliver(state: &AppState, job: Job) {
-    let outcome = attempt(state, &job).await;
-    state.metrics.record_delivery(match &outcome {
-        Outcome::Delivered => "delivered",
-        Outcome::Final(_) => "dead",
-        Outcome::Retry { .. } => "retry",
-    });
+pub async fn deliver(state: &AppState, job: Job, format: Format) {
+    let (format, body) = match format {
+        Format::Sexp => match sexp_body(state, &job) {
+            Ok(body) => (Format::Sexp, body),
+            Err(e) => {
+                tracing::warn!(activity = %job.activity_id, error = %e, "cannot write the activity as sexp; sending JSON-LD");
+                (Format::JsonLd, Arc::from(job.body.as_bytes()))
+            }
+        },
+        Format::JsonLd => (Format::JsonLd, Arc::from(job.body.as_bytes())),
+    };
+    let outcome = attempt(state, &job, format, &body).await;
+    state.metrics.record_delivery(
+        format.name(),
+        match &outcome {
+            Outcome::Delivered => "delivered",
+            Outcome::Final(_) => "dead",
+            Outcome::Retry { .. } => "retry",
+        },
+    );
     let fed = &state.config.federation;
     let result = match &outcome {
         Outcome::Delivered => {
@@ -254,7 +295,7 @@ pub async fn deliver(state: &AppState, job: Job) {
     }
 }
 
-async fn attempt(state: &AppState, job: &Job) -> Outcome {
+async fn attempt(state: &AppState, job: &Job, format: Format, body: &[u8]) -> Outcome {
     let url = match url::Url::parse(&job.inbox) {
         Ok(u) => u,
         Err(e) => return Outcome::Final(format!("bad inbox URL: {e}")),
@@ -262,7 +303,6 @@ async fn attempt(state: &AppState, job: &Job) -> Outcome {
     if let Err(e) = fetch::check_url(state.fetcher.mode(), &url) {
         return Outcome::Final(e.to_string());
     }
-    let body = job.body.as_bytes();
     let signed = match signatures::sign(
         &state.keys,
         &job.key_id,
@@ -283,21 +323,67 @@ async fn attempt(state: &AppState, job: &Job) -> Outcome {
         .fetcher
         .delivery_client()
         .post(url)
-        .header("content-type", crate::formats::Format::JsonLd.media_type())
+        .header("content-type", format.media_type())
         .header("user-agent", USER_AGENT)
-        .body(job.body.clone());
+        .body(body.to_vec());
     for (name, value) in signed {
         if name != "host" {
             request = request.header(name, value);
         }
     }
     match request.send().await {
+        Ok(response) if format == Format::Sexp && response.status() == 415 => {
+            tracing::info!(host = %job.host, "host refused sexp; sending it JSON-LD from now on");
+            if let Err(e) = db::remote::set_host_sexp(&state.db, &job.host, false).await {
+                tracing::warn!(host = %job.host, error = %e, "cannot record that a host refuses sexp");
+            }
+            Outcome::Retry {
+                error: "HTTP 415 to sexp".into(),
+                retry_after_ms: Some(0),
+            }
+        }
         Ok(response) => classify(response.status().as_u16(), retry_after(response.headers())),
         Err(e) => Outcome::Retry {
             error: format!("no answer: {e}"),
             retry_after_ms: None,
         },
     }
+}
+
+/// How long a signed sexp body is reused for other inboxes of the same
+/// activity: one RSA signature per fan-out, not per inbox, and well inside
+/// every receiver's window.
+const ENVELOPE_REUSE: Duration = Duration::from_secs(60);
+const MAX_CACHED_ENVELOPES: usize = 1024;
+
+type EnvelopeCache = Mutex<HashMap<(String, String), (Instant, Arc<[u8]>)>>;
+static ENVELOPES: LazyLock<EnvelopeCache> = LazyLock::new(Default::default);
+
+/// The job's activity as a signed sexp envelope (`docs/sexp.md` §6), signed
+/// now under the job's key id, or reused from a signing of the last minute.
+fn sexp_body(state: &AppState, job: &Job) -> Result<Arc<[u8]>, String> {
+    let key = (job.activity_id.clone(), job.key_id.clone());
+    if let Some((at, body)) = ENVELOPES.lock().ok().and_then(|m| m.get(&key).cloned()) {
+        if at.elapsed() < ENVELOPE_REUSE {
+            return Ok(body);
+        }
+    }
+    let doc = jsonld::decode(job.body.as_bytes(), usize::MAX).map_err(|e| e.to_string())?;
+    let payload = sexp::as2::from_json(&doc).map_err(|e| e.to_string())?;
+    let created = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    let envelope = signatures::envelope::sign(&state.keys, &job.key_id, payload, created)
+        .map_err(|e| e.to_string())?;
+    let body: Arc<[u8]> = Arc::from(envelope.to_sexp().to_string().into_bytes());
+    if let Ok(mut map) = ENVELOPES.lock() {
+        map.retain(|_, (at, _)| at.elapsed() < ENVELOPE_REUSE);
+        if map.len() >= MAX_CACHED_ENVELOPES {
+            map.clear();
+        }
+        map.insert(key, (Instant::now(), body.clone()));
+    }
+    Ok(body)
 }
 
 #[cfg(test)]

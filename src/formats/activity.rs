@@ -7,6 +7,12 @@ use serde_json::{json, Value};
 use super::as2::{check_id, id_of, CONTEXT, PUBLIC};
 use super::FormatError;
 
+/// The activity types the hub acts on; others are accepted and ignored in
+/// JSON-LD (AS2 is open), refused in sexp (the co-op's own format).
+pub const HANDLED: [&str; 10] = [
+    "Follow", "Accept", "Reject", "Undo", "Create", "Update", "Delete", "Like", "Announce", "Flag",
+];
+
 /// A received activity, whatever format it came in: its AS2 tree and the
 /// fields every step after decoding needs, already checked.
 #[derive(Debug, Clone, PartialEq)]

@@ -5,12 +5,16 @@
 //! (owner = that actor, `keyId` = `<actor>#main-key`) and its Ed25519 key as
 //! a FEP-521a `Multikey` in `assertionMethod`; only ids differ between
 //! actors. A remote actor is only believed about keys it lists as its own.
+//!
+//! An actor whose inbox takes sexp says so in `inboxFormats`, the media
+//! types its inbox takes, preferred first (`docs/sexp.md` §8).
 
 use activitypub_federation::protocol::public_key::PublicKey;
 use serde_json::{json, Value};
 use url::Url;
 
 use super::as2::{origin, rfc3339};
+use super::sexp::MEDIA_TYPE;
 use super::FormatError;
 
 /// What differs between our actors' documents.
@@ -36,7 +40,12 @@ pub struct ActorFields<'a> {
     pub published: i64,
     pub rsa_public_pem: &'a str,
     pub ed25519_multibase: &'a str,
+    /// Whether the inbox takes `application/sexp`.
+    pub accepts_sexp: bool,
 }
+
+/// The term an actor lists its inbox's media types under.
+pub const INBOX_FORMATS: &str = "inboxFormats";
 
 fn context() -> Value {
     json!([
@@ -53,6 +62,9 @@ fn context() -> Value {
                 "@type": "@id",
                 "@container": "@set",
             },
+            // rosefed's own term (docs/sexp.md §8); a URN, as nothing needs
+            // to be fetched to understand it.
+            "inboxFormats": { "@id": "urn:rosefed:inboxFormats", "@container": "@list" },
         }
     ])
 }
@@ -93,6 +105,9 @@ pub fn render(a: &ActorFields<'_>) -> Result<Value, FormatError> {
     if let Some((media_type, url)) = a.icon {
         doc["icon"] = json!({ "type": "Image", "mediaType": media_type, "url": url });
     }
+    if a.accepts_sexp {
+        doc[INBOX_FORMATS] = json!([MEDIA_TYPE, super::jsonld::MEDIA_TYPE]);
+    }
     if a.follow_collections {
         doc["followers"] = json!(format!("{id}/followers"));
         doc["following"] = json!(format!("{id}/following"));
@@ -110,6 +125,8 @@ pub struct ActorDocument {
     pub shared_inbox: Option<String>,
     pub key_id: String,
     pub public_key_pem: String,
+    /// Whether its inbox takes `application/sexp`.
+    pub accepts_sexp: bool,
 }
 
 /// Reads the fields we keep from an actor document. With `key_id`, the key
@@ -161,6 +178,10 @@ pub fn parse(doc: &Value, key_id: Option<&str>) -> Result<ActorDocument, FormatE
         .ok()
         .and_then(|u| u.host_str().map(str::to_string))
         .ok_or_else(|| bad("id is not a URL"))?;
+    let accepts_sexp = doc
+        .get(INBOX_FORMATS)
+        .and_then(Value::as_array)
+        .is_some_and(|types| types.iter().any(|t| t.as_str() == Some(MEDIA_TYPE)));
     Ok(ActorDocument {
         id: id.to_string(),
         domain,
@@ -168,6 +189,7 @@ pub fn parse(doc: &Value, key_id: Option<&str>) -> Result<ActorDocument, FormatE
         shared_inbox,
         key_id: found_key_id.to_string(),
         public_key_pem: pem.to_string(),
+        accepts_sexp,
     })
 }
 
@@ -211,8 +233,17 @@ mod tests {
             published: 0,
             rsa_public_pem: "PEM",
             ed25519_multibase: "z6Mk",
+            accepts_sexp: true,
         };
         let doc = render(&fields).unwrap();
+        assert!(parse(&doc, None).unwrap().accepts_sexp);
+        let json_only = render(&ActorFields {
+            accepts_sexp: false,
+            ..fields.clone()
+        })
+        .unwrap();
+        assert!(json_only.get(INBOX_FORMATS).is_none());
+        assert!(!parse(&json_only, None).unwrap().accepts_sexp);
         assert_eq!(doc["followers"], "https://h.example/actors/blog/followers");
         assert_eq!(doc["icon"]["mediaType"], "image/svg+xml");
         let parsed = parse(&doc, Some("https://h.example/actors/blog#main-key")).unwrap();

@@ -27,6 +27,36 @@ pub mod collection;
 pub mod jsonld;
 pub mod sexp;
 
+/// What the edge decoders accept.
+#[derive(Debug, Clone)]
+pub struct DecodeLimits {
+    /// Deepest JSON nesting.
+    pub max_json_depth: usize,
+    pub sexp: sexp::Limits,
+}
+
+/// A received activity, decoded once into the model, and for sexp the
+/// envelope that signed it (not yet verified: that needs the signer's key).
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub format: Format,
+    pub activity: activity::Activity,
+    pub envelope: Option<sexp::Envelope>,
+}
+
+/// Decodes an inbox body of `format` into the model.
+pub fn decode(format: Format, body: &[u8], limits: &DecodeLimits) -> Result<Received, FormatError> {
+    let (doc, envelope) = match format {
+        Format::JsonLd => (jsonld::decode(body, limits.max_json_depth)?, None),
+        Format::Sexp => sexp::as2::decode_activity(body, &limits.sexp)?,
+    };
+    Ok(Received {
+        format,
+        activity: activity::Activity::from_doc(doc)?,
+        envelope,
+    })
+}
+
 /// Why a document cannot be used. Always the sender's fault: the edge
 /// answers 400 (or 413 for [`FormatError::TooLarge`]).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -36,7 +36,10 @@ struct Histogram {
 
 #[derive(Default)]
 struct Inner {
-    deliveries: BTreeMap<&'static str, u64>,
+    /// By (format, outcome).
+    deliveries: BTreeMap<(&'static str, &'static str), u64>,
+    /// Accepted inbox activities by (format, type).
+    inbox: BTreeMap<(&'static str, &'static str), u64>,
     oauth: BTreeMap<&'static str, u64>,
     requests: BTreeMap<(String, String, u16), u64>,
     durations: BTreeMap<String, Histogram>,
@@ -74,10 +77,24 @@ impl Metrics {
         }
     }
 
-    /// Counts one delivery attempt by outcome (delivered, retry, dead).
-    pub fn record_delivery(&self, outcome: &'static str) {
+    /// Counts one delivery attempt by format (jsonld, sexp) and outcome
+    /// (delivered, retry, dead).
+    pub fn record_delivery(&self, format: &'static str, outcome: &'static str) {
         let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-        *inner.deliveries.entry(outcome).or_default() += 1;
+        *inner.deliveries.entry((format, outcome)).or_default() += 1;
+    }
+
+    /// Counts one accepted inbox activity by format and type; types the hub
+    /// does not handle share the label `other`, so a peer cannot grow the
+    /// metrics without bound.
+    pub fn record_inbox(&self, format: &'static str, kind: &str) {
+        let kind = crate::formats::activity::HANDLED
+            .iter()
+            .find(|k| **k == kind)
+            .copied()
+            .unwrap_or("other");
+        let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        *inner.inbox.entry((format, kind)).or_default() += 1;
     }
 
     /// Counts one authorization-server event: tokens issued by grant,
@@ -108,11 +125,22 @@ impl Metrics {
             let _ = writeln!(out, "rosefed_oauth_events_total{{event=\"{event}\"}} {n}");
         }
         out.push_str(
-            "# HELP rosefed_deliveries_total Delivery attempts by this process, by outcome.\n",
+            "# HELP rosefed_deliveries_total Delivery attempts by this process, by format and outcome.\n",
         );
         out.push_str("# TYPE rosefed_deliveries_total counter\n");
-        for (outcome, n) in &inner.deliveries {
-            let _ = writeln!(out, "rosefed_deliveries_total{{outcome=\"{outcome}\"}} {n}");
+        for ((format, outcome), n) in &inner.deliveries {
+            let _ = writeln!(
+                out,
+                "rosefed_deliveries_total{{format=\"{format}\",outcome=\"{outcome}\"}} {n}"
+            );
+        }
+        out.push_str("# HELP rosefed_inbox_activities_total Activities accepted by this process's inboxes, by format and type.\n");
+        out.push_str("# TYPE rosefed_inbox_activities_total counter\n");
+        for ((format, kind), n) in &inner.inbox {
+            let _ = writeln!(
+                out,
+                "rosefed_inbox_activities_total{{format=\"{format}\",type=\"{kind}\"}} {n}"
+            );
         }
         out.push_str("# HELP rosefed_http_requests_total HTTP requests served, by method, route template and status.\n");
         out.push_str("# TYPE rosefed_http_requests_total counter\n");

@@ -1,7 +1,8 @@
 //! The HTTP surface: [`app`] assembles every module's router into one axum
 //! `Router` (kept apart from [`crate::server`], so tests can serve it on
 //! any listener), plus the cross-cutting pieces: content negotiation, HTML
-//! layout, `/health`, Prometheus metrics and the JSON 404/405 answers.
+//! layout, `/health`, Prometheus metrics and the JSON 404/405 answers (sexp
+//! ones for clients that asked for sexp).
 
 pub mod client_ip;
 pub mod health;
@@ -39,6 +40,11 @@ pub fn app(state: AppState) -> Router {
         // outside still log and count.
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(middleware::from_fn(json_errors))
+        // Outside json_errors, so every error it shapes can become sexp.
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            negotiate::sexp_errors,
+        ))
         .layer(middleware::from_fn_with_state(
             state.metrics.clone(),
             metrics::track,

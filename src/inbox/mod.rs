@@ -25,7 +25,7 @@ use std::net::SocketAddr;
 use crate::actors::AppName;
 use crate::db;
 use crate::error::AppError;
-use crate::formats::{activity::Activity, as2::origin, jsonld, Format};
+use crate::formats::{self, as2::origin, sexp, DecodeLimits, Format};
 use crate::instance::AppState;
 use axum::body::{Body, Bytes};
 use axum::extract::{ConnectInfo, Path, Request, State};
@@ -76,8 +76,13 @@ async fn receive(state: AppState, app: Option<String>, request: Request) -> Resp
     )
     .await
     {
-        Ok(outcome) => {
-            tracing::info!(peer = %who, outcome, "inbox accepted");
+        Ok(Accepted {
+            outcome,
+            format,
+            kind,
+        }) => {
+            state.metrics.record_inbox(format.name(), &kind);
+            tracing::info!(peer = %who, outcome, format = format.name(), "inbox accepted");
             StatusCode::ACCEPTED.into_response()
         }
         Err(e) => {
@@ -85,6 +90,13 @@ async fn receive(state: AppState, app: Option<String>, request: Request) -> Resp
             e.into_response()
         }
     }
+}
+
+/// What an accepted request came to, for the log and the metrics.
+struct Accepted {
+    outcome: &'static str,
+    format: Format,
+    kind: String,
 }
 
 async fn pipeline(
@@ -95,11 +107,26 @@ async fn pipeline(
     headers: &HeaderMap,
     body: Body,
     who: &mut String,
-) -> Result<&'static str, AppError> {
+) -> Result<Accepted, AppError> {
     let fed = &state.config.federation;
-    media_type(headers)?;
+    let format = media_type(headers, !fed.no_sexp)?;
     let body = read_body(body, headers, fed.max_body_bytes).await?;
-    let activity = Activity::from_doc(jsonld::decode(&body, fed.max_json_depth)?)?;
+    let limits = DecodeLimits {
+        max_json_depth: fed.max_json_depth,
+        sexp: sexp::Limits {
+            max_bytes: fed.max_body_bytes,
+            ..sexp::Limits::default()
+        },
+    };
+    let formats::Received {
+        activity, envelope, ..
+    } = formats::decode(format, &body, &limits)?;
+    let kind = activity.kind.clone();
+    let accepted = |outcome| Accepted {
+        outcome,
+        format,
+        kind: kind.clone(),
+    };
     let actor_id = activity.actor.clone();
     *who = format!("{actor_id} ({who})");
     let actor_url = url::Url::parse(&actor_id)
@@ -122,11 +149,18 @@ async fn pipeline(
         None => None,
     };
     if db::activities::exists(&state.db, &activity.id).await? {
-        return Ok("replay ignored");
+        return Ok(accepted("replay ignored"));
     }
 
-    let actor =
-        verify::authenticate(state, method.as_str(), path, headers, &body, &actor_id).await?;
+    // A signed envelope proves the activity by itself, whoever delivered
+    // it (a forward, a relay); otherwise the request's own signature must
+    // be the actor's.
+    let actor = match &envelope {
+        Some(envelope) => verify::authenticate_envelope(state, envelope, &actor_id).await?,
+        None => {
+            verify::authenticate(state, method.as_str(), path, headers, &body, &actor_id).await?
+        }
+    };
     // Hearing from a host makes it deliverable again: the actor's own host
     // and those of its inboxes (which may differ).
     let mut hosts: Vec<String> = [
@@ -149,20 +183,29 @@ async fn pipeline(
         )));
     }
     let activity = activities::authoritative_object(state, activity).await?;
-    activities::apply(state, &actor, &activity, target.as_ref(), &body).await
+    let stored = match format {
+        Format::JsonLd => body.to_vec(),
+        // Kept as the AS2 JSON every other stored activity is.
+        Format::Sexp => formats::jsonld::encode(&activity.doc),
+    };
+    let done = activities::apply(state, &actor, &activity, target.as_ref(), &stored).await?;
+    Ok(accepted(done))
 }
 
-/// The format of the request body, from its `Content-Type`.
-fn media_type(headers: &HeaderMap) -> Result<Format, AppError> {
+/// The format of the request body, from its `Content-Type`; sexp only
+/// when the hub speaks it.
+fn media_type(headers: &HeaderMap, sexp: bool) -> Result<Format, AppError> {
     let ct = headers
         .get("content-type")
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
     match Format::from_content_type(ct) {
         Some(Format::JsonLd) => Ok(Format::JsonLd),
+        Some(Format::Sexp) if sexp => Ok(Format::Sexp),
         _ => Err(AppError::UnsupportedMediaType(format!(
-            "content type '{}' is not ActivityStreams JSON",
-            ct.to_ascii_lowercase()
+            "content type '{}' is not ActivityStreams JSON{}",
+            ct.to_ascii_lowercase(),
+            if sexp { " or application/sexp" } else { "" }
         ))),
     }
 }

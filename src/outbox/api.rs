@@ -8,8 +8,8 @@
 //!
 //! | method + path | what |
 //! |---|---|
-//! | `POST /api/v1/apps/{name}/posts` | publish `{type?, name?, content, in_reply_to?}` |
-//! | `POST /api/v1/apps/{name}/posts/update` | `{id, content, name?}` |
+//! | `POST /api/v1/apps/{name}/posts` | publish `{type?, name?, content, content_type?, in_reply_to?}`, or a sexp `(Note :content (p …) …)` |
+//! | `POST /api/v1/apps/{name}/posts/update` | `{id, content, content_type?, name?}`, or `(Note :id … :content (p …))` |
 //! | `POST /api/v1/apps/{name}/posts/delete` | `{id}` |
 //! | `POST /api/v1/apps/{name}/{like,unlike,announce,unannounce}` | `{object}` |
 //! | `POST /api/v1/apps/{name}/{follow,unfollow}` | `{target}`: actor URL or `@user@host` |
@@ -31,8 +31,9 @@ use super::publish::{self, NewPost};
 use crate::actors::AppName;
 use crate::db;
 use crate::error::AppError;
+use crate::formats::{sexp, Format};
 use crate::http::html::{escape, page};
-use crate::http::negotiate::{activity_json, negotiate, Format};
+use crate::http::negotiate::{as2, Format as Representation, Negotiated};
 use crate::instance::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -117,11 +118,73 @@ fn with_www_authenticate(e: AppError) -> Response {
     response
 }
 
+/// A post submitted as JSON (`NewPost`, with the post's `id` for updates)
+/// or, with `Content-Type: application/sexp`, as a sexp object such as
+/// `(Note :id "…" :name "…" :inReplyTo "…" :content (p "hi"))`.
+struct Submitted {
+    id: Option<String>,
+    post: NewPost,
+}
+
+impl axum::extract::FromRequest<AppState> for Submitted {
+    type Rejection = AppError;
+
+    async fn from_request(
+        request: axum::extract::Request,
+        state: &AppState,
+    ) -> Result<Submitted, AppError> {
+        let content_type = request
+            .headers()
+            .get(axum::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        if Format::from_content_type(content_type) != Some(Format::Sexp) {
+            let Json(body) = Json::<UpdateBody>::from_request(request, state)
+                .await
+                .map_err(|e| match e.status() {
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE => AppError::UnsupportedMediaType(format!(
+                        "{}; a post is JSON or application/sexp",
+                        e.body_text()
+                    )),
+                    StatusCode::PAYLOAD_TOO_LARGE => AppError::PayloadTooLarge(e.body_text()),
+                    _ => AppError::BadRequest(e.body_text()),
+                })?;
+            return Ok(Submitted {
+                id: body.id,
+                post: body.post,
+            });
+        }
+        let limit = 4 * publish::MAX_CONTENT;
+        let bytes = axum::body::to_bytes(request.into_body(), limit)
+            .await
+            .map_err(|_| AppError::PayloadTooLarge(format!("body is larger than {limit} bytes")))?;
+        let datum = sexp::read(&bytes, &sexp::Limits::default())
+            .map_err(|e| AppError::BadRequest(format!("sexp {e}")))?;
+        let doc = sexp::as2::to_json(&datum)?;
+        let text = |key: &str| doc.get(key).and_then(Value::as_str).map(str::to_string);
+        let source = doc.get("source").and_then(|s| s.get("content"));
+        let (content, content_type) = match source.and_then(Value::as_str) {
+            Some(tree) => (tree.to_string(), Some(sexp::MEDIA_TYPE.to_string())),
+            None => (text("content").unwrap_or_default(), None),
+        };
+        Ok(Submitted {
+            id: text("id"),
+            post: NewPost {
+                kind: text("type"),
+                name: text("name"),
+                content,
+                content_type,
+                in_reply_to: text("inReplyTo"),
+            },
+        })
+    }
+}
+
 async fn create_post(
     State(state): State<AppState>,
     Path(name): Path<String>,
     headers: HeaderMap,
-    Json(post): Json<NewPost>,
+    Submitted { post, .. }: Submitted,
 ) -> Response {
     let result = async {
         let app = authorize(&state, &headers, &name).await?;
@@ -138,7 +201,8 @@ async fn create_post(
 
 #[derive(Deserialize)]
 struct UpdateBody {
-    id: String,
+    #[serde(default)]
+    id: Option<String>,
     #[serde(flatten)]
     post: NewPost,
 }
@@ -147,12 +211,13 @@ async fn update_post(
     State(state): State<AppState>,
     Path(name): Path<String>,
     headers: HeaderMap,
-    Json(body): Json<UpdateBody>,
+    Submitted { id, post }: Submitted,
 ) -> Response {
     let result = async {
         let app = authorize(&state, &headers, &name).await?;
-        let activity = publish::update_post(&state, &app, &body.id, &body.post).await?;
-        Ok::<_, AppError>(Json(json!({ "id": body.id, "activity": activity })))
+        let id = id.ok_or_else(|| AppError::BadRequest("the post's id is missing".into()))?;
+        let activity = publish::update_post(&state, &app, &id, &post).await?;
+        Ok::<_, AppError>(Json(json!({ "id": id, "activity": activity })))
     };
     result
         .await
@@ -302,9 +367,8 @@ async fn timeline(
 async fn object(
     State(state): State<AppState>,
     Path(uuid): Path<String>,
-    headers: HeaderMap,
+    Negotiated(format): Negotiated,
 ) -> Result<Response, AppError> {
-    let format = negotiate(&headers)?;
     let id = state.config.url(&format!("/objects/{uuid}"));
     let stored = db::objects::get(&state.db, &id)
         .await?
@@ -317,8 +381,8 @@ async fn object(
         StatusCode::OK
     };
     let mut response = match format {
-        Format::ActivityJson { ld } => activity_json(doc, ld),
-        Format::Html => {
+        Representation::As2(syntax) => as2(doc, syntax)?,
+        Representation::Html => {
             let body = if stored.deleted.is_some() {
                 "<p>This post was deleted.</p>".to_string()
             } else {
@@ -345,17 +409,16 @@ async fn object(
 async fn activity(
     State(state): State<AppState>,
     Path(uuid): Path<String>,
-    headers: HeaderMap,
+    Negotiated(format): Negotiated,
 ) -> Result<Response, AppError> {
-    let format = negotiate(&headers)?;
     let id = state.config.url(&format!("/activities/{uuid}"));
     let body = db::activities::local_body(&state.db, &id)
         .await?
         .ok_or_else(|| AppError::NotFound("no such activity".into()))?;
     let doc: Value = serde_json::from_str(&body).map_err(AppError::internal)?;
     Ok(match format {
-        Format::ActivityJson { ld } => activity_json(doc, ld),
-        Format::Html => page(
+        Representation::As2(syntax) => as2(doc, syntax)?,
+        Representation::Html => page(
             "Activity",
             &format!(
                 "<pre>{}</pre>",

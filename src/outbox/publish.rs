@@ -13,6 +13,7 @@ use crate::db::{self, now_millis, objects::StoredObject};
 use crate::error::AppError;
 use crate::formats::activity as activities;
 use crate::formats::as2::{check_id, first_id, origin, rfc3339, CONTEXT, MAX_ID, PUBLIC};
+use crate::formats::sexp::{self, MEDIA_TYPE};
 use crate::instance::AppState;
 use crate::remote;
 use crate::sanitize;
@@ -29,10 +30,27 @@ pub struct NewPost {
     /// Title (Articles).
     #[serde(default)]
     pub name: Option<String>,
-    /// HTML; sanitised before it is stored or sent.
+    /// HTML (sanitised before it is stored or sent), or with
+    /// `content_type` `application/sexp` a markup tree such as
+    /// `(p "Hello " (em "you"))`, rendered to HTML through the allow-list
+    /// and sent as the post's `source` too (`docs/sexp.md` §3).
     pub content: String,
+    /// `text/html` (the default) or `application/sexp`, as Mastodon's
+    /// `content_type`.
+    #[serde(default)]
+    pub content_type: Option<String>,
     #[serde(default)]
     pub in_reply_to: Option<String>,
+}
+
+/// A post as it is stored and sent.
+struct CleanPost {
+    kind: String,
+    name: Option<String>,
+    /// HTML.
+    content: String,
+    /// The canonical text of a sexp body.
+    source_sexp: Option<String>,
 }
 
 fn followers_of(config: &Config, app: &AppName) -> String {
@@ -75,6 +93,9 @@ pub async fn object_document(state: &AppState, o: &StoredObject) -> Result<Value
     if let Some(updated) = o.updated {
         doc["updated"] = json!(rfc3339(updated));
     }
+    if let Some(source) = &o.source_sexp {
+        doc["source"] = json!({ "content": source, "mediaType": MEDIA_TYPE });
+    }
     Ok(doc)
 }
 
@@ -115,7 +136,7 @@ async fn audience(
     Ok(inboxes)
 }
 
-fn clean_post(post: &NewPost) -> Result<(String, Option<String>, String), AppError> {
+fn clean_post(post: &NewPost) -> Result<CleanPost, AppError> {
     let kind = match post.kind.as_deref() {
         None | Some("Note") => "Note",
         Some("Article") => "Article",
@@ -130,7 +151,23 @@ fn clean_post(post: &NewPost) -> Result<(String, Option<String>, String), AppErr
             "content is longer than {MAX_CONTENT} bytes"
         )));
     }
-    let content = sanitize::html(&post.content);
+    let (content, source_sexp) = match post.content_type.as_deref() {
+        None | Some("text/html") => (sanitize::html(&post.content), None),
+        Some(MEDIA_TYPE) => {
+            let limits = sexp::Limits {
+                max_bytes: MAX_CONTENT,
+                ..sexp::Limits::default()
+            };
+            let body = sexp::as2::body(&post.content, &limits)?;
+            (body.html, Some(body.source))
+        }
+        Some(other) => {
+            return Err(AppError::BadRequest(format!(
+                "content_type must be text/html or {MEDIA_TYPE}, not '{}'",
+                other.escape_debug()
+            )))
+        }
+    };
     if content.trim().is_empty() {
         return Err(AppError::BadRequest("content is empty".into()));
     }
@@ -140,7 +177,12 @@ fn clean_post(post: &NewPost) -> Result<(String, Option<String>, String), AppErr
         .map(str::trim)
         .filter(|n| !n.is_empty())
         .map(|n| n.chars().filter(|c| !c.is_control()).take(300).collect());
-    Ok((kind.to_string(), name, content))
+    Ok(CleanPost {
+        kind: kind.to_string(),
+        name,
+        content,
+        source_sexp,
+    })
 }
 
 /// Publishes a new post. Returns (object id, Create activity).
@@ -150,14 +192,15 @@ pub async fn create_post(
     post: &NewPost,
 ) -> Result<(String, Value), AppError> {
     let config = &state.config;
-    let (kind, name, content) = clean_post(post)?;
+    let clean = clean_post(post)?;
     let stored = StoredObject {
         id: new_id(config, "objects"),
         app_name: Some(app.to_string()),
         attributed_to: config.actor_id(app),
-        object_type: kind,
-        name,
-        content,
+        object_type: clean.kind,
+        name: clean.name,
+        content: clean.content,
+        source_sexp: clean.source_sexp,
         in_reply_to: post.in_reply_to.clone(),
         local: 1,
         published: now_millis(),
@@ -206,10 +249,11 @@ pub async fn update_post(
 ) -> Result<Value, AppError> {
     let config = &state.config;
     let existing = own_post(state, app, id).await?;
-    let (_, name, content) = clean_post(post)?;
+    let clean = clean_post(post)?;
     let updated = StoredObject {
-        name: name.clone(),
-        content: content.clone(),
+        name: clean.name.clone(),
+        content: clean.content.clone(),
+        source_sexp: clean.source_sexp.clone(),
         updated: Some(now_millis()),
         ..existing.clone()
     };
@@ -223,7 +267,12 @@ pub async fn update_post(
     );
     let reply_to = reply_inbox(state, updated.in_reply_to.as_deref()).await?;
     let mut tx = state.db.pool().begin().await?;
-    if !db::objects::update(&mut tx, id, name.as_deref(), &content).await? {
+    let text = db::objects::PostText {
+        name: clean.name.as_deref(),
+        content: &clean.content,
+        source_sexp: clean.source_sexp.as_deref(),
+    };
+    if !db::objects::update(&mut tx, id, &text).await? {
         return Err(AppError::Gone(format!("{id} was deleted")));
     }
     let inboxes = audience(&mut tx, app, reply_to).await?;

@@ -18,17 +18,36 @@ use crate::instance::AppState;
 use crate::signatures::PublicKey;
 
 impl RemoteActor {
-    fn from_document(doc: ActorDocument) -> RemoteActor {
+    fn from_document(doc: &ActorDocument) -> RemoteActor {
         RemoteActor {
-            id: doc.id,
-            domain: doc.domain,
-            inbox: doc.inbox,
-            shared_inbox: doc.shared_inbox,
-            key_id: doc.key_id,
-            public_key_pem: doc.public_key_pem,
+            id: doc.id.clone(),
+            domain: doc.domain.clone(),
+            inbox: doc.inbox.clone(),
+            shared_inbox: doc.shared_inbox.clone(),
+            key_id: doc.key_id.clone(),
+            public_key_pem: doc.public_key_pem.clone(),
             fetched_at: now_millis(),
         }
     }
+}
+
+/// Keeps a freshly fetched actor: its row (the key cache), and whether the
+/// hosts of its inboxes take sexp, which decides the format of what is
+/// delivered there.
+async fn remember(state: &AppState, doc: &ActorDocument) -> Result<RemoteActor, AppError> {
+    let actor = RemoteActor::from_document(doc);
+    db::remote::upsert(&state.db, &actor).await?;
+    let inboxes = [Some(actor.inbox.as_str()), actor.shared_inbox.as_deref()];
+    let mut hosts: Vec<String> = inboxes
+        .into_iter()
+        .flatten()
+        .filter_map(crate::fetch::authority_of)
+        .collect();
+    hosts.dedup();
+    for host in hosts {
+        db::remote::set_host_sexp(&state.db, &host, doc.accepts_sexp).await?;
+    }
+    Ok(actor)
 }
 
 /// Proves that `key_id` belongs to `claimed_actor` and that `check` (a
@@ -158,17 +177,11 @@ async fn resolve_key(
             .await
             .map_err(|e| unauthorized(e.to_string()))?
     };
-    let actor = actor::parse(&actor_doc, Some(key_id))
-        .map(RemoteActor::from_document)
-        .map_err(|e| unauthorized(e.to_string()))?;
-    if actor.id != owner {
-        return Err(unauthorized(format!(
-            "{owner} served the actor {}",
-            actor.id
-        )));
+    let doc = actor::parse(&actor_doc, Some(key_id)).map_err(|e| unauthorized(e.to_string()))?;
+    if doc.id != owner {
+        return Err(unauthorized(format!("{owner} served the actor {}", doc.id)));
     }
-    db::remote::upsert(&state.db, &actor).await?;
-    Ok(actor)
+    remember(state, &doc).await
 }
 
 /// A remote actor by id, from the cache or fetched (for delivering to it).
@@ -181,24 +194,21 @@ pub async fn actor_by_id(state: &AppState, id: &str) -> Result<RemoteActor, AppE
     let doc = fetch(state, id)
         .await
         .map_err(|e| AppError::BadGateway(e.to_string()))?;
-    let actor = actor::parse(&doc, None)
-        .map(RemoteActor::from_document)
-        .map_err(|e| AppError::BadRequest(e.to_string()))?;
-    if actor.id != id {
+    let doc = actor::parse(&doc, None).map_err(|e| AppError::BadRequest(e.to_string()))?;
+    if doc.id != id {
         return Err(AppError::BadRequest(format!(
             "{id} served the actor {}",
-            actor.id
+            doc.id
         )));
     }
-    db::remote::upsert(&state.db, &actor).await?;
-    Ok(actor)
+    remember(state, &doc).await
 }
 
 /// An actor's document as an `Update` carried it, once the inbox has
 /// checked that the actor updates itself.
 pub fn from_update(doc: &Value) -> Result<RemoteActor, AppError> {
     actor::parse(doc, None)
-        .map(RemoteActor::from_document)
+        .map(|doc| RemoteActor::from_document(&doc))
         .map_err(|e| AppError::BadRequest(e.to_string()))
 }
 

@@ -20,6 +20,8 @@ use rsa::RsaPublicKey;
 use crate::error::AppError;
 use crate::keys::InstanceKeys;
 
+pub mod envelope;
+
 /// Why a signature was refused. Each maps to 401 (or 400 for a malformed
 /// header) at the inbox, with this text in the log line.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]

@@ -13,10 +13,13 @@
 //! - [`envelope`]: the signed envelope `(signed … PAYLOAD)` as data
 //!   ([`Envelope`], [`EnvelopeError`]); no cryptography;
 //! - [`markup`]: a post body's markup tree rendered to safe HTML through an
-//!   allow-list, with depth, node and output limits (§5).
+//!   allow-list, with depth, node and output limits (§5);
+//! - [`as2`]: ActivityStreams trees written as sexp and read back,
+//!   losslessly (§3).
 //!
 //! [`Display`]: std::fmt::Display
 
+pub mod as2;
 pub mod canonical;
 pub mod envelope;
 pub mod markup;

@@ -10,6 +10,7 @@ use super::Ctx;
 use crate::db::{self, now_millis, objects::StoredObject};
 use crate::error::AppError;
 use crate::formats::as2::{first_id, id_of, is_public, millis, origin};
+use crate::formats::sexp;
 use crate::remote;
 use crate::sanitize;
 
@@ -18,6 +19,18 @@ const ACTOR_TYPES: [&str; 5] = ["Person", "Service", "Application", "Group", "Or
 
 fn attributed_to(object: &Value) -> Option<&str> {
     first_id(object.get("attributedTo")?)
+}
+
+/// A received post's HTML and sexp body: a body written in sexp is
+/// rendered here, through the markup allow-list, whatever HTML came with
+/// it; other HTML is sanitised.
+fn text_of(object: &Value) -> Result<(String, Option<String>), AppError> {
+    if let Some(body) = sexp::as2::body_of(object) {
+        let body = body?;
+        return Ok((body.html, Some(body.source)));
+    }
+    let html = object.get("content").and_then(Value::as_str).unwrap_or("");
+    Ok((sanitize::html(html), None))
 }
 
 /// Checks the author and returns (id, type) of a post object.
@@ -45,6 +58,7 @@ pub async fn create(ctx: &Ctx<'_>, conn: &mut AnyConnection) -> Result<&'static 
     if !is_public(&[&ctx.activity.doc, object]) {
         return Ok("ignored: not a public post");
     }
+    let (content, source_sexp) = text_of(object)?;
     let stored = StoredObject {
         id: id.to_string(),
         app_name: None,
@@ -54,7 +68,8 @@ pub async fn create(ctx: &Ctx<'_>, conn: &mut AnyConnection) -> Result<&'static 
             .get("name")
             .and_then(Value::as_str)
             .map(str::to_string),
-        content: sanitize::html(object.get("content").and_then(Value::as_str).unwrap_or("")),
+        content,
+        source_sexp,
         in_reply_to: object.get("inReplyTo").and_then(id_of).map(str::to_string),
         local: 0,
         published: millis(object.get("published")).unwrap_or_else(now_millis),
@@ -99,10 +114,14 @@ pub async fn update(ctx: &Ctx<'_>, conn: &mut AnyConnection) -> Result<&'static 
             format!("{id} belongs to {}", existing.attributed_to),
         )),
         Some(_) => {
-            let content =
-                sanitize::html(object.get("content").and_then(Value::as_str).unwrap_or(""));
+            let (content, source_sexp) = text_of(object)?;
             let name = object.get("name").and_then(Value::as_str);
-            if db::objects::update(conn, id, name, &content).await? {
+            let text = db::objects::PostText {
+                name,
+                content: &content,
+                source_sexp: source_sexp.as_deref(),
+            };
+            if db::objects::update(conn, id, &text).await? {
                 Ok("post updated")
             } else {
                 Ok("ignored: post was deleted")
@@ -142,6 +161,7 @@ pub async fn delete(ctx: &Ctx<'_>, conn: &mut AnyConnection) -> Result<&'static 
                     object_type: "Tombstone".into(),
                     name: None,
                     content: String::new(),
+                    source_sexp: None,
                     in_reply_to: None,
                     local: 0,
                     published: now,
