@@ -25,6 +25,8 @@ pub struct Instance {
     /// `host:port` of the public URL, as in a handle `@blog@host:port`.
     pub authority: String,
     pub token: String,
+    /// Its Prometheus metrics, when known.
+    pub metrics_url: Option<String>,
     /// The process, when this test started it.
     pub hub: Option<Hub>,
     pub db: Option<TestDatabase>,
@@ -36,21 +38,30 @@ impl Instance {
     /// provisioning are exercised. `None` when PostgreSQL is unavailable
     /// and not required.
     pub async fn spawn(backend: Backend) -> Option<Instance> {
+        Instance::spawn_with(backend, &[]).await
+    }
+
+    /// As [`Instance::spawn`], with `extra` flags (e.g. `--no-sexp`). Its
+    /// metrics are served on a port of their own.
+    pub async fn spawn_with(backend: Backend, extra: &[&str]) -> Option<Instance> {
         let db = TestDatabase::create(backend).await?;
         let port = free_port();
         let base = format!("http://127.0.0.1:{port}");
+        let metrics = format!("127.0.0.1:{}", free_port());
+        let mut args = FAST_DELIVERY.to_vec();
+        args.extend(["--metrics-bind", metrics.as_str()]);
+        args.extend(extra);
         let (token, hub) = if backend == Backend::Sqlite {
             let token = cli(&base, &db.url, db.dir.path(), &["apps", "token", "blog"])
                 .trim()
                 .to_string();
             (
                 token,
-                Hub::start_on(port, &db.url, db.dir.path(), FAST_DELIVERY).await,
+                Hub::start_on(port, &db.url, db.dir.path(), &args).await,
             )
         } else {
             let token = format!("provisioned-{}", uuid::Uuid::new_v4());
             let flag = format!("blog={token}");
-            let mut args = FAST_DELIVERY.to_vec();
             args.extend(["--app-token", flag.as_str()]);
             (
                 token,
@@ -61,6 +72,7 @@ impl Instance {
             authority: format!("127.0.0.1:{port}"),
             base,
             token,
+            metrics_url: Some(format!("http://{metrics}/metrics")),
             hub: Some(hub),
             db: Some(db),
         })
@@ -71,7 +83,9 @@ impl Instance {
     pub fn external(prefix: &str) -> Option<Instance> {
         let base = std::env::var(format!("ROSEFED_{prefix}_URL")).ok()?;
         let token = std::env::var(format!("ROSEFED_{prefix}_TOKEN")).ok()?;
-        Instance::at(&base, &token)
+        let mut instance = Instance::at(&base, &token)?;
+        instance.metrics_url = std::env::var(format!("ROSEFED_{prefix}_METRICS_URL")).ok();
+        Some(instance)
     }
 
     /// The instance at `base` whose `blog` app holds `token`, started by
@@ -87,9 +101,22 @@ impl Instance {
             base: base.trim_end_matches('/').to_string(),
             authority,
             token: token.to_string(),
+            metrics_url: None,
             hub: None,
             db: None,
         })
+    }
+
+    /// Activities this instance's inboxes accepted in `format` (`sexp` or
+    /// `jsonld`), from its metrics; `None` when its metrics are unknown.
+    pub async fn received(&self, format: &str) -> Option<f64> {
+        let url = self.metrics_url.as_deref()?;
+        let scrape = crate::metrics::scrape(url).await;
+        Some(crate::metrics::sum(
+            &scrape,
+            "rosefed_inbox_activities_total",
+            &[&format!("format=\"{format}\"")],
+        ))
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -1,7 +1,9 @@
 //! Two real rosefed instances federating through their public HTTP APIs:
-//! A on SQLite, B on PostgreSQL, each with its own public URL. Plus the
-//! faults: a receiver down while posts go out, a sender SIGKILLed in the
-//! middle of a fan-out, and two processes sharing one queue.
+//! A on SQLite, B on PostgreSQL, each with its own public URL. Two rosefeds
+//! speak sexp to each other (docs/sexp.md §8); with one side JSON-LD-only
+//! the same flow runs in JSON-LD. Plus the faults: a receiver down while
+//! posts go out, a sender SIGKILLed in the middle of a fan-out, and two
+//! processes sharing one queue.
 //!
 //! Set ROSEFED_A_URL, ROSEFED_A_TOKEN, ROSEFED_B_URL and ROSEFED_B_TOKEN
 //! (tokens for each instance's `blog` app) to run the flow against two
@@ -29,6 +31,55 @@ async fn pair() -> Option<(Instance, Instance)> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn follow_publish_react_update_delete_unfollow() {
     let Some((a, b)) = pair().await else { return };
+    flow(&a, &b).await;
+    // Two rosefeds negotiate sexp: every activity of the flow, both ways.
+    spoke_only(&a, "sexp").await;
+    spoke_only(&b, "sexp").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_a_json_ld_only_side_the_flow_runs_in_json_ld() {
+    if Instance::external("A").is_some() {
+        eprintln!("skipped: needs to start an instance with --no-sexp itself");
+        return;
+    }
+    let Some(a) = Instance::spawn_with(Backend::Sqlite, &["--no-sexp"]).await else {
+        return;
+    };
+    let Some(b) = Instance::spawn(Backend::Postgres).await else {
+        return;
+    };
+    flow(&a, &b).await;
+    spoke_only(&a, "jsonld").await;
+    spoke_only(&b, "jsonld").await;
+}
+
+/// Asserts that `instance` received activities, all of them in `format`
+/// (when its metrics can be read).
+async fn spoke_only(instance: &Instance, format: &str) {
+    let other = if format == "sexp" { "jsonld" } else { "sexp" };
+    let (Some(wanted), Some(unwanted)) = (
+        instance.received(format).await,
+        instance.received(other).await,
+    ) else {
+        eprintln!("{}: metrics unknown; formats not checked", instance.base);
+        return;
+    };
+    assert!(
+        wanted > 0.0,
+        "{}: nothing received in {format}",
+        instance.base
+    );
+    assert_eq!(
+        unwanted, 0.0,
+        "{}: {unwanted} activities received in {other}",
+        instance.base
+    );
+}
+
+/// The whole flow between two instances: follow and accept, publish (HTML
+/// and a sexp body), like, announce, update, undo, delete, unfollow.
+async fn flow(a: &Instance, b: &Instance) {
     let a_blog = a.url("/actors/blog");
 
     // B's blog follows A's blog by handle; A accepts.
@@ -60,6 +111,26 @@ async fn follow_publish_react_update_delete_unfollow() {
     let copy = copy.unwrap();
     assert_eq!(copy["content"], "<p>hello from A</p>");
     assert_eq!(copy["attributedTo"], a_blog);
+
+    // A post written in sexp arrives as its tree and is shown as B renders
+    // it, whichever format carried it.
+    let tree = r#"(p "hello from " (em "A"))"#;
+    let sexp_post = a
+        .api(
+            "/posts",
+            json!({ "content": tree, "content_type": "application/sexp" }),
+        )
+        .await;
+    let sexp_id = sexp_post["id"].as_str().unwrap().to_string();
+    let sexp_copy = wait_for!(
+        "B to store A's sexp post",
+        b.stored(&sexp_id).await,
+        |v: &Option<Value>| v.is_some()
+    )
+    .unwrap();
+    assert_eq!(sexp_copy["content"], "<p>hello from <em>A</em></p>");
+    assert_eq!(sexp_copy["source"]["content"], tree);
+    assert_eq!(sexp_copy["source"]["mediaType"], "application/sexp");
 
     // B likes and announces; A counts them.
     b.api("/like", json!({ "object": id })).await;
