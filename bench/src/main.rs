@@ -9,6 +9,7 @@
 //! cargo run --release -p rosefed-bench -- inbox --activities 20000
 //! cargo run --release -p rosefed-bench -- fanout --followers 10000
 //! cargo run --release -p rosefed-bench -- oauth
+//! cargo run --release -p rosefed-bench -- codec
 //! ```
 //!
 //! - `discovery`: WebFinger and actor fetches, the read path every remote
@@ -22,7 +23,11 @@
 //!   `client_credentials` tokens, then introspects a pool of them round
 //!   robin; reports tokens/s and introspections/s against their targets
 //!   (≥ 5,000 and ≥ 20,000) and counts every failed answer.
+//! - `codec`: in process, on one core: decoding and verifying a signed
+//!   activity of about 1 KiB as sexp (envelope) and as JSON-LD (HTTP
+//!   signature), with the parts of the sexp path.
 
+mod codec;
 mod fanout;
 mod inbox;
 mod oauth;
@@ -85,6 +90,13 @@ enum Scenario {
         #[arg(long, default_value_t = 1_000)]
         pool: usize,
     },
+    /// Decoding and verifying one signed activity, sexp and JSON-LD, on
+    /// one core, in process (no hub, no database).
+    Codec {
+        /// Iterations per measurement (after a 10% warm-up).
+        #[arg(long, default_value_t = 20_000)]
+        iterations: usize,
+    },
 }
 
 #[derive(clap::Args, Clone)]
@@ -100,12 +112,14 @@ struct Common {
 }
 
 impl Scenario {
-    fn common(&self) -> &Common {
+    /// The options of the scenarios that run a hub.
+    fn common(&self) -> Option<&Common> {
         match self {
             Scenario::Discovery { common, .. }
             | Scenario::Inbox { common, .. }
             | Scenario::Fanout { common, .. }
-            | Scenario::Oauth { common, .. } => common,
+            | Scenario::Oauth { common, .. } => Some(common),
+            Scenario::Codec { .. } => None,
         }
     }
 }
@@ -119,11 +133,19 @@ enum Which {
 
 fn main() -> ExitCode {
     let args = Args::parse();
+    if let Scenario::Codec { iterations } = args.scenario {
+        return match codec::run(iterations) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let bin = match args
         .scenario
         .common()
-        .bin
-        .clone()
+        .and_then(|c| c.bin.clone())
         .map_or_else(build_release_hub, Ok)
     {
         Ok(bin) => bin,
@@ -152,7 +174,11 @@ fn main() -> ExitCode {
 }
 
 async fn run(args: Args) -> Result<(), String> {
-    let common = args.scenario.common().clone();
+    let common = args
+        .scenario
+        .common()
+        .ok_or("this scenario runs no hub")?
+        .clone();
     println!(
         "machine: {} cores; hub: {}; {} client connections",
         std::thread::available_parallelism().map_or(0, |n| n.get()),
@@ -191,6 +217,7 @@ async fn run(args: Args) -> Result<(), String> {
                 failed +=
                     oauth::run(&db, b, *tokens, *introspections, *pool, common.concurrency).await?;
             }
+            Scenario::Codec { .. } => {}
         }
     }
     if failed > 0 {
