@@ -84,9 +84,13 @@ pub enum Command {
     Post {
         /// The app to post as.
         app: String,
-        /// HTML content; sanitised.
+        /// HTML content, sanitised; with --sexp a markup tree such as
+        /// '(p "Hello " (em "you"))' (docs/sexp.md §5).
         #[arg(long)]
         content: String,
+        /// The content is a sexp body, not HTML.
+        #[arg(long)]
+        sexp: bool,
         /// Title; makes the post an Article.
         #[arg(long)]
         title: Option<String>,
@@ -268,6 +272,7 @@ pub async fn run(cli: Cli) -> Result<(), AppError> {
         Command::Post {
             app,
             content,
+            sexp,
             title,
             in_reply_to,
         } => {
@@ -277,7 +282,7 @@ pub async fn run(cli: Cli) -> Result<(), AppError> {
                 kind: Some(if title.is_some() { "Article" } else { "Note" }.into()),
                 name: title,
                 content,
-                content_type: None,
+                content_type: sexp.then(|| crate::formats::sexp::MEDIA_TYPE.to_string()),
                 in_reply_to,
             };
             let (id, _) = publish::create_post(&state, &app, &post).await?;

@@ -132,6 +132,21 @@ async fn operator_commands(db: TestDatabase) {
         &rosefed(&db, &["post", "blog", "--content", "<script></script>"]),
         "content is empty",
     );
+    let sexp = rosefed(
+        &db,
+        &[
+            "post",
+            "blog",
+            "--sexp",
+            "--content",
+            r#"(p "from " (em "sexp"))"#,
+        ],
+    );
+    assert!(sexp.status.success(), "{}", stderr(&sexp));
+    assert_clear_failure(
+        &rosefed(&db, &["post", "blog", "--sexp", "--content", "(p \"open"]),
+        "1:4: unterminated string",
+    );
 
     for args in [
         &["domain-blocks", "add", "Spam.Example", "--reason", "spam"][..],
