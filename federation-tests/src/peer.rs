@@ -6,9 +6,15 @@
 //!
 //! Its draft-cavage signer and verifier are written here independently of
 //! rosefed's, so a mistake in rosefed's cannot hide behind a shared one.
+//!
+//! A peer started with [`Peer::start_sexp`] also speaks `application/sexp`
+//! (rosefed's `docs/sexp.md`): its actors advertise it in `inboxFormats`,
+//! and it reads sexp deliveries with its own small reader ([`sexp_view`]),
+//! again independent of rosefed's. Any other peer answers a sexp body
+//! with 415, as a JSON-only server does.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU16, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU16, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
@@ -27,14 +33,30 @@ use rsa::pkcs1::EncodeRsaPublicKey;
 use rsa::pkcs8::{DecodePublicKey, EncodePrivateKey, EncodePublicKey, LineEnding};
 use serde_json::{json, Value};
 
+/// The media type of sexp bodies.
+pub const SEXP: &str = "application/sexp";
+
 /// One delivery the peer received.
 #[derive(Clone, Debug)]
 pub struct Delivery {
     /// `/inbox` or `/users/u{i}/inbox`.
     pub inbox: String,
+    /// The activity: the JSON body, or the peer's reading of a sexp body
+    /// (see [`sexp_view`]; a signed envelope is read as its payload).
     pub activity: Value,
     /// Whether the HTTP signature verified against the sender's key.
     pub verified: bool,
+    /// The request's `Content-Type`, as sent.
+    pub content_type: String,
+    /// The body, as received.
+    pub body: Vec<u8>,
+}
+
+impl Delivery {
+    /// Whether the body was sent as `application/sexp`.
+    pub fn is_sexp(&self) -> bool {
+        is_sexp(&self.content_type)
+    }
 }
 
 struct Inner {
@@ -42,7 +64,13 @@ struct Inner {
     /// The current key; [`Peer::rotate_key`] replaces it.
     key: Mutex<(String, Arc<RsaKeyPair>)>,
     shared_inbox: bool,
+    /// Whether the actors advertise `application/sexp` in `inboxFormats`.
+    sexp: bool,
+    /// Whether sexp bodies are answered 415 even so.
+    refuse_sexp: AtomicBool,
     deliveries: Mutex<Vec<Delivery>>,
+    /// Sexp deliveries answered 415 (not in `deliveries`).
+    refused: Mutex<Vec<Delivery>>,
     /// Status to answer deliveries with (202 unless a test says otherwise).
     status: AtomicU16,
     /// Milliseconds to take over each delivery (to slow a fan-out down).
@@ -70,6 +98,18 @@ impl Peer {
     /// and names itself `http://{host}:{port}`, so hubs in other containers
     /// can reach it by that name.
     pub async fn start_as(host: Option<&str>, shared_inbox: bool, verify: bool) -> Peer {
+        Peer::launch(host, shared_inbox, verify, false).await
+    }
+
+    /// As [`Peer::start`], with actors whose documents say their inboxes
+    /// take sexp: `"inboxFormats": ["application/sexp",
+    /// "application/activity+json"]`. Sexp deliveries are accepted and
+    /// recorded, their HTTP signatures checked as JSON ones are.
+    pub async fn start_sexp(shared_inbox: bool, verify: bool) -> Peer {
+        Peer::launch(None, shared_inbox, verify, true).await
+    }
+
+    async fn launch(host: Option<&str>, shared_inbox: bool, verify: bool, sexp: bool) -> Peer {
         let bind = if host.is_some() {
             "0.0.0.0:0"
         } else {
@@ -87,7 +127,10 @@ impl Peer {
             base,
             key: Mutex::new(new_key()),
             shared_inbox,
+            sexp,
+            refuse_sexp: AtomicBool::new(false),
             deliveries: Mutex::new(Vec::new()),
+            refused: Mutex::new(Vec::new()),
             status: AtomicU16::new(202),
             delay_ms: std::sync::atomic::AtomicU64::new(0),
             verify,
@@ -139,6 +182,22 @@ impl Peer {
             .lock()
             .map(|d| d.clone())
             .unwrap_or_default()
+    }
+
+    /// Sexp deliveries that were answered 415: all of them for a peer not
+    /// started with [`Peer::start_sexp`], or after [`Peer::refuse_sexp`].
+    pub fn refused(&self) -> Vec<Delivery> {
+        self.inner
+            .refused
+            .lock()
+            .map(|d| d.clone())
+            .unwrap_or_default()
+    }
+
+    /// Makes the peer answer sexp deliveries with 415 (or accept them again),
+    /// while its actors still advertise sexp: a server that changed its mind.
+    pub fn refuse_sexp(&self, refuse: bool) {
+        self.inner.refuse_sexp.store(refuse, Ordering::SeqCst);
     }
 
     /// How many deliveries of `kind` (and, if given, with activity id `id`)
@@ -196,16 +255,7 @@ impl Peer {
         };
         let to_sign =
             format!("(request-target): {target}\nhost: {host}\ndate: {date}\ndigest: {digest}");
-        let (_, keypair) = current_key(&self.inner);
-        let mut sig = vec![0; keypair.public().modulus_len()];
-        keypair
-            .sign(
-                &RSA_PKCS1_SHA256,
-                &ring::rand::SystemRandom::new(),
-                to_sign.as_bytes(),
-                &mut sig,
-            )
-            .expect("sign");
+        let sig = self.sign_bytes(to_sign.as_bytes());
         vec![
             ("date".into(), date),
             ("digest".into(), digest),
@@ -219,22 +269,49 @@ impl Peer {
         ]
     }
 
+    /// RSASSA-PKCS1-v1_5 with SHA-256 of `data` with the peer's current key
+    /// (every actor's): e.g. the signing input of a sexp envelope.
+    pub fn sign_bytes(&self, data: &[u8]) -> Vec<u8> {
+        let (_, keypair) = current_key(&self.inner);
+        let mut sig = vec![0; keypair.public().modulus_len()];
+        keypair
+            .sign(
+                &RSA_PKCS1_SHA256,
+                &ring::rand::SystemRandom::new(),
+                data,
+                &mut sig,
+            )
+            .expect("sign");
+        sig
+    }
+
     /// POSTs `activity` to `inbox`, signed as actor `i`.
     pub async fn post_as(&self, i: usize, inbox: &str, activity: &Value) -> reqwest::Response {
-        let body = activity.to_string();
+        self.post_raw_as(
+            i,
+            inbox,
+            "application/activity+json",
+            activity.to_string().as_bytes(),
+        )
+        .await
+    }
+
+    /// POSTs `body` as `content_type` to `inbox`, HTTP-signed as actor `i`
+    /// (the Digest covers the bytes as given).
+    pub async fn post_raw_as(
+        &self,
+        i: usize,
+        inbox: &str,
+        content_type: &str,
+        body: &[u8],
+    ) -> reqwest::Response {
         let mut request = self
             .inner
             .client
             .post(inbox)
-            .header("content-type", "application/activity+json")
-            .body(body.clone());
-        for (k, v) in self.sign(
-            &self.key_id(i),
-            "POST",
-            inbox,
-            body.as_bytes(),
-            SystemTime::now(),
-        ) {
+            .header("content-type", content_type)
+            .body(body.to_vec());
+        for (k, v) in self.sign(&self.key_id(i), "POST", inbox, body, SystemTime::now()) {
             request = request.header(k, v);
         }
         request.send().await.expect("POST to inbox")
@@ -308,7 +385,18 @@ fn actor_doc(inner: &Inner, name: &str) -> Value {
     if inner.shared_inbox {
         doc["endpoints"] = json!({ "sharedInbox": format!("{}/inbox", inner.base) });
     }
+    if inner.sexp {
+        doc["inboxFormats"] = json!([SEXP, "application/activity+json"]);
+    }
     doc
+}
+
+/// Whether a `Content-Type` value names `application/sexp`.
+fn is_sexp(content_type: &str) -> bool {
+    content_type
+        .split(';')
+        .next()
+        .is_some_and(|m| m.trim().eq_ignore_ascii_case(SEXP))
 }
 
 async fn actor(State(inner): State<Arc<Inner>>, Path(name): Path<String>) -> Response {
@@ -369,26 +457,52 @@ async fn record(inner: &Inner, path: String, headers: HeaderMap, body: Bytes) ->
             .unwrap_or(StatusCode::SERVICE_UNAVAILABLE)
             .into_response();
     }
-    let Ok(activity) = serde_json::from_slice::<Value>(&body) else {
-        return StatusCode::BAD_REQUEST.into_response();
-    };
-    let verified = if inner.verify {
-        verify(inner, &path, &headers, &body).await
+    let content_type = headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    let sexp = is_sexp(&content_type);
+    let parsed = if sexp {
+        sexp_view::activity(&body)
     } else {
-        false
+        serde_json::from_slice::<Value>(&body).ok()
     };
+    let mut delivery = Delivery {
+        inbox: path,
+        activity: parsed.clone().unwrap_or(Value::Null),
+        verified: false,
+        content_type,
+        body: body.to_vec(),
+    };
+    if sexp && (!inner.sexp || inner.refuse_sexp.load(Ordering::SeqCst)) {
+        if let Ok(mut r) = inner.refused.lock() {
+            r.push(delivery);
+        }
+        return StatusCode::UNSUPPORTED_MEDIA_TYPE.into_response();
+    }
+    if parsed.is_none() {
+        return StatusCode::BAD_REQUEST.into_response();
+    }
+    if inner.verify {
+        delivery.verified =
+            verify(inner, &delivery.inbox, &headers, &body, &delivery.activity).await;
+    }
     if let Ok(mut d) = inner.deliveries.lock() {
-        d.push(Delivery {
-            inbox: path,
-            activity,
-            verified,
-        });
+        d.push(delivery);
     }
     StatusCode::ACCEPTED.into_response()
 }
 
-/// Checks Digest and the signature over the headers it lists.
-async fn verify(inner: &Inner, path: &str, headers: &HeaderMap, body: &[u8]) -> bool {
+/// Checks Digest (over the raw body, whatever its format) and the signature
+/// over the headers it lists, by a key of `activity`'s actor.
+async fn verify(
+    inner: &Inner,
+    path: &str,
+    headers: &HeaderMap,
+    body: &[u8],
+    activity: &Value,
+) -> bool {
     let get = |n: &str| {
         headers
             .get(n)
@@ -425,9 +539,6 @@ async fn verify(inner: &Inner, path: &str, headers: &HeaderMap, body: &[u8]) -> 
         return false;
     }
     // The key must be the sending actor's.
-    let Ok(activity) = serde_json::from_slice::<Value>(body) else {
-        return false;
-    };
     if key_id.split('#').next() != activity["actor"].as_str() {
         return false;
     }
@@ -491,4 +602,217 @@ fn current_key(inner: &Inner) -> (String, Arc<RsaKeyPair>) {
         .lock()
         .map(|k| (k.0.clone(), k.1.clone()))
         .expect("peer key lock")
+}
+
+/// The peer's own reading of a sexp body (rosefed's `docs/sexp.md`), written
+/// apart from rosefed's reader: enough to tell which activity arrived and
+/// who sent it. It enforces no limits and keeps no positions; it reads what
+/// the hub under test sent, and refuses (`None`) anything it cannot read.
+///
+/// As JSON: a list headed by a symbol whose tail is `:key value` pairs is
+/// an object (the symbol its `type`, `@` for none); any other list is an
+/// array, its symbols and keywords as strings (`(p "hi")` is
+/// `["p", "hi"]`: a post body stays visible, not rendered); `#t`, `#f`,
+/// `nil`, numbers and strings are what they say.
+pub mod sexp_view {
+    use serde_json::{Map, Value};
+
+    /// One datum.
+    #[derive(Clone, Debug, PartialEq)]
+    pub enum Datum {
+        List(Vec<Datum>),
+        Symbol(String),
+        Keyword(String),
+        Str(String),
+        /// A number's text, as written.
+        Number(String),
+        Bool(bool),
+        Nil,
+    }
+
+    /// The activity of a sexp body: the document itself, or the payload of
+    /// a signed envelope `(signed :key-id … PAYLOAD)`, as JSON.
+    pub fn activity(body: &[u8]) -> Option<Value> {
+        let datum = read(body)?;
+        let payload = match &datum {
+            Datum::List(items) if items.first() == Some(&Datum::Symbol("signed".into())) => {
+                items.last()?
+            }
+            _ => &datum,
+        };
+        Some(to_json(payload))
+    }
+
+    /// Reads a document: exactly one datum among whitespace and comments.
+    pub fn read(body: &[u8]) -> Option<Datum> {
+        let mut reader = Reader { s: body, i: 0 };
+        let datum = reader.datum()?;
+        reader.skip();
+        (reader.i == body.len()).then_some(datum)
+    }
+
+    /// The datum as JSON (see the module's documentation).
+    pub fn to_json(datum: &Datum) -> Value {
+        match datum {
+            Datum::List(items) => match items.split_first() {
+                Some((Datum::Symbol(head), rest))
+                    if rest.len() % 2 == 0
+                        && rest.chunks(2).all(|p| matches!(p[0], Datum::Keyword(_))) =>
+                {
+                    let mut object = Map::new();
+                    if head != "@" {
+                        object.insert("type".into(), Value::String(head.clone()));
+                    }
+                    for pair in rest.chunks(2) {
+                        if let Datum::Keyword(k) = &pair[0] {
+                            object.insert(k.clone(), to_json(&pair[1]));
+                        }
+                    }
+                    Value::Object(object)
+                }
+                _ => Value::Array(items.iter().map(to_json).collect()),
+            },
+            Datum::Symbol(s) => Value::String(s.clone()),
+            Datum::Keyword(k) => Value::String(format!(":{k}")),
+            Datum::Str(s) => Value::String(s.clone()),
+            Datum::Number(n) => {
+                serde_json::from_str::<Value>(n).unwrap_or_else(|_| Value::String(n.clone()))
+            }
+            Datum::Bool(b) => Value::Bool(*b),
+            Datum::Nil => Value::Null,
+        }
+    }
+
+    struct Reader<'a> {
+        s: &'a [u8],
+        i: usize,
+    }
+
+    impl Reader<'_> {
+        fn peek(&self) -> Option<u8> {
+            self.s.get(self.i).copied()
+        }
+
+        /// Skips whitespace and `;` comments.
+        fn skip(&mut self) {
+            while let Some(b) = self.peek() {
+                match b {
+                    b' ' | b'\t' | b'\n' | b'\r' => self.i += 1,
+                    b';' => {
+                        while self.peek().is_some_and(|b| b != b'\n') {
+                            self.i += 1;
+                        }
+                    }
+                    _ => break,
+                }
+            }
+        }
+
+        fn datum(&mut self) -> Option<Datum> {
+            self.skip();
+            match self.peek()? {
+                b'(' => {
+                    self.i += 1;
+                    let mut items = Vec::new();
+                    loop {
+                        self.skip();
+                        if self.peek()? == b')' {
+                            self.i += 1;
+                            return Some(Datum::List(items));
+                        }
+                        items.push(self.datum()?);
+                    }
+                }
+                b')' => None,
+                b'"' => self.string().map(Datum::Str),
+                _ => self.token(),
+            }
+        }
+
+        fn token(&mut self) -> Option<Datum> {
+            let start = self.i;
+            while self.peek().is_some_and(|b| {
+                !matches!(b, b' ' | b'\t' | b'\n' | b'\r' | b'(' | b')' | b'"' | b';')
+            }) {
+                self.i += 1;
+            }
+            let token = std::str::from_utf8(&self.s[start..self.i]).ok()?;
+            Some(match token {
+                "" => return None,
+                "#t" => Datum::Bool(true),
+                "#f" => Datum::Bool(false),
+                "nil" => Datum::Nil,
+                // A quoted keyword, `:"odd key"`.
+                ":" if self.peek() == Some(b'"') => Datum::Keyword(self.string()?),
+                t if t.len() > 1 && t.starts_with(':') => Datum::Keyword(t[1..].to_string()),
+                t if t
+                    .trim_start_matches('-')
+                    .starts_with(|c: char| c.is_ascii_digit()) =>
+                {
+                    Datum::Number(t.to_string())
+                }
+                t => Datum::Symbol(t.to_string()),
+            })
+        }
+
+        /// A string from its opening `"`, with the escapes `\" \\ \n \r \t`
+        /// and `\u{hex}`.
+        fn string(&mut self) -> Option<String> {
+            self.i += 1;
+            let mut out = Vec::new();
+            loop {
+                let b = self.peek()?;
+                self.i += 1;
+                match b {
+                    b'"' => return String::from_utf8(out).ok(),
+                    b'\\' => {
+                        let e = self.peek()?;
+                        self.i += 1;
+                        let c = match e {
+                            b'"' => '"',
+                            b'\\' => '\\',
+                            b'n' => '\n',
+                            b'r' => '\r',
+                            b't' => '\t',
+                            b'u' if self.peek() == Some(b'{') => {
+                                let from = self.i + 1;
+                                let len = self.s[from..].iter().position(|&b| b == b'}')?;
+                                let hex = std::str::from_utf8(&self.s[from..from + len]).ok()?;
+                                self.i = from + len + 1;
+                                char::from_u32(u32::from_str_radix(hex, 16).ok()?)?
+                            }
+                            _ => return None,
+                        };
+                        out.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes());
+                    }
+                    b => out.push(b),
+                }
+            }
+        }
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+        use serde_json::json;
+
+        #[test]
+        fn envelopes_objects_and_bodies() {
+            let body = br#"(signed :key-id "k" :algorithm "rsa-sha256" :created 1 :signature "AA=="
+                ; a comment
+                (Create :id "https://a/1" :actor "https://a/u" :n -2.5 :ok #t :none nil
+                        :to ("https://b/\u{41}\"")
+                        :object (Note :content (p "hi " (em "you")) :"odd key" 3)))"#;
+            assert_eq!(
+                activity(body).unwrap(),
+                json!({"type": "Create", "id": "https://a/1", "actor": "https://a/u",
+                       "n": -2.5, "ok": true, "none": null, "to": ["https://b/A\""],
+                       "object": {"type": "Note", "content": ["p", "hi ", ["em", "you"]], "odd key": 3}})
+            );
+            assert_eq!(to_json(&read(b"(@ :a ())").unwrap()), json!({"a": []}));
+            for bad in [&b"(a"[..], b"(a))", b"\"x", b"(a) b", b"", b"\"\\q\""] {
+                assert!(read(bad).is_none(), "{}", String::from_utf8_lossy(bad));
+            }
+        }
+    }
 }

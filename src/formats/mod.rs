@@ -94,16 +94,23 @@ impl Format {
         }
     }
 
-    /// The format of a `Content-Type` value, if it is one we read.
+    /// The format of a `Content-Type` value, if it is one we read. sexp
+    /// text is UTF-8 only (`docs/sexp.md`): with a `charset` parameter
+    /// other than `utf-8` it is not one we read.
     pub fn from_content_type(value: &str) -> Option<Format> {
-        let media = value.split(';').next().unwrap_or("").trim();
+        let mut parts = value.split(';');
+        let media = parts.next().unwrap_or("").trim();
         if jsonld::READ_MEDIA_TYPES
             .iter()
             .any(|m| media.eq_ignore_ascii_case(m))
         {
             Some(Format::JsonLd)
         } else if media.eq_ignore_ascii_case(sexp::MEDIA_TYPE) {
-            Some(Format::Sexp)
+            let utf8 = parts
+                .filter_map(|p| p.split_once('='))
+                .filter(|(k, _)| k.trim().eq_ignore_ascii_case("charset"))
+                .all(|(_, v)| v.trim().trim_matches('"').eq_ignore_ascii_case("utf-8"));
+            utf8.then_some(Format::Sexp)
         } else {
             None
         }
@@ -137,6 +144,14 @@ mod tests {
         assert_eq!(
             Format::from_content_type("Application/Sexp; charset=utf-8"),
             Some(Format::Sexp)
+        );
+        assert_eq!(
+            Format::from_content_type("application/sexp;charset=\"UTF-8\""),
+            Some(Format::Sexp)
+        );
+        assert_eq!(
+            Format::from_content_type("application/sexp; charset=iso-8859-1"),
+            None
         );
         assert_eq!(Format::from_content_type("text/html"), None);
     }

@@ -123,6 +123,16 @@ impl TestApp {
             .unwrap_or_else(|e| panic!("{sql}: {e}"))
     }
 
+    /// A single text value from SQL (`None` for no row or NULL), e.g. a
+    /// stored column.
+    pub async fn text(&self, sql: &str) -> Option<String> {
+        sqlx::query_scalar::<_, Option<String>>(sql)
+            .fetch_optional(self.state.db.pool())
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"))
+            .flatten()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
