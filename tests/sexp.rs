@@ -1016,8 +1016,9 @@ async fn deliveries_go_as_signed_sexp_to_hosts_that_take_it(db: TestDatabase) {
         "sexp was tried on a JSON host"
     );
 
-    // An activity sexp cannot write (the Accept embeds a Follow whose
-    // content is an array) goes to a sexp host as JSON-LD.
+    // The Accept of a Follow carrying what sexp cannot write (an array
+    // `content`) embeds only the Follow's id, type, actor and object, so it
+    // still goes as sexp, and nothing else of the Follow is republished.
     let mut odd = sexp_peer.follow(1, &app.url("/actors/blog"));
     odd["content"] = json!(["not", "a", "string"]);
     assert_eq!(sexp_peer.post_as(1, &inbox, &odd).await.status(), 202);
@@ -1030,9 +1031,11 @@ async fn deliveries_go_as_signed_sexp_to_hosts_that_take_it(db: TestDatabase) {
         }
     })
     .await;
-    assert_eq!(accept.content_type, "application/activity+json");
+    assert!(accept.is_sexp(), "{}", accept.content_type);
     assert_eq!(accept.inbox, "/users/u1/inbox");
     assert!(accept.verified);
+    assert!(accept.activity["object"].get("content").is_none());
+    assert_eq!(accept.activity["object"]["actor"], sexp_peer.actor(1));
     assert!(sexp_peer.refused().is_empty());
 }
 

@@ -69,12 +69,29 @@ impl Activity {
     }
 }
 
+/// The Follow an Accept or Reject answers, as its id, type, actor and
+/// object only: what a peer needs to match it, and nothing else of what it
+/// sent is republished under our actor.
+fn answered(follow: &Value) -> Value {
+    let mut trimmed = serde_json::Map::new();
+    for key in ["id", "type", "actor", "object"] {
+        if let Some(value) = follow.get(key) {
+            let value = match value {
+                Value::Object(_) => id_of(value).map_or(Value::Null, |id| json!(id)),
+                other => other.clone(),
+            };
+            trimmed.insert(key.into(), value);
+        }
+    }
+    Value::Object(trimmed)
+}
+
 pub fn accept(id: &str, actor: &str, follow: &Value) -> Value {
-    json!({ "@context": CONTEXT, "id": id, "type": "Accept", "actor": actor, "object": follow })
+    json!({ "@context": CONTEXT, "id": id, "type": "Accept", "actor": actor, "object": answered(follow) })
 }
 
 pub fn reject(id: &str, actor: &str, follow: &Value) -> Value {
-    json!({ "@context": CONTEXT, "id": id, "type": "Reject", "actor": actor, "object": follow })
+    json!({ "@context": CONTEXT, "id": id, "type": "Reject", "actor": actor, "object": answered(follow) })
 }
 
 pub fn follow(id: &str, actor: &str, target: &str) -> Value {
@@ -156,6 +173,24 @@ mod tests {
             bad[field] = value;
             assert!(Activity::from_doc(bad).is_err(), "{field}");
         }
+    }
+
+    #[test]
+    fn answers_carry_only_what_identifies_the_follow() {
+        let follow = json!({
+            "@context": CONTEXT, "id": "https://r/f", "type": "Follow",
+            "actor": {"id": "https://r/u", "name": "x"}, "object": "https://h/actors/blog",
+            "content": ["odd"], "extra": {"deep": true},
+        });
+        let a = accept("https://h/a", "https://h/actors/blog", &follow);
+        assert_eq!(
+            a["object"],
+            json!({"id": "https://r/f", "type": "Follow", "actor": "https://r/u", "object": "https://h/actors/blog"})
+        );
+        assert_eq!(
+            reject("https://h/r", "https://h/actors/blog", &follow)["object"],
+            a["object"]
+        );
     }
 
     #[test]

@@ -126,10 +126,19 @@ pub fn as2(value: Value, syntax: Syntax) -> Result<Response, AppError> {
             response
         }
         Syntax::Sexp => {
-            let datum = sexp::as2::from_json(&value).map_err(AppError::internal)?;
-            let mut text = sexp::pretty(&datum);
-            text.push('\n');
-            ([(CONTENT_TYPE, HeaderValue::from_static(SEXP_UTF8))], text).into_response()
+            // Documents can embed what peers sent; one that sexp cannot
+            // write (docs/sexp.md §3) is refused as a representation, not
+            // treated as a fault.
+            let datum = sexp::as2::from_json(&value).map_err(|e| {
+                AppError::NotAcceptable(format!(
+                    "this document cannot be written in sexp ({e}); ask for {ACTIVITY_JSON}"
+                ))
+            })?;
+            (
+                [(CONTENT_TYPE, HeaderValue::from_static(SEXP_UTF8))],
+                sexp::pretty(&datum),
+            )
+                .into_response()
         }
     };
     response
@@ -200,6 +209,19 @@ mod tests {
 
     fn pick(accept: Option<&str>) -> Result<Format, AppError> {
         pick_with(accept, true)
+    }
+
+    #[test]
+    fn a_document_sexp_cannot_write_is_not_acceptable_as_sexp() {
+        let odd = serde_json::json!({"type": "Note", "content": ["a", "b"]});
+        assert!(matches!(
+            as2(odd.clone(), Syntax::Sexp),
+            Err(AppError::NotAcceptable(_))
+        ));
+        assert!(as2(odd, Syntax::Json { ld: false }).is_ok());
+        let note = serde_json::json!({"type": "Note", "content": "<p>x</p>"});
+        let response = as2(note, Syntax::Sexp).unwrap();
+        assert_eq!(response.headers()[CONTENT_TYPE], SEXP_UTF8);
     }
 
     #[test]
