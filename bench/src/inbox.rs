@@ -1,6 +1,8 @@
 //! The `inbox` scenario: pre-signed Creates from many remote actors, POSTed
 //! concurrently to the shared inbox. Each is verified (HTTP signature,
-//! Digest, Date, key owner), deduplicated and stored.
+//! Digest, Date, key owner), deduplicated and stored. With `--format sexp`
+//! each is a sexp Create in a signed envelope (docs/sexp.md §6), HTTP-signed
+//! too, as a rosefed peer sends it.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -18,15 +20,34 @@ struct Signed {
     headers: Vec<(String, String)>,
 }
 
-fn presign(peer: &Peer, inbox: &str, actor: usize) -> Signed {
+/// The wire format of the activities sent.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Wire {
+    Json,
+    Sexp,
+}
+
+impl Wire {
+    fn content_type(self) -> &'static str {
+        match self {
+            Wire::Json => "application/activity+json",
+            Wire::Sexp => "application/sexp",
+        }
+    }
+}
+
+fn presign(peer: &Peer, inbox: &str, actor: usize, wire: Wire) -> Result<Signed, String> {
     let note = format!("{}/objects/{}", peer.base(), uuid::Uuid::new_v4());
-    let body = json!({
+    let doc = json!({
         "@context": "https://www.w3.org/ns/activitystreams",
         "id": peer.new_id(), "type": "Create", "actor": peer.actor(actor),
         "object": { "id": note, "type": "Note", "attributedTo": peer.actor(actor),
                     "content": "<p>benchmark post</p>" },
-    })
-    .to_string();
+    });
+    let body = match wire {
+        Wire::Json => doc.to_string(),
+        Wire::Sexp => envelope(peer, actor, &doc)?,
+    };
     let headers = peer.sign(
         &peer.key_id(actor),
         "POST",
@@ -34,7 +55,34 @@ fn presign(peer: &Peer, inbox: &str, actor: usize) -> Signed {
         body.as_bytes(),
         SystemTime::now(),
     );
-    Signed { body, headers }
+    Ok(Signed { body, headers })
+}
+
+/// `doc` as sexp in an envelope signed with the peer's key as `actor`.
+fn envelope(peer: &Peer, actor: usize, doc: &serde_json::Value) -> Result<String, String> {
+    use rosefed::formats::sexp::{as2, envelope::Envelope};
+    let payload = as2::from_json(doc).map_err(|e| e.to_string())?;
+    let created = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    let key_id = peer.key_id(actor);
+    let input = Envelope::signing_input(&key_id, "rsa-sha256", created, None, &payload)
+        .map_err(|e| e.to_string())?;
+    let signature = base64_encode(&peer.sign_bytes(input.as_bytes()));
+    let signed = Envelope {
+        key_id,
+        algorithm: "rsa-sha256".into(),
+        created,
+        expires: None,
+        signature,
+        payload,
+    };
+    Ok(signed.to_sexp().to_string())
+}
+
+fn base64_encode(bytes: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
 async fn post_all(
@@ -42,6 +90,7 @@ async fn post_all(
     inbox: &str,
     batch: Vec<Signed>,
     concurrency: usize,
+    wire: Wire,
 ) -> Result<Vec<std::time::Duration>, String> {
     let batch = Arc::new(batch);
     let next = Arc::new(AtomicUsize::new(0));
@@ -63,14 +112,16 @@ async fn post_all(
                 let t = Instant::now();
                 let mut r = client
                     .post(&inbox)
-                    .header("content-type", "application/activity+json")
+                    .header("content-type", wire.content_type())
                     .body(item.body.clone());
                 for (k, v) in &item.headers {
                     r = r.header(k, v);
                 }
                 let response = r.send().await.map_err(|e| e.to_string())?;
                 if response.status() != 202 {
-                    return Err(format!("inbox answered {}", response.status()));
+                    let status = response.status();
+                    let text = response.text().await.unwrap_or_default();
+                    return Err(format!("inbox answered {status}: {text}"));
                 }
                 seen.push(t.elapsed());
             }
@@ -89,6 +140,7 @@ pub async fn run(
     activities: usize,
     actors: usize,
     concurrency: usize,
+    wire: Wire,
 ) -> Result<(), String> {
     let hub = Hub::start(&db.url, db.dir.path(), &[]).await;
     let peer = Peer::start(true, false).await;
@@ -96,16 +148,22 @@ pub async fn run(
     let client = federation_tests::http();
 
     // Warm-up: one activity per actor fills the hub's key cache.
-    let warm: Vec<Signed> = (0..actors).map(|i| presign(&peer, &inbox, i)).collect();
-    post_all(&client, &inbox, warm, concurrency).await?;
+    let warm: Vec<Signed> = (0..actors)
+        .map(|i| presign(&peer, &inbox, i, wire))
+        .collect::<Result<_, _>>()?;
+    post_all(&client, &inbox, warm, concurrency, wire).await?;
 
-    print!("inbox on {backend:?}: signing {activities} activities… ");
+    let name = match wire {
+        Wire::Json => "JSON-LD",
+        Wire::Sexp => "sexp",
+    };
+    print!("inbox ({name}) on {backend:?}: signing {activities} activities… ");
     let batch: Vec<Signed> = (0..activities)
-        .map(|i| presign(&peer, &inbox, i % actors))
-        .collect();
+        .map(|i| presign(&peer, &inbox, i % actors, wire))
+        .collect::<Result<_, _>>()?;
     eprintln!("hub pid {} measuring now", hub.pid().unwrap_or(0));
     let started = Instant::now();
-    let mut latencies = post_all(&client, &inbox, batch, concurrency).await?;
+    let mut latencies = post_all(&client, &inbox, batch, concurrency, wire).await?;
     let elapsed = started.elapsed();
     println!(
         "{:.0} activities/s accepted ({actors} actors), {}, hub peak RSS {}",

@@ -7,6 +7,7 @@
 //! ```sh
 //! cargo run --release -p rosefed-bench -- discovery
 //! cargo run --release -p rosefed-bench -- inbox --activities 20000
+//! cargo run --release -p rosefed-bench -- inbox --activities 20000 --format sexp
 //! cargo run --release -p rosefed-bench -- fanout --followers 10000
 //! cargo run --release -p rosefed-bench -- oauth
 //! cargo run --release -p rosefed-bench -- codec
@@ -68,6 +69,9 @@ enum Scenario {
         /// Distinct remote actors.
         #[arg(long, default_value_t = 1_000)]
         actors: usize,
+        /// The wire format: JSON-LD, or sexp in signed envelopes.
+        #[arg(long, value_enum, default_value_t = inbox::Wire::Json)]
+        format: inbox::Wire,
     },
     /// One post delivered to many followers, each with its own inbox.
     Fanout {
@@ -201,9 +205,12 @@ async fn run(args: Args) -> Result<(), String> {
                 discovery(&hub, b, *requests, common.concurrency).await?;
             }
             Scenario::Inbox {
-                activities, actors, ..
+                activities,
+                actors,
+                format,
+                ..
             } => {
-                inbox::run(&db, b, *activities, *actors, common.concurrency).await?;
+                inbox::run(&db, b, *activities, *actors, common.concurrency, *format).await?;
             }
             Scenario::Fanout { followers, .. } => {
                 fanout::run(&db, b, *followers, common.concurrency).await?;
