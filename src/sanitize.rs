@@ -13,6 +13,8 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::OnceLock;
 
+use crate::formats::sexp::markup::{CONTAINERS, LINK_REL, VOIDS};
+
 /// The most tags (`<` characters) a post's HTML may hold and still be
 /// parsed: a long article has a few hundred; at this bound the worst
 /// nesting parses in milliseconds.
@@ -26,41 +28,18 @@ pub fn html(input: &str) -> String {
     CLEANER
         .get_or_init(|| {
             let mut b = ammonia::Builder::empty();
-            b.add_tags([
-                "p",
-                "br",
-                "hr",
-                "a",
-                "strong",
-                "b",
-                "em",
-                "i",
-                "u",
-                "s",
-                "del",
-                "ul",
-                "ol",
-                "li",
-                "blockquote",
-                "code",
-                "pre",
-                "span",
-                "h1",
-                "h2",
-                "h3",
-                "h4",
-                "h5",
-                "h6",
-            ])
-            // Replace ammonia's default attribute lists (title, lang,
-            // cite, start, hreflang …), which `empty()` keeps.
-            .generic_attributes(HashSet::new())
-            .tag_attributes(HashMap::from([("a", HashSet::from(["href"]))]))
-            .url_schemes(HashSet::from(["http", "https", "mailto"]))
-            // Relative links would resolve against the reader's page, and
-            // strings that only look like a scheme are relative too.
-            .url_relative(ammonia::UrlRelative::Deny)
-            .link_rel(Some("nofollow noopener noreferrer"));
+            b.add_tags(CONTAINERS)
+                .add_tags(VOIDS)
+                .add_tags(["a"])
+                // Replace ammonia's default attribute lists (title, lang,
+                // cite, start, hreflang …), which `empty()` keeps.
+                .generic_attributes(HashSet::new())
+                .tag_attributes(HashMap::from([("a", HashSet::from(["href"]))]))
+                .url_schemes(HashSet::from(["http", "https", "mailto"]))
+                // Relative links would resolve against the reader's page, and
+                // strings that only look like a scheme are relative too.
+                .url_relative(ammonia::UrlRelative::Deny)
+                .link_rel(Some(LINK_REL));
             b
         })
         .clean(input)

@@ -163,15 +163,9 @@ async fn pipeline(
     };
     // Hearing from a host makes it deliverable again: the actor's own host
     // and those of its inboxes (which may differ).
-    let mut hosts: Vec<String> = [
-        Some(actor.id.as_str()),
-        Some(actor.inbox.as_str()),
-        actor.shared_inbox.as_deref(),
-    ]
-    .into_iter()
-    .flatten()
-    .filter_map(crate::fetch::authority_of)
-    .collect();
+    let mut hosts = actor.inbox_hosts();
+    hosts.extend(crate::fetch::authority_of(&actor.id));
+    hosts.sort();
     hosts.dedup();
     for host in hosts {
         db::remote::host_alive(&state.db, &host).await?;

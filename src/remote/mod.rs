@@ -29,6 +29,18 @@ impl RemoteActor {
             fetched_at: now_millis(),
         }
     }
+
+    /// The hosts (`host[:port]`) of the actor's inbox and shared inbox, which
+    /// may differ from its own.
+    pub fn inbox_hosts(&self) -> Vec<String> {
+        let mut hosts: Vec<String> = [Some(self.inbox.as_str()), self.shared_inbox.as_deref()]
+            .into_iter()
+            .flatten()
+            .filter_map(crate::fetch::authority_of)
+            .collect();
+        hosts.dedup();
+        hosts
+    }
 }
 
 /// Keeps a freshly fetched actor: its row (the key cache), and whether the
@@ -37,14 +49,7 @@ impl RemoteActor {
 async fn remember(state: &AppState, doc: &ActorDocument) -> Result<RemoteActor, AppError> {
     let actor = RemoteActor::from_document(doc);
     db::remote::upsert(&state.db, &actor).await?;
-    let inboxes = [Some(actor.inbox.as_str()), actor.shared_inbox.as_deref()];
-    let mut hosts: Vec<String> = inboxes
-        .into_iter()
-        .flatten()
-        .filter_map(crate::fetch::authority_of)
-        .collect();
-    hosts.dedup();
-    for host in hosts {
+    for host in actor.inbox_hosts() {
         db::remote::set_host_sexp(&state.db, &host, doc.accepts_sexp).await?;
     }
     Ok(actor)

@@ -23,6 +23,35 @@ mod props;
 /// `window.opener` for the target, no `Referer` leaking the reader's page.
 pub const LINK_REL: &str = "nofollow noopener noreferrer";
 
+/// The elements written as the same tag, without attributes (§5's first
+/// row). The sanitiser of received HTML allows the same set.
+pub const CONTAINERS: [&str; 21] = [
+    "p",
+    "em",
+    "strong",
+    "b",
+    "i",
+    "u",
+    "s",
+    "del",
+    "code",
+    "pre",
+    "blockquote",
+    "ul",
+    "ol",
+    "li",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "span",
+];
+
+/// The elements that have no children.
+pub const VOIDS: [&str; 2] = ["br", "hr"];
+
 /// Bounds on one rendering (`docs/sexp.md` §5).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RenderLimits {
@@ -262,11 +291,8 @@ fn classify<'a>(tag: &'a str, items: &'a [Sexp]) -> (Shape<'a>, usize) {
     }
     let has_children = i < items.len();
     let shape = match tag {
-        "p" | "em" | "strong" | "b" | "i" | "u" | "s" | "del" | "code" | "pre" | "blockquote"
-        | "ul" | "ol" | "li" | "h1" | "h2" | "h3" | "h4" | "h5" | "h6" | "span" => {
-            Shape::Container(tag)
-        }
-        "br" | "hr" if !has_children => Shape::Void(tag),
+        _ if CONTAINERS.contains(&tag) => Shape::Container(tag),
+        _ if VOIDS.contains(&tag) && !has_children => Shape::Void(tag),
         "a" => match href {
             Some(href) if is_safe_href(href) => Shape::Link(href),
             _ => Shape::Unlinked,
@@ -358,29 +384,7 @@ mod tests {
 
     #[test]
     fn row_plain_containers() {
-        for tag in [
-            "p",
-            "em",
-            "strong",
-            "b",
-            "i",
-            "u",
-            "s",
-            "del",
-            "code",
-            "pre",
-            "blockquote",
-            "ul",
-            "ol",
-            "li",
-            "h1",
-            "h2",
-            "h3",
-            "h4",
-            "h5",
-            "h6",
-            "span",
-        ] {
+        for tag in CONTAINERS {
             assert_eq!(
                 render(&el(tag, [text("x"), el("em", [text("y")])])),
                 format!("<{tag}>x<em>y</em></{tag}>")

@@ -14,35 +14,12 @@ use html5ever::tokenizer::{
     BufferQueue, Tag, TagKind, Token, TokenSink, TokenSinkResult, Tokenizer, TokenizerOpts,
 };
 
-use super::LINK_REL;
+use super::{CONTAINERS, LINK_REL, VOIDS};
 
 /// The element names the renderer may write (`docs/sexp.md` §5).
-pub(crate) const ALLOWED_TAGS: &[&str] = &[
-    "p",
-    "em",
-    "strong",
-    "b",
-    "i",
-    "u",
-    "s",
-    "del",
-    "code",
-    "pre",
-    "blockquote",
-    "ul",
-    "ol",
-    "li",
-    "h1",
-    "h2",
-    "h3",
-    "h4",
-    "h5",
-    "h6",
-    "span",
-    "br",
-    "hr",
-    "a",
-];
+pub(crate) fn allowed_tag(name: &str) -> bool {
+    CONTAINERS.contains(&name) || VOIDS.contains(&name) || name == "a"
+}
 
 /// What a clean document held, for tests that want more than "clean".
 #[derive(Debug, Default)]
@@ -68,7 +45,7 @@ impl Sink {
 
     fn tag(&self, tag: &Tag) {
         let name = &*tag.name;
-        if !ALLOWED_TAGS.contains(&name) {
+        if !allowed_tag(name) {
             self.violation(format!("element <{name}>"));
         }
         if tag.had_duplicate_attributes {
@@ -117,7 +94,7 @@ impl TokenSink for Sink {
 }
 
 /// Reads `html` and returns what it held, or every way it breaks the rules:
-/// an element outside [`ALLOWED_TAGS`], an attribute other than `href` and
+/// an element outside the allow-list ([`allowed_tag`]), an attribute other than `href` and
 /// `rel` on `a`, a `rel` other than [`LINK_REL`], an `href` that is not an
 /// absolute http, https or mailto URL, a comment, a doctype (processing
 /// instructions and CDATA come out of an HTML tokenizer as comments).
