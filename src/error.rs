@@ -94,17 +94,16 @@ impl From<sqlx::Error> for AppError {
                 tracing::debug!(error = %db, "foreign key violation");
                 AppError::Conflict("refers to something that does not exist".into())
             }
-            // SQLite's BUSY/LOCKED (primary codes 5 and 6, and their extended
-            // codes) mean another writer held the lock past busy_timeout:
-            // retryable, not a bug.
-            sqlx::Error::Database(db)
-                if db
-                    .code()
-                    .and_then(|c| c.parse::<i32>().ok())
-                    .is_some_and(|c| matches!(c & 0xff, 5 | 6)) =>
-            {
-                AppError::Unavailable(format!("database busy: {e}"))
-            }
+            sqlx::Error::Database(db) => match classify(db.as_ref()) {
+                Class::Busy => AppError::Unavailable(format!("database busy: {e}")),
+                Class::Unstorable => {
+                    tracing::warn!(error = %db, "a value the database cannot store");
+                    AppError::BadRequest(
+                        "a value is too long or holds characters that cannot be stored".into(),
+                    )
+                }
+                Class::Other => AppError::Internal(format!("database: {e}")),
+            },
             sqlx::Error::RowNotFound => AppError::NotFound("not found".into()),
             sqlx::Error::PoolTimedOut
             | sqlx::Error::PoolClosed
@@ -116,6 +115,39 @@ impl From<sqlx::Error> for AppError {
             _ => AppError::Internal(format!("database: {e}")),
         }
     }
+}
+
+/// What a database error means for the caller, by backend: SQLite's
+/// result codes and PostgreSQL's SQLSTATEs are different number spaces
+/// (SQLSTATE 22021, a NUL byte, would read as SQLite's code 5, busy).
+enum Class {
+    /// Retryable: a lock held too long, the server shutting down or out of
+    /// resources, a serialization failure.
+    Busy,
+    /// The value itself cannot be stored (PostgreSQL's data exceptions and
+    /// program limits, such as an index entry too large): bad input.
+    Unstorable,
+    Other,
+}
+
+fn classify(db: &dyn sqlx::error::DatabaseError) -> Class {
+    if let Some(pg) = db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>() {
+        let code = pg.code();
+        return match code.get(..2).unwrap_or("") {
+            "08" | "40" | "53" | "57" => Class::Busy,
+            "22" | "54" => Class::Unstorable,
+            _ => Class::Other,
+        };
+    }
+    if db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() {
+        // BUSY and LOCKED (primary codes 5 and 6, and their extended codes):
+        // another writer held the lock past busy_timeout.
+        let code = db.code().and_then(|c| c.parse::<i32>().ok()).unwrap_or(0);
+        if matches!(code & 0xff, 5 | 6) {
+            return Class::Busy;
+        }
+    }
+    Class::Other
 }
 
 impl IntoResponse for AppError {

@@ -27,6 +27,7 @@ on_both_databases!(
     a_rotated_client_secret_works_at_once,
     concurrent_token_requests_are_each_stored_once,
     throttling_behind_a_trusted_proxy_counts_the_real_client,
+    nul_in_any_text_input_is_a_400_never_a_5xx,
 );
 
 const PASSWORD: &str = "correct horse battery";
@@ -1740,4 +1741,113 @@ async fn throttling_behind_a_trusted_proxy_counts_the_real_client(db: TestDataba
         failures_then(&app, "203.0.113.4", "203.0.113.9, 203.0.113.4").await,
         429
     );
+}
+
+/// NUL cannot be stored (PostgreSQL refuses it in text), so every text
+/// input refuses it up front as bad input: in a query, a form, a JSON body
+/// or a path, signed in or not. Nothing here may answer 500 or 503.
+async fn nul_in_any_text_input_is_a_400_never_a_5xx(db: TestDatabase) {
+    let f = fixture(db).await;
+    let app = &f.app;
+    let mut browser = Browser::new();
+    let redirect = redirect_for("blog");
+    let (_, challenge) = pkce();
+
+    let mut statuses = Vec::new();
+    // Query strings: the authorize endpoint, before and after the client.
+    for params in [
+        vec![
+            ("response_type", "code"),
+            ("client_id", "bl\0og"),
+            ("redirect_uri", redirect.as_str()),
+        ],
+        vec![
+            ("response_type", "code"),
+            ("client_id", "blog"),
+            ("redirect_uri", redirect.as_str()),
+            ("scope", "openid"),
+            ("nonce", "n\0once"),
+            ("code_challenge", challenge.as_str()),
+            ("code_challenge_method", "S256"),
+        ],
+    ] {
+        let page = browser.get(&authorize_url(app, &params)).await;
+        statuses.push(("authorize", page.status.as_u16()));
+    }
+    // Forms: the token endpoint and the login page.
+    let (status, _, _) = token_request(
+        app,
+        "bl\0og",
+        "secret",
+        &[("grant_type", "client_credentials")],
+    )
+    .await;
+    statuses.push(("token client_id", status));
+    let login = browser.get(&app.url("/login")).await;
+    let csrf = login.hidden("csrf").unwrap_or_default();
+    let page = browser
+        .post_form(
+            &app.url("/login"),
+            &[
+                ("csrf", &csrf),
+                ("username", "al\0ice"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    statuses.push(("login", page.status.as_u16()));
+    // Registration, as a form and as JSON.
+    let r = app
+        .client
+        .post(app.url("/api/v1/apps"))
+        .form(&[
+            ("client_name", "Tu\0sky"),
+            ("redirect_uris", "http://127.0.0.1:9/cb"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    statuses.push(("register form", r.status().as_u16()));
+    let r = app
+        .client
+        .post(app.url("/api/v1/apps"))
+        .json(&json!({"client_name": "Tu\u{0}sky", "redirect_uris": "http://127.0.0.1:9/cb"}))
+        .send()
+        .await
+        .unwrap();
+    statuses.push(("register json", r.status().as_u16()));
+    // Paths and a public lookup.
+    for path in [
+        "/actors/bl%00og",
+        "/@bl%00og",
+        "/.well-known/webfinger?resource=acct:bl%00og@127.0.0.1",
+        "/api/v1/objects?id=https://x.example/%00",
+    ] {
+        let r = app.client.get(app.url(path)).send().await.unwrap();
+        statuses.push((path, r.status().as_u16()));
+    }
+    for (what, status) in &statuses {
+        assert_eq!(*status, 400, "{what}");
+    }
+    for status in [500, 502, 503] {
+        assert_eq!(
+            app.state.metrics.responses_with_status(status),
+            0,
+            "{status} answered to one of {statuses:?}"
+        );
+    }
+    // Should a NUL still reach PostgreSQL, its refusal is bad input, not a
+    // busy database (SQLSTATE 22021 is not SQLite's code 5).
+    if app.db.backend == federation_tests::database::Backend::Postgres {
+        let e = sqlx::query("SELECT CAST($1 AS TEXT)")
+            .bind("a\0b")
+            .execute(app.state.db.pool())
+            .await
+            .unwrap_err();
+        let mapped = rosefed::error::AppError::from(e);
+        assert!(
+            matches!(mapped, rosefed::error::AppError::BadRequest(_)),
+            "{mapped:?}"
+        );
+    }
 }

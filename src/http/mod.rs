@@ -9,6 +9,7 @@ pub mod health;
 pub mod html;
 pub mod metrics;
 pub mod negotiate;
+pub mod nul_guard;
 
 use axum::extract::Request;
 use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE, X_CONTENT_TYPE_OPTIONS};
@@ -36,6 +37,10 @@ pub fn app(state: AppState) -> Router {
         .merge(outbox::api::routes())
         .merge(oauth::routes())
         .fallback(not_found)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            nul_guard::refuse_nul,
+        ))
         // Innermost, so a handler panic becomes a JSON 500 that the layers
         // outside still log and count.
         .layer(CatchPanicLayer::custom(panic_response))

@@ -274,7 +274,12 @@ fn basic_credentials(headers: &HeaderMap) -> Result<Option<(String, String)>, OA
         .split_once(':')
         .ok_or_else(|| OAuthError::client("malformed Basic credentials"))?;
     // RFC 6749 §2.3.1: both halves are form-urlencoded before joining.
-    Ok(Some((form_decode(id), form_decode(secret))))
+    let (id, secret) = (form_decode(id), form_decode(secret));
+    // The same rule as every other text input (http::nul_guard).
+    if id.contains('\0') || secret.contains('\0') {
+        return Err(OAuthError::request("NUL characters are not accepted"));
+    }
+    Ok(Some((id, secret)))
 }
 
 fn form_decode(s: &str) -> String {
