@@ -1347,9 +1347,10 @@ async fn bad_input_gets_rfc_answers_and_never_a_500(db: TestDatabase) {
         );
     }
     let _ = csrf;
-    // Nothing above produced a 500, by the server's own request counters
-    // (which did see the 400s and 401s).
+    // Nothing above produced a 500 or a 503, by the server's own request
+    // counters (which did see the 400s and 401s).
     assert_eq!(app.state.metrics.responses_with_status(500), 0);
+    assert_eq!(app.state.metrics.responses_with_status(503), 0);
     assert!(app.state.metrics.responses_with_status(400) > 20);
     assert!(app.state.metrics.responses_with_status(401) >= 3);
 }

@@ -70,6 +70,7 @@ pub fn is_internal(ip: IpAddr) -> bool {
                 || v4.is_documentation()
                 || o[0] == 0
                 || (o[0] == 100 && (64..128).contains(&o[1])) // CGNAT 100.64/10
+                || (o[0] == 192 && o[1] == 0 && o[2] == 0) // IETF protocol assignments
                 || (o[0] == 198 && (o[1] == 18 || o[1] == 19)) // benchmarking
                 || o[0] >= 224 // multicast and reserved
         }
@@ -84,7 +85,16 @@ pub fn is_internal(ip: IpAddr) -> bool {
                 || (s[0] & 0xfe00) == 0xfc00 // unique local fc00::/7
                 || (s[0] & 0xffc0) == 0xfe80 // link local fe80::/10
                 || (s[0] == 0x2001 && s[1] == 0x0db8) // documentation
-                || (s[0] == 0x0064 && s[1] == 0xff9b) // NAT64 to anything
+                || (s[0] & 0xffc0) == 0xfec0 // deprecated site local fec0::/10
+                // Addresses that carry or reach an IPv4 address by a
+                // transition mechanism: NAT64 (well-known and local-use
+                // prefixes), 6to4, Teredo, and IPv4-compatible ::a.b.c.d.
+                // A public fediverse server is never reachable only so, and
+                // the IPv4 behind them could be anything, internal included.
+                || (s[0] == 0x0064 && s[1] == 0xff9b) // NAT64 64:ff9b::/96, 64:ff9b:1::/48
+                || s[0] == 0x2002 // 6to4 2002::/16
+                || (s[0] == 0x2001 && s[1] == 0x0000) // Teredo 2001::/32
+                || s[..6] == [0; 6] // IPv4-compatible ::/96
         }
     }
 }
@@ -355,10 +365,25 @@ mod tests {
             "fe80::1",
             "::ffff:127.0.0.1",
             "224.0.0.1",
+            "192.0.0.8",
+            "fec0::1",
+            "2002:7f00:1::1",
+            "2002:0808:0808::1",
+            "2001:0:4136:e378:8000:63bf:3fff:fdd2",
+            "::127.0.0.1",
+            "::10.0.0.1",
+            "64:ff9b::a00:1",
+            "64:ff9b:1::a00:1",
         ] {
             assert!(is_internal(ip.parse().unwrap()), "{ip}");
         }
-        for ip in ["1.1.1.1", "93.184.216.34", "2606:4700::1111"] {
+        for ip in [
+            "1.1.1.1",
+            "93.184.216.34",
+            "192.1.0.1",
+            "2606:4700::1111",
+            "2001:4860::8888",
+        ] {
             assert!(!is_internal(ip.parse().unwrap()), "{ip}");
         }
     }
