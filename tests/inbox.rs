@@ -131,6 +131,10 @@ async fn bad_requests_get_a_clear_status_and_change_nothing(db: TestDatabase) {
         app.url("/actors/blog")
     );
     let long = json!({"id": format!("{}/{}", peer.base(), "a".repeat(3000)), "type": "Follow", "actor": peer.actor(0), "object": app.url("/actors/blog")});
+    // Stored and indexed (objects.in_reply_to): bounded like every id.
+    let long_reply = json!({"id": peer.new_id(), "type": "Create", "actor": peer.actor(0), "to": [PUBLIC],
+        "object": {"id": format!("{}/objects/r", peer.base()), "type": "Note", "attributedTo": peer.actor(0),
+                   "content": "<p>re</p>", "inReplyTo": format!("{}/{}", peer.base(), "r".repeat(3000))}});
     let dotted = json!({"id": format!("{}/activities/d", peer.base().replace("127.0.0.1", "localhost.")),
         "type": "Follow", "actor": peer.actor(0).replace("127.0.0.1", "localhost."), "object": app.url("/actors/blog")});
 
@@ -219,6 +223,13 @@ async fn bad_requests_get_a_clear_status_and_change_nothing(db: TestDatabase) {
             signed(&peer.key_id(0), now, foreign_object.to_string().as_bytes()),
             ct,
             foreign_object.to_string().into_bytes(),
+            400,
+        ),
+        (
+            "over-long inReplyTo",
+            signed(&peer.key_id(0), now, long_reply.to_string().as_bytes()),
+            ct,
+            long_reply.to_string().into_bytes(),
             400,
         ),
         (

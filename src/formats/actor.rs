@@ -13,7 +13,7 @@ use activitypub_federation::protocol::public_key::PublicKey;
 use serde_json::{json, Value};
 use url::Url;
 
-use super::as2::{origin, rfc3339};
+use super::as2::{check_id, origin, rfc3339};
 use super::sexp::MEDIA_TYPE;
 use super::FormatError;
 
@@ -174,6 +174,18 @@ pub fn parse(doc: &Value, key_id: Option<&str>) -> Result<ActorDocument, FormatE
         .get("publicKeyPem")
         .and_then(Value::as_str)
         .ok_or_else(|| bad("key has no publicKeyPem"))?;
+    // Every one of these is stored, and several are indexed.
+    for url in [
+        Some(id),
+        Some(inbox),
+        shared_inbox.as_deref(),
+        Some(found_key_id),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        check_id(url).map_err(|e| bad(&e.to_string()))?;
+    }
     let domain = Url::parse(id)
         .ok()
         .and_then(|u| u.host_str().map(str::to_string))
@@ -211,6 +223,25 @@ mod tests {
         let mut stolen = doc.clone();
         stolen["publicKey"]["owner"] = json!("https://r.example/u/b");
         assert!(parse(&stolen, None).is_err());
+        for (field, value) in [
+            (
+                "inbox",
+                json!(format!("https://r.example/{}", "i".repeat(3000))),
+            ),
+            ("inbox", json!("javascript:alert(1)")),
+        ] {
+            let mut long = doc.clone();
+            long[field] = value;
+            assert!(parse(&long, None).is_err(), "{field}");
+        }
+        let mut long_shared = doc.clone();
+        long_shared["endpoints"]["sharedInbox"] =
+            json!(format!("https://r.example/{}", "s".repeat(3000)));
+        assert!(parse(&long_shared, None).is_err());
+        let mut long_key = doc.clone();
+        let key = format!("https://r.example/u/a#{}", "k".repeat(3000));
+        long_key["publicKey"]["id"] = json!(key);
+        assert!(parse(&long_key, Some(&key)).is_err());
         let mut elsewhere = doc.clone();
         elsewhere["publicKey"]["id"] = json!("https://evil.example/k");
         assert!(parse(&elsewhere, None).is_err());

@@ -9,7 +9,7 @@ use sqlx::AnyConnection;
 use super::Ctx;
 use crate::db::{self, now_millis, objects::StoredObject};
 use crate::error::AppError;
-use crate::formats::as2::{first_id, id_of, is_public, millis, origin};
+use crate::formats::as2::{check_id, first_id, id_of, is_public, millis, origin};
 use crate::formats::sexp;
 use crate::remote;
 use crate::sanitize;
@@ -59,6 +59,10 @@ pub async fn create(ctx: &Ctx<'_>, conn: &mut AnyConnection) -> Result<&'static 
         return Ok("ignored: not a public post");
     }
     let (content, source_sexp) = text_of(object)?;
+    let in_reply_to = object.get("inReplyTo").and_then(id_of);
+    if let Some(parent) = in_reply_to {
+        check_id(parent)?;
+    }
     let stored = StoredObject {
         id: id.to_string(),
         app_name: None,
@@ -70,7 +74,7 @@ pub async fn create(ctx: &Ctx<'_>, conn: &mut AnyConnection) -> Result<&'static 
             .map(str::to_string),
         content,
         source_sexp,
-        in_reply_to: object.get("inReplyTo").and_then(id_of).map(str::to_string),
+        in_reply_to: in_reply_to.map(str::to_string),
         local: 0,
         published: millis(object.get("published")).unwrap_or_else(now_millis),
         updated: None,
