@@ -20,6 +20,7 @@ on_both_databases!(
     posts_reactions_and_undo_are_applied,
     deleting_an_actor_removes_its_follows_and_content,
     manual_approval_and_shared_inbox_fan_out,
+    another_actors_document_cannot_take_over_a_key,
 );
 
 const WAIT: Duration = Duration::from_secs(20);
@@ -560,4 +561,51 @@ async fn manual_approval_and_shared_inbox_fan_out(db: TestDatabase) {
         .unwrap();
     assert_eq!(r.status(), 401);
     assert!(r.headers().contains_key("www-authenticate"));
+}
+
+/// `thief` lists u0's key id in its own document. Learning about `thief`
+/// (here: our app follows it) must not make u0's signatures resolve to
+/// `thief`: key ids map to actors only when the key's own URL vouches.
+async fn another_actors_document_cannot_take_over_a_key(db: TestDatabase) {
+    let app = TestApp::spawn(db).await;
+    let peer = Peer::start(true, false).await;
+    let token = app.token("blog").await;
+    let thief = format!("{}/users/thief", peer.base());
+    let r = app
+        .client
+        .post(app.url("/api/v1/apps/blog/follow"))
+        .bearer_auth(&token)
+        .json(&json!({ "target": thief }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap_or_default());
+    assert_eq!(
+        app.text("SELECT key_id FROM remote_actors WHERE id LIKE '%/users/thief'")
+            .await
+            .as_deref(),
+        Some(peer.key_id(0).as_str()),
+        "the thief's claim is on record (as what its document says)"
+    );
+    // u0 signs with its key: it is u0's, whatever thief's document says.
+    for i in 0..2 {
+        let follow = peer.follow(0, &app.url("/actors/blog"));
+        let r = peer.post_as(0, &app.url("/inbox"), &follow).await;
+        assert_eq!(r.status(), 202, "u0's delivery {i}");
+    }
+    assert_eq!(
+        app.text(&format!(
+            "SELECT actor_id FROM remote_keys WHERE key_id = '{}'",
+            peer.key_id(0)
+        ))
+        .await
+        .as_deref(),
+        Some(peer.actor(0).as_str())
+    );
+    // And thief cannot use u0's key to speak as itself.
+    let mut as_thief = peer.follow(0, &app.url("/actors/market"));
+    as_thief["actor"] = json!(thief);
+    as_thief["id"] = json!(format!("{}/activities/t", peer.base()));
+    let r = peer.post_as(0, &app.url("/inbox"), &as_thief).await;
+    assert_eq!(r.status(), 401);
 }

@@ -388,6 +388,12 @@ fn actor_doc(inner: &Inner, name: &str) -> Value {
     if inner.sexp {
         doc["inboxFormats"] = json!([SEXP, "application/activity+json"]);
     }
+    // `thief` lists u0's key id as its own (with its owner set to itself),
+    // to see that a hub never lets one actor's document take over
+    // another's key.
+    if name == "thief" {
+        doc["publicKey"]["id"] = json!(format!("{}/users/u0#main-key", inner.base));
+    }
     doc
 }
 

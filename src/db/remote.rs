@@ -20,11 +20,29 @@ pub struct RemoteActor {
 const SELECT: &str =
     "SELECT id, domain, inbox, shared_inbox, key_id, public_key_pem, fetched_at FROM remote_actors";
 
+/// The actor proven to own `key_id` (see [`claim_key`]).
 pub async fn by_key_id(db: &Db, key_id: &str) -> Result<Option<RemoteActor>, AppError> {
-    Ok(sqlx::query_as(&format!("{SELECT} WHERE key_id = $1"))
-        .bind(key_id)
-        .fetch_optional(db.pool())
-        .await?)
+    Ok(sqlx::query_as(
+        "SELECT a.id, a.domain, a.inbox, a.shared_inbox, a.key_id, a.public_key_pem, a.fetched_at \
+         FROM remote_keys k JOIN remote_actors a ON a.id = k.actor_id WHERE k.key_id = $1",
+    )
+    .bind(key_id)
+    .fetch_optional(db.pool())
+    .await?)
+}
+
+/// Records that `actor_id` owns `key_id`, replacing any earlier owner. Call
+/// only once ownership is proven: the one mapping signatures resolve by.
+pub async fn claim_key(db: &Db, key_id: &str, actor_id: &str) -> Result<(), AppError> {
+    sqlx::query(
+        "INSERT INTO remote_keys (key_id, actor_id) VALUES ($1, $2) \
+         ON CONFLICT (key_id) DO UPDATE SET actor_id = $2",
+    )
+    .bind(key_id)
+    .bind(actor_id)
+    .execute(db.pool())
+    .await?;
+    Ok(())
 }
 
 pub async fn by_id(db: &Db, id: &str) -> Result<Option<RemoteActor>, AppError> {

@@ -186,7 +186,11 @@ async fn resolve_key(
     if doc.id != owner {
         return Err(unauthorized(format!("{owner} served the actor {}", doc.id)));
     }
-    remember(state, &doc).await
+    // Proven both ways: the key's URL names the owner, and the owner's own
+    // document lists the key. Only now is the key id mapped to the actor.
+    let actor = remember(state, &doc).await?;
+    db::remote::claim_key(&state.db, key_id, &actor.id).await?;
+    Ok(actor)
 }
 
 /// A remote actor by id, from the cache or fetched (for delivering to it).
