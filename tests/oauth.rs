@@ -1141,12 +1141,15 @@ async fn bad_input_gets_rfc_answers_and_never_a_500(db: TestDatabase) {
             "invalid_scope",
         ),
         (
-            "third party client credentials",
+            "third party client credentials beyond its scopes",
             &tp,
             &tp_secret,
-            vec![("grant_type", "client_credentials"), ("scope", "read")],
+            vec![
+                ("grant_type", "client_credentials"),
+                ("scope", "read write"),
+            ],
             400,
-            "unauthorized_client",
+            "invalid_scope",
         ),
         (
             "redirect_uri missing though the request named it",
@@ -1505,8 +1508,10 @@ async fn publishing_api_takes_client_credentials_bound_to_the_app(db: TestDataba
     assert_eq!(seen["sub"], app.url("/actors/blog"));
     assert!(seen.get("username").is_none());
 
-    // A third party never acts as itself, let alone publishes.
-    let (tp, tp_secret) = register_mastodon_app(app, "read").await;
+    // A third party registered through the Mastodon API gets an app-level
+    // token (no member) for its registered scopes, as Mastodon gives one,
+    // but never `publish`, and it cannot post.
+    let (tp, tp_secret) = register_mastodon_app(app, "read follow").await;
     let (status, body, _) = token_request(
         app,
         &tp,
@@ -1516,8 +1521,35 @@ async fn publishing_api_takes_client_credentials_bound_to_the_app(db: TestDataba
     .await;
     assert_eq!(
         (status, body["error"].as_str()),
-        (400, Some("unauthorized_client"))
+        (400, Some("invalid_scope"))
     );
+    let (status, tp_token, _) = token_request(
+        app,
+        &tp,
+        &tp_secret,
+        &[("grant_type", "client_credentials")],
+    )
+    .await;
+    assert_eq!(status, 200, "{tp_token}");
+    assert_eq!(tp_token["scope"], "follow read");
+    assert!(tp_token.get("refresh_token").is_none());
+    let tp_access = tp_token["access_token"].as_str().unwrap().to_string();
+    let seen = introspect(app, &tp, &tp_secret, &tp_access).await;
+    assert_eq!(seen["active"], true);
+    assert!(seen.get("username").is_none(), "no member: {seen}");
+    assert_eq!(
+        post("/api/v1/apps/blog/posts", tp_access).await.status(),
+        403,
+        "a third party's token does not publish"
+    );
+    let (status, read_only, _) = token_request(
+        app,
+        &tp,
+        &tp_secret,
+        &[("grant_type", "client_credentials"), ("scope", "read")],
+    )
+    .await;
+    assert_eq!((status, read_only["scope"].as_str()), (200, Some("read")));
 
     // A member's token from the blog's own client has publish (first
     // party), yet it cannot post as the app: only client credentials can.

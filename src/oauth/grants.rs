@@ -369,21 +369,32 @@ pub async fn refresh(
 const USER_SCOPES: &[&str] = &["openid", "profile", "email"];
 
 /// The client credentials grant (RFC 6749 §4.4): a token acting as the
-/// client itself; for a member app, as its actor. No refresh token.
+/// client itself, with no member and no refresh token. For a member app it
+/// acts as the app's actor and may carry `publish`; a third party (as in
+/// Mastodon, where stock clients use it to check their app credentials)
+/// gets at most its registered scopes other than `publish`.
 pub async fn client_credentials(
     state: &AppState,
     client: &Client,
     requested: Option<&str>,
 ) -> Result<TokenResponse, OAuthError> {
-    // Only member apps act as themselves: a self-registered third party
-    // has no business holding a token that stands for no member.
-    if !client.is_first_party() || client.is_public() {
+    // A public client proves nothing by asking.
+    if client.is_public() {
         return Err(OAuthError::new(
             ErrorCode::UnauthorizedClient,
-            "client_credentials is for the co-op's member apps",
+            "client_credentials needs a confidential client",
         ));
     }
-    let registered = scopes::parse(&client.scopes).map_err(OAuthError::request)?;
+    let mut registered = scopes::parse(&client.scopes).map_err(OAuthError::request)?;
+    if !client.is_first_party() {
+        registered = registered
+            .iter()
+            .filter(|s| *s != "publish")
+            .collect::<Vec<_>>()
+            .join(" ")
+            .parse()
+            .map_err(|_| OAuthError::request("stored scope is malformed"))?;
+    }
     let scope: Scope = match requested {
         Some(text) => {
             let asked =
@@ -402,13 +413,21 @@ pub async fn client_credentials(
             }
             asked
         }
-        None => registered
-            .iter()
-            .filter(|s| !USER_SCOPES.contains(s))
-            .collect::<Vec<_>>()
-            .join(" ")
-            .parse()
-            .map_err(|_| OAuthError::request("stored scope is malformed"))?,
+        None => {
+            let own: Vec<&str> = registered
+                .iter()
+                .filter(|s| !USER_SCOPES.contains(s))
+                .collect();
+            if own.is_empty() {
+                return Err(OAuthError::new(
+                    ErrorCode::InvalidScope,
+                    "the client is registered for no scope a token without a member can carry",
+                ));
+            }
+            own.join(" ")
+                .parse()
+                .map_err(|_| OAuthError::request("stored scope is malformed"))?
+        }
     };
     let access = secrets::random_token("rfa_")?;
     let ttl = state.config.oauth.access_token_ttl_secs;
