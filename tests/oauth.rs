@@ -636,8 +636,14 @@ async fn third_party_clients_register_and_get_a_consent_screen(db: TestDatabase)
         introspect(app, &client_id, &secret, theirs).await["active"],
         true
     );
-    let (_, other_secret) = register_mastodon_app(app, "read").await;
-    let _ = other_secret;
+    let (other, other_secret) = register_mastodon_app(app, "read").await;
+    let peeked = introspect(app, &other, &other_secret, theirs).await;
+    assert_eq!(peeked, json!({ "active": false }), "{peeked}");
+    assert_eq!(
+        introspect(app, &client_id, &secret, theirs).await["active"],
+        true,
+        "still active for its own client"
+    );
 
     // RFC 7591: a public client (no secret) must use PKCE.
     let r = app
@@ -1002,6 +1008,8 @@ async fn bad_input_gets_rfc_answers_and_never_a_500(db: TestDatabase) {
     let no_verifier_code = fresh_code(&mut browser, app, &challenge).await;
     let wrong_verifier_code = fresh_code(&mut browser, app, &challenge).await;
     let expired_code = fresh_code(&mut browser, app, &challenge).await;
+    // A real code issued to blog, presented with market's credentials.
+    let foreign_code = fresh_code(&mut browser, app, &challenge).await;
     let no_redirect_code = fresh_code(&mut browser, app, &challenge).await;
     app.scalar(&format!(
         "UPDATE oauth_codes SET expires_at = 0 WHERE code_hash = '{}' RETURNING 1",
@@ -1104,7 +1112,9 @@ async fn bad_input_gets_rfc_answers_and_never_a_500(db: TestDatabase) {
             &f.secrets["market"],
             vec![
                 ("grant_type", "authorization_code"),
-                ("code", "rfc_nothing"),
+                ("code", &foreign_code),
+                ("redirect_uri", &redirect),
+                ("code_verifier", &verifier),
             ],
             400,
             "invalid_grant",
@@ -1213,6 +1223,15 @@ async fn bad_input_gets_rfc_answers_and_never_a_500(db: TestDatabase) {
             "{what}"
         );
         assert_eq!(headers["cache-control"], "no-store", "{what}");
+        if what == "another client's code" {
+            // Refused as someone else's code, not as an unknown one.
+            assert!(
+                body["error_description"]
+                    .as_str()
+                    .is_some_and(|d| d.contains("another client")),
+                "{body}"
+            );
+        }
         if status == 401 {
             assert!(
                 headers["www-authenticate"]
