@@ -21,6 +21,7 @@ on_both_databases!(
     deleting_an_actor_removes_its_follows_and_content,
     manual_approval_and_shared_inbox_fan_out,
     another_actors_document_cannot_take_over_a_key,
+    a_signature_must_cover_target_host_date_and_digest,
 );
 
 const WAIT: Duration = Duration::from_secs(20);
@@ -608,4 +609,54 @@ async fn another_actors_document_cannot_take_over_a_key(db: TestDatabase) {
     as_thief["id"] = json!(format!("{}/activities/t", peer.base()));
     let r = peer.post_as(0, &app.url("/inbox"), &as_thief).await;
     assert_eq!(r.status(), 401);
+}
+
+/// A signature that leaves out the request target, the host, the date or
+/// the digest proves too little and is refused; `hs2019` (what newer
+/// servers name RSA signatures) is accepted end to end.
+async fn a_signature_must_cover_target_host_date_and_digest(db: TestDatabase) {
+    let app = TestApp::spawn(db).await;
+    let peer = Peer::start(true, false).await;
+    let inbox = app.url("/actors/blog/inbox");
+    let client = federation_tests::http();
+    let all = ["(request-target)", "host", "date", "digest"];
+    for missing in all {
+        let covered: Vec<&str> = all.into_iter().filter(|h| *h != missing).collect();
+        let follow = peer.follow(0, &app.url("/actors/blog"));
+        let body = follow.to_string().into_bytes();
+        let headers = peer.sign_covering(
+            &peer.key_id(0),
+            "POST",
+            &inbox,
+            &body,
+            SystemTime::now(),
+            &covered,
+            "rsa-sha256",
+        );
+        let r = raw(&client, &inbox, &headers, "application/activity+json", body).await;
+        assert_eq!(r.status(), 401, "without {missing}");
+        let error: Value = r.json().await.unwrap();
+        assert!(
+            error["error"]
+                .as_str()
+                .unwrap_or("")
+                .contains(missing.trim_matches(|c| c == '(' || c == ')')),
+            "without {missing}: {error}"
+        );
+    }
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM followers").await, 0);
+    let follow = peer.follow(0, &app.url("/actors/blog"));
+    let body = follow.to_string().into_bytes();
+    let headers = peer.sign_covering(
+        &peer.key_id(0),
+        "POST",
+        &inbox,
+        &body,
+        SystemTime::now(),
+        &all,
+        "hs2019",
+    );
+    let r = raw(&client, &inbox, &headers, "application/activity+json", body).await;
+    assert_eq!(r.status(), 202, "hs2019");
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM followers").await, 1);
 }

@@ -239,6 +239,31 @@ impl Peer {
         body: &[u8],
         date: SystemTime,
     ) -> Vec<(String, String)> {
+        self.sign_covering(
+            key_id,
+            method,
+            url,
+            body,
+            date,
+            &["(request-target)", "host", "date", "digest"],
+            "rsa-sha256",
+        )
+    }
+
+    /// As [`Peer::sign`], covering only `covered` (in that order) and
+    /// naming `algorithm`: for requests whose signature leaves something
+    /// out, or uses `hs2019`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn sign_covering(
+        &self,
+        key_id: &str,
+        method: &str,
+        url: &str,
+        body: &[u8],
+        date: SystemTime,
+        covered: &[&str],
+        algorithm: &str,
+    ) -> Vec<(String, String)> {
         let u = url::Url::parse(url).expect("url");
         let host = match u.port() {
             Some(p) => format!("{}:{p}", u.host_str().unwrap_or_default()),
@@ -253,16 +278,25 @@ impl Peer {
             Some(q) => format!("{} {}?{q}", method.to_lowercase(), u.path()),
             None => format!("{} {}", method.to_lowercase(), u.path()),
         };
-        let to_sign =
-            format!("(request-target): {target}\nhost: {host}\ndate: {date}\ndigest: {digest}");
-        let sig = self.sign_bytes(to_sign.as_bytes());
+        let lines: Vec<String> = covered
+            .iter()
+            .map(|name| match *name {
+                "(request-target)" => format!("(request-target): {target}"),
+                "host" => format!("host: {host}"),
+                "date" => format!("date: {date}"),
+                "digest" => format!("digest: {digest}"),
+                other => panic!("the peer does not sign {other}"),
+            })
+            .collect();
+        let sig = self.sign_bytes(lines.join("\n").as_bytes());
         vec![
             ("date".into(), date),
             ("digest".into(), digest),
             (
                 "signature".into(),
                 format!(
-                    "keyId=\"{key_id}\",algorithm=\"rsa-sha256\",headers=\"(request-target) host date digest\",signature=\"{}\"",
+                    "keyId=\"{key_id}\",algorithm=\"{algorithm}\",headers=\"{}\",signature=\"{}\"",
+                    covered.join(" "),
                     B64.encode(sig)
                 ),
             ),
