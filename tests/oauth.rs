@@ -28,6 +28,7 @@ on_both_databases!(
     concurrent_token_requests_are_each_stored_once,
     throttling_behind_a_trusted_proxy_counts_the_real_client,
     nul_in_any_text_input_is_a_400_never_a_5xx,
+    a_code_presented_at_once_many_times_gives_no_usable_token,
 );
 
 const PASSWORD: &str = "correct horse battery";
@@ -1011,6 +1012,8 @@ async fn bad_input_gets_rfc_answers_and_never_a_500(db: TestDatabase) {
     // A real code issued to blog, presented with market's credentials.
     let foreign_code = fresh_code(&mut browser, app, &challenge).await;
     let no_redirect_code = fresh_code(&mut browser, app, &challenge).await;
+    let other_redirect_code = fresh_code(&mut browser, app, &challenge).await;
+    let market_redirect = redirect_for("market");
     app.scalar(&format!(
         "UPDATE oauth_codes SET expires_at = 0 WHERE code_hash = '{}' RETURNING 1",
         rosefed::secrets::hash(&expired_code)
@@ -1172,6 +1175,19 @@ async fn bad_input_gets_rfc_answers_and_never_a_500(db: TestDatabase) {
             ],
             400,
             "invalid_request",
+        ),
+        (
+            "redirect_uri differs from the authorization request's",
+            "blog",
+            secret,
+            vec![
+                ("grant_type", "authorization_code"),
+                ("code", &other_redirect_code),
+                ("redirect_uri", &market_redirect),
+                ("code_verifier", &verifier),
+            ],
+            400,
+            "invalid_grant",
         ),
         (
             "unsupported grant",
@@ -1902,4 +1918,74 @@ async fn nul_in_any_text_input_is_a_400_never_a_5xx(db: TestDatabase) {
             "{mapped:?}"
         );
     }
+}
+
+/// Eight redemptions of one code at the same moment: never two tokens, and
+/// since all but one are replays, nothing issued from the code stays
+/// usable.
+async fn a_code_presented_at_once_many_times_gives_no_usable_token(db: TestDatabase) {
+    let f = fixture(db).await;
+    let app = &f.app;
+    let secret = f.secrets["blog"].clone();
+    let redirect = redirect_for("blog");
+    let mut browser = Browser::new();
+    let (verifier, challenge) = pkce();
+    sign_in_through(
+        &mut browser,
+        app,
+        &authorize_url(app, &standard_params("blog", &redirect, &challenge)),
+    )
+    .await;
+    let code = fresh_code(&mut browser, app, &challenge).await;
+    let attempts = (0..8).map(|_| {
+        let client = app.client.clone();
+        let url = app.url("/oauth/token");
+        let form = [
+            ("grant_type", "authorization_code".to_string()),
+            ("code", code.clone()),
+            ("redirect_uri", redirect.clone()),
+            ("code_verifier", verifier.clone()),
+        ];
+        let secret = secret.clone();
+        async move {
+            let r = client
+                .post(url)
+                .basic_auth("blog", Some(secret))
+                .form(&form)
+                .send()
+                .await
+                .unwrap();
+            let status = r.status().as_u16();
+            (status, r.json::<Value>().await.unwrap_or_default())
+        }
+    });
+    let results = futures_join_all(attempts).await;
+    let issued: Vec<&Value> = results
+        .iter()
+        .filter(|(status, _)| *status == 200)
+        .map(|(_, body)| body)
+        .collect();
+    assert!(issued.len() <= 1, "two tokens for one code: {results:?}");
+    for (status, body) in &results {
+        if *status != 200 {
+            assert_eq!(
+                (*status, body["error"].as_str()),
+                (400, Some("invalid_grant"))
+            );
+        }
+    }
+    // The other presentations are replays, and a replayed code revokes
+    // what it issued (RFC 6749 §4.1.2): nothing from it stays usable.
+    for body in issued {
+        let token = body["access_token"].as_str().unwrap_or_default();
+        let seen = introspect(app, "blog", &secret, token).await;
+        assert_eq!(seen["active"], false, "{seen}");
+    }
+    assert_eq!(
+        app.scalar(
+            "SELECT COUNT(*) FROM oauth_tokens WHERE revoked_at IS NULL AND user_id IS NOT NULL"
+        )
+        .await,
+        0
+    );
 }
