@@ -620,20 +620,27 @@ async fn a_signature_must_cover_target_host_date_and_digest(db: TestDatabase) {
     let inbox = app.url("/actors/blog/inbox");
     let client = federation_tests::http();
     let all = ["(request-target)", "host", "date", "digest"];
+    // A fresh Follow by u0, signed over `covered` with `algorithm`.
+    let send = |covered: Vec<&'static str>, algorithm: &'static str| {
+        let (peer, client, inbox) = (peer.clone(), client.clone(), inbox.clone());
+        let target = app.url("/actors/blog");
+        async move {
+            let body = peer.follow(0, &target).to_string().into_bytes();
+            let headers = peer.sign_covering(
+                &peer.key_id(0),
+                "POST",
+                &inbox,
+                &body,
+                SystemTime::now(),
+                &covered,
+                algorithm,
+            );
+            raw(&client, &inbox, &headers, "application/activity+json", body).await
+        }
+    };
     for missing in all {
-        let covered: Vec<&str> = all.into_iter().filter(|h| *h != missing).collect();
-        let follow = peer.follow(0, &app.url("/actors/blog"));
-        let body = follow.to_string().into_bytes();
-        let headers = peer.sign_covering(
-            &peer.key_id(0),
-            "POST",
-            &inbox,
-            &body,
-            SystemTime::now(),
-            &covered,
-            "rsa-sha256",
-        );
-        let r = raw(&client, &inbox, &headers, "application/activity+json", body).await;
+        let covered = all.into_iter().filter(|h| *h != missing).collect();
+        let r = send(covered, "rsa-sha256").await;
         assert_eq!(r.status(), 401, "without {missing}");
         let error: Value = r.json().await.unwrap();
         assert!(
@@ -645,18 +652,7 @@ async fn a_signature_must_cover_target_host_date_and_digest(db: TestDatabase) {
         );
     }
     assert_eq!(app.scalar("SELECT COUNT(*) FROM followers").await, 0);
-    let follow = peer.follow(0, &app.url("/actors/blog"));
-    let body = follow.to_string().into_bytes();
-    let headers = peer.sign_covering(
-        &peer.key_id(0),
-        "POST",
-        &inbox,
-        &body,
-        SystemTime::now(),
-        &all,
-        "hs2019",
-    );
-    let r = raw(&client, &inbox, &headers, "application/activity+json", body).await;
+    let r = send(all.to_vec(), "hs2019").await;
     assert_eq!(r.status(), 202, "hs2019");
     assert_eq!(app.scalar("SELECT COUNT(*) FROM followers").await, 1);
 }

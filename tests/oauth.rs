@@ -800,6 +800,17 @@ async fn pkce_challenge_survives_a_restart(db: TestDatabase) {
     assert_eq!(status, 200, "{body}");
 }
 
+/// A browser where alice has signed in through blog's authorization
+/// request, with the PKCE pair it used: (browser, verifier, challenge).
+async fn signed_in_for_blog(app: &TestApp) -> (Browser, String, String) {
+    let mut browser = Browser::new();
+    let (verifier, challenge) = pkce();
+    let redirect = redirect_for("blog");
+    let params = standard_params("blog", &redirect, &challenge);
+    sign_in_through(&mut browser, app, &authorize_url(app, &params)).await;
+    (browser, verifier, challenge)
+}
+
 /// A fresh code for `blog` through an already signed-in browser.
 async fn fresh_code(browser: &mut Browser, app: &TestApp, challenge: &str) -> String {
     let redirect = redirect_for("blog");
@@ -818,14 +829,7 @@ async fn bad_input_gets_rfc_answers_and_never_a_500(db: TestDatabase) {
     let app = &f.app;
     let secret = f.secrets["blog"].as_str();
     let redirect = redirect_for("blog");
-    let mut browser = Browser::new();
-    let (verifier, challenge) = pkce();
-    sign_in_through(
-        &mut browser,
-        app,
-        &authorize_url(app, &standard_params("blog", &redirect, &challenge)),
-    )
-    .await;
+    let (mut browser, verifier, challenge) = signed_in_for_blog(app).await;
 
     // Front channel: problems before the redirect URI is trusted are pages,
     // never redirects.
@@ -1928,14 +1932,7 @@ async fn a_code_presented_at_once_many_times_gives_no_usable_token(db: TestDatab
     let app = &f.app;
     let secret = f.secrets["blog"].clone();
     let redirect = redirect_for("blog");
-    let mut browser = Browser::new();
-    let (verifier, challenge) = pkce();
-    sign_in_through(
-        &mut browser,
-        app,
-        &authorize_url(app, &standard_params("blog", &redirect, &challenge)),
-    )
-    .await;
+    let (mut browser, verifier, challenge) = signed_in_for_blog(app).await;
     let code = fresh_code(&mut browser, app, &challenge).await;
     let attempts = (0..8).map(|_| {
         let client = app.client.clone();
