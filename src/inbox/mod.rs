@@ -178,9 +178,9 @@ async fn pipeline(
     }
     let activity = activities::authoritative_object(state, activity).await?;
     let stored = match format {
-        Format::JsonLd => body.to_vec(),
+        Format::JsonLd => std::borrow::Cow::Borrowed(&body[..]),
         // Kept as the AS2 JSON every other stored activity is.
-        Format::Sexp => formats::jsonld::encode(&activity.doc),
+        Format::Sexp => std::borrow::Cow::Owned(formats::jsonld::encode(&activity.doc)),
     };
     let done = activities::apply(state, &actor, &activity, target.as_ref(), &stored).await?;
     Ok(accepted(done))
