@@ -14,9 +14,11 @@ pub mod collections;
 pub mod delivery;
 pub mod follows;
 pub mod keys;
+pub mod login_attempts;
 pub mod oauth;
 pub mod objects;
 pub mod remote;
+pub mod revocations;
 pub mod users;
 
 use std::time::Duration;
@@ -48,6 +50,8 @@ impl Backend {
 pub struct Db {
     pool: AnyPool,
     backend: Backend,
+    /// PostgreSQL only: where [`revocations::listen`] connects.
+    listen_url: Option<revocations::ListenUrl>,
 }
 
 impl Db {
@@ -121,7 +125,13 @@ impl Db {
             .connect_with(options)
             .await
             .map_err(|e| AppError::Unavailable(format!("cannot open database '{shown}': {e}")))?;
-        Ok(Db { pool, backend })
+        let listen_url = (backend == Backend::Postgres)
+            .then(|| revocations::ListenUrl(std::sync::Arc::from(url.as_str())));
+        Ok(Db {
+            pool,
+            backend,
+            listen_url,
+        })
     }
 
     /// Applies pending migrations. Each migration runs in its own

@@ -1,35 +1,49 @@
-//! Login throttling: failed sign-ins are counted per account and per
+//! Login throttling: sign-in attempts are counted per account and per
 //! client IP in a sliding window; past the limit every attempt (even a
 //! correct one) gets 429 with `Retry-After` until the window moves on.
 //!
-//! The counters live in memory: they guard one process, reset on restart
-//! and cost nothing on the hot path. Behind several processes the limit is
-//! per process, which still bounds guessing to a small multiple.
+//! The counters are rows in the database (`db::login_attempts`), so every
+//! process of a deployment shares them and the limits hold for the whole
+//! deployment: N processes do not give an attacker N times the budget.
+//! Sign-ins are rare and each costs an argon2id check, so the few extra
+//! queries cost nothing that matters.
+//!
+//! An attempt is recorded *before* it is judged: of several attempts racing
+//! from different processes, each sees the others' rows, so they can only
+//! be refused too often, never let through too often. A refused attempt
+//! takes its rows back (waiting is not failing); a successful one takes
+//! back its IP row and clears its account's.
 
-use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::config::OAuthArgs;
+use crate::db::{self, login_attempts, Db};
+use crate::error::AppError;
+use crate::secrets;
 
 #[derive(Debug)]
 pub struct Throttle {
     per_account: u32,
     per_ip: u32,
     window: Duration,
-    failures: Mutex<HashMap<Key, VecDeque<Instant>>>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-enum Key {
-    Account(String),
-    Ip(IpAddr),
+/// The throttle's answer to one attempt.
+#[derive(Debug)]
+pub enum Verdict {
+    /// Go on and check the password; report success with the ticket.
+    Allowed(Ticket),
+    /// Refused: this account or IP must wait this long.
+    Wait(Duration),
 }
 
-/// Most distinct keys remembered; beyond it the oldest-failing are dropped
-/// so a spray of random names cannot grow memory without bound.
-const MAX_KEYS: usize = 100_000;
+/// An allowed attempt's rows, for [`Throttle::succeeded`].
+#[derive(Debug)]
+pub struct Ticket {
+    account_key: String,
+    ip_row: String,
+}
 
 impl Throttle {
     pub fn new(args: &OAuthArgs) -> Throttle {
@@ -37,111 +51,83 @@ impl Throttle {
             per_account: args.login_max_failures_per_account.max(1),
             per_ip: args.login_max_failures_per_ip.max(1),
             window: Duration::from_secs(args.login_window_secs.max(1)),
-            failures: Mutex::new(HashMap::new()),
         }
     }
 
-    /// Counts a sign-in attempt, or refuses it: `Some(wait)` when this
-    /// account or IP must wait. The attempt is counted as a failure at once,
-    /// under the lock, so parallel requests cannot all slip through before
-    /// the first one's password check ends; [`Throttle::succeeded`] takes
-    /// it back.
-    pub fn attempt(&self, account: &str, ip: IpAddr) -> Option<Duration> {
-        let now = Instant::now();
-        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        let keys = [
-            (Key::Account(account.to_lowercase()), self.per_account),
-            (Key::Ip(ip), self.per_ip),
-        ];
-        let wait = keys
-            .iter()
-            .filter_map(|(key, limit)| {
-                let times = map.get_mut(key)?;
-                while times.front().is_some_and(|t| now - *t >= self.window) {
-                    times.pop_front();
-                }
-                if times.len() as u32 >= *limit {
-                    times.front().map(|first| self.window - (now - *first))
-                } else {
-                    None
-                }
-            })
-            .max();
-        if wait.is_some() {
-            return wait;
+    /// Counts a sign-in attempt as a failure until [`Throttle::succeeded`]
+    /// says otherwise, or refuses it when the account or the IP has used
+    /// up its failures in the window.
+    pub async fn attempt(&self, db: &Db, account: &str, ip: IpAddr) -> Result<Verdict, AppError> {
+        let now = db::now_millis();
+        let window_ms = i64::try_from(self.window.as_millis()).unwrap_or(i64::MAX);
+        let since = now.saturating_sub(window_ms);
+        let account_key = format!("account:{}", account.to_lowercase());
+        let ip_key = format!("ip:{ip}");
+        let account_row = secrets::random_hex(16)?;
+        let ip_row = secrets::random_hex(16)?;
+        login_attempts::record(
+            db,
+            &[(&account_row, &account_key), (&ip_row, &ip_key)],
+            now,
+            since,
+        )
+        .await?;
+        let mut longest = None;
+        for (key, own, limit) in [
+            (&account_key, &account_row, self.per_account),
+            (&ip_key, &ip_row, self.per_ip),
+        ] {
+            let times = login_attempts::recent(db, key, since, own, limit).await?;
+            longest = longest.max(wait(&times, limit, window_ms, now));
         }
-        if map.len() >= MAX_KEYS {
-            let window = self.window;
-            map.retain(|_, times| times.back().is_some_and(|t| now - *t < window));
-        }
-        for (key, limit) in keys {
-            let times = map.entry(key).or_default();
-            times.push_back(now);
-            // Only the newest `limit` failures matter.
-            while times.len() > limit as usize {
-                times.pop_front();
+        match longest {
+            Some(wait) => {
+                login_attempts::forget(db, &[&account_row, &ip_row]).await?;
+                Ok(Verdict::Wait(wait))
             }
+            None => Ok(Verdict::Allowed(Ticket {
+                account_key,
+                ip_row,
+            })),
         }
-        None
     }
 
     /// A successful sign-in: the account's failures are cleared, and this
     /// attempt no longer counts against the IP (earlier failures from it
     /// still do: one good account must not launder guesses against others).
-    pub fn succeeded(&self, account: &str, ip: IpAddr) {
-        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        map.remove(&Key::Account(account.to_lowercase()));
-        if let Some(times) = map.get_mut(&Key::Ip(ip)) {
-            times.pop_back();
-        }
+    pub async fn succeeded(&self, db: &Db, ticket: Ticket) -> Result<(), AppError> {
+        login_attempts::clear(db, &ticket.account_key).await?;
+        login_attempts::forget(db, &[&ticket.ip_row]).await
     }
+}
+
+/// How long to wait before one more attempt is allowed, given the other
+/// attempts in the window (newest first, at most `limit` of them): none
+/// while fewer than `limit`, else until the oldest of them leaves it.
+fn wait(newest_first: &[i64], limit: u32, window_ms: i64, now: i64) -> Option<Duration> {
+    let oldest_counted = *newest_first.get(usize::try_from(limit).ok()?.checked_sub(1)?)?;
+    let left = window_ms.saturating_sub(now.saturating_sub(oldest_counted));
+    Some(Duration::from_millis(u64::try_from(left).unwrap_or(0)))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn throttle() -> Throttle {
-        Throttle::new(&OAuthArgs {
-            login_max_failures_per_account: 3,
-            login_max_failures_per_ip: 5,
-            ..OAuthArgs::default()
-        })
-    }
-
     #[test]
-    fn locks_an_account_after_its_limit() {
-        let t = throttle();
-        let ip: IpAddr = "10.0.0.1".parse().unwrap();
-        for _ in 0..3 {
-            assert!(t.attempt("alice", ip).is_none());
-        }
-        let wait = t.attempt("Alice", ip).unwrap();
-        assert!(wait > Duration::from_secs(800) && wait <= Duration::from_secs(900));
-        // Another account from another IP is unaffected.
-        assert!(t.attempt("bob", "10.0.0.2".parse().unwrap()).is_none());
-    }
-
-    #[test]
-    fn locks_an_ip_spraying_many_accounts() {
-        let t = throttle();
-        let ip: IpAddr = "10.0.0.9".parse().unwrap();
-        for i in 0..5 {
-            assert!(t.attempt(&format!("user{i}"), ip).is_none());
-        }
-        assert!(t.attempt("someone-else", ip).is_some());
-        let elsewhere: IpAddr = "10.0.0.8".parse().unwrap();
-        assert!(t.attempt("someone-else", elsewhere).is_none());
-    }
-
-    #[test]
-    fn success_takes_its_attempt_back() {
-        let t = throttle();
-        let ip: IpAddr = "10.0.0.3".parse().unwrap();
-        for _ in 0..10 {
-            assert!(t.attempt("carol", ip).is_none());
-            t.succeeded("carol", ip);
-        }
-        assert!(t.attempt("carol", ip).is_none());
+    fn waits_only_once_the_limit_is_used() {
+        let window = 900_000;
+        let now = 10_000_000;
+        assert_eq!(wait(&[], 3, window, now), None);
+        assert_eq!(wait(&[now - 10, now - 20], 3, window, now), None);
+        // Three failures in the window, the oldest 100 s ago: 800 s left.
+        let full = [now - 1_000, now - 50_000, now - 100_000];
+        assert_eq!(wait(&full, 3, window, now), Some(Duration::from_secs(800)));
+        // A failure from the window's very edge leaves nothing to wait.
+        assert_eq!(
+            wait(&[now, now, now - window], 3, window, now),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(wait(&full, 0, window, now), None);
     }
 }

@@ -17,6 +17,7 @@ use crate::db;
 use crate::http::client_ip::client_ip;
 use crate::http::html::{escape, page};
 use crate::instance::AppState;
+use crate::oauth::throttle::Verdict;
 use crate::oauth::{passwords, session};
 
 /// Where to go after signing in when `next` is missing or unsafe.
@@ -138,22 +139,26 @@ pub async fn submit(
         );
     }
     let ip = client_ip(peer.ip(), &headers, &state.config.trusted_proxies);
-    if let Some(wait) = state.oauth.throttle.attempt(&username, ip) {
-        tracing::warn!(username = %username, ip = %ip, retry_after_secs = wait.as_secs(), "login: throttled");
-        state.metrics.record_oauth("login_throttled");
-        let mut response = render(
-            &state,
-            &headers,
-            &next,
-            &username,
-            Some("Too many failed sign-ins. Wait a while and try again."),
-            StatusCode::TOO_MANY_REQUESTS,
-        );
-        if let Ok(v) = HeaderValue::from_str(&(wait.as_secs() + 1).to_string()) {
-            response.headers_mut().insert(RETRY_AFTER, v);
+    let ticket = match state.oauth.throttle.attempt(&state.db, &username, ip).await {
+        Ok(Verdict::Allowed(ticket)) => ticket,
+        Err(e) => return e.into_response(),
+        Ok(Verdict::Wait(wait)) => {
+            tracing::warn!(username = %username, ip = %ip, retry_after_secs = wait.as_secs(), "login: throttled");
+            state.metrics.record_oauth("login_throttled");
+            let mut response = render(
+                &state,
+                &headers,
+                &next,
+                &username,
+                Some("Too many failed sign-ins. Wait a while and try again."),
+                StatusCode::TOO_MANY_REQUESTS,
+            );
+            if let Ok(v) = HeaderValue::from_str(&(wait.as_secs() + 1).to_string()) {
+                response.headers_mut().insert(RETRY_AFTER, v);
+            }
+            return response;
         }
-        return response;
-    }
+    };
     let user = match db::users::by_username(&state.db, &username).await {
         Ok(u) => u,
         Err(e) => return e.into_response(),
@@ -210,7 +215,9 @@ pub async fn submit(
             );
         }
     };
-    state.oauth.throttle.succeeded(&username, ip);
+    if let Err(e) = state.oauth.throttle.succeeded(&state.db, ticket).await {
+        return e.into_response();
+    }
     let cookie = match session::start(&state, &user.id).await {
         Ok((_, cookie)) => cookie,
         Err(e) => return e.into_response(),
