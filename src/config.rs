@@ -238,8 +238,9 @@ pub struct OAuthArgs {
     pub login_window_secs: u64,
     /// How long a process may reuse a looked-up client or active access
     /// token (0: always ask the database). A revocation made by this
-    /// process applies at once; one made by another process sharing the
-    /// database applies within this many seconds.
+    /// process applies at once; one made by another process applies at
+    /// once on PostgreSQL (it notifies every process), and within this
+    /// many seconds on SQLite or when a notification is lost.
     #[arg(
         long,
         env = "ROSEFED_TOKEN_CACHE_SECS",

@@ -100,6 +100,16 @@ pub async fn run(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    // Revocations by other processes reach this one's caches at once (on
+    // PostgreSQL); the listener stops with the server.
+    let _revocations = db::revocations::listen(&state.db, {
+        let oauth = std::sync::Arc::downgrade(&state.oauth);
+        move || {
+            if let Some(oauth) = oauth.upgrade() {
+                oauth.drop_caches();
+            }
+        }
+    });
     axum::serve(
         listener,
         http::app(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),

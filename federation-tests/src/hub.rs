@@ -194,13 +194,33 @@ impl Drop for Hub {
 /// Runs a rosefed command (not `serve`) against a database and returns its
 /// stdout, panicking with its stderr on failure.
 pub fn cli(public_url: &str, database_url: &str, data_dir: &Path, args: &[&str]) -> String {
-    let out = Command::new(binary())
+    cli_with_input(public_url, database_url, data_dir, args, "")
+}
+
+/// As [`cli`], with `input` on its standard input (e.g. a password for
+/// `users add --password-stdin`).
+pub fn cli_with_input(
+    public_url: &str,
+    database_url: &str,
+    data_dir: &Path,
+    args: &[&str],
+    input: &str,
+) -> String {
+    use std::io::Write;
+    let mut child = Command::new(binary())
         .args(["--public-url", public_url, "--database-url", database_url])
         .arg("--data-dir")
         .arg(data_dir)
         .args(args)
-        .output()
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
         .expect("run rosefed");
+    if let Some(mut stdin) = child.stdin.take() {
+        stdin.write_all(input.as_bytes()).expect("write stdin");
+    }
+    let out = child.wait_with_output().expect("run rosefed");
     assert!(
         out.status.success(),
         "rosefed {args:?} failed: {}",

@@ -4,7 +4,7 @@
 
 use sqlx::FromRow;
 
-use super::{now_millis, Db};
+use super::{now_millis, revocations, Db};
 use crate::error::AppError;
 
 #[derive(Clone, Debug, FromRow)]
@@ -186,6 +186,7 @@ pub async fn use_code(db: &Db, code_hash: &str) -> Result<CodeUse, AppError> {
             .bind(now)
             .execute(&mut *tx)
             .await?;
+            revocations::announce(db.backend(), &mut *tx).await?;
             CodeUse::Replayed {
                 client_id: code.client_id,
             }
@@ -390,6 +391,7 @@ pub async fn rotate_refresh(
             .bind(now)
             .execute(&mut *tx)
             .await?;
+            revocations::announce(db.backend(), &mut *tx).await?;
             Rotation::Reused
         }
         _ => Rotation::Invalid,
@@ -428,6 +430,9 @@ pub async fn revoke(db: &Db, token_hash: &str, client_id: &str) -> Result<bool, 
         .execute(db.pool())
         .await?
         .rows_affected();
+    if changed > 0 {
+        revocations::announce(db.backend(), db.pool()).await?;
+    }
     Ok(changed > 0)
 }
 

@@ -2,7 +2,7 @@
 
 use sqlx::FromRow;
 
-use super::{now_millis, Db};
+use super::{now_millis, revocations, Db};
 use crate::error::AppError;
 
 #[derive(Clone, Debug, FromRow)]
@@ -98,6 +98,7 @@ pub async fn disable(db: &Db, username: &str) -> Result<bool, AppError> {
     .bind(now)
     .execute(&mut *tx)
     .await?;
+    revocations::announce(db.backend(), &mut *tx).await?;
     tx.commit().await?;
     Ok(true)
 }
@@ -166,6 +167,7 @@ pub async fn end_session(db: &Db, id_hash: &str) -> Result<(), AppError> {
     .bind(now_millis())
     .execute(&mut *tx)
     .await?;
+    revocations::announce(db.backend(), &mut *tx).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -10,9 +10,10 @@
 //! - Only *positive* results are cached (an active token, an existing
 //!   client), never "unknown", so nothing new is ever refused by the cache.
 //! - Any revocation in this process (revoke, logout, replayed code, reused
-//!   refresh token) clears the token cache at once; another process sharing
-//!   the database sees it within `--token-cache-secs` (default 5 s; 0
-//!   turns the caches off).
+//!   refresh token) clears the token cache at once. Another process sharing
+//!   the database clears its caches when PostgreSQL notifies it (see
+//!   `db::revocations`), and on SQLite, or if a notification is lost,
+//!   within `--token-cache-secs` (default 5 s; 0 turns the caches off).
 //! - A lookup that started before a clear cannot put its (possibly
 //!   revoked) result back afterwards: entries are only stored if no clear
 //!   happened since the lookup began (a generation counter).

@@ -77,4 +77,13 @@ impl OAuthState {
     }
 }
 
+impl OAuthState {
+    /// Forgets every cached token and client, after a revocation made
+    /// elsewhere (see `db::revocations`).
+    pub fn drop_caches(&self) {
+        self.tokens.clear();
+        self.clients.clear();
+    }
+}
+
 pub use endpoints::routes;
