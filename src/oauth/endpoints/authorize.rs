@@ -10,15 +10,14 @@
 
 use axum::extract::rejection::{FormRejection, QueryRejection};
 use axum::extract::{Query, State};
-use axum::http::header::LOCATION;
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Form;
 use oxide_auth::primitives::scope::Scope;
 use serde::{Deserialize, Serialize};
 use url::Url;
 
-use super::{error_page, form_expired, oversized};
+use super::{error_page, form_expired, oversized, redirect, sign_in_first};
 use crate::db::{self, oauth::Client, users::Session};
 use crate::http::html::{escape, page};
 use crate::instance::AppState;
@@ -184,21 +183,6 @@ async fn check(state: &AppState, p: &AuthorizeParams) -> Result<Checked, Problem
     })
 }
 
-fn redirect(to: &str) -> Response {
-    let mut response = StatusCode::SEE_OTHER.into_response();
-    match HeaderValue::from_str(to) {
-        Ok(v) => {
-            response.headers_mut().insert(LOCATION, v);
-            response
-        }
-        Err(_) => error_page(
-            StatusCode::BAD_REQUEST,
-            "Invalid redirect address",
-            "The redirect address cannot be used.",
-        ),
-    }
-}
-
 /// The client's redirect URI with our answer appended (existing query
 /// kept, RFC 6749 §3.1.2), plus `iss` (RFC 9207).
 fn back_to_client(
@@ -279,14 +263,7 @@ pub async fn start(
             )
         }
         _ => {
-            let next = format!("/oauth/authorize?{}", p.query(true));
-            let login = format!(
-                "/login?{}",
-                url::form_urlencoded::Serializer::new(String::new())
-                    .append_pair("next", &next)
-                    .finish()
-            );
-            return redirect(&login);
+            return sign_in_first(&format!("/oauth/authorize?{}", p.query(true)));
         }
     };
     if checked.client.is_first_party() && !prompt.split(' ').any(|x| x == "consent") {
@@ -308,19 +285,6 @@ pub async fn start(
     consent_page(&state, &headers, &checked, &p)
 }
 
-fn describe(scope: &str) -> &'static str {
-    match scope {
-        "openid" => "Confirm who you are",
-        "profile" => "See your user name",
-        "email" => "See your email address",
-        "read" => "Read your account's data",
-        "write" => "Change your account's data",
-        "follow" => "Follow and unfollow accounts for you",
-        "publish" => "Publish as a co-op app",
-        _ => "Unknown permission",
-    }
-}
-
 fn consent_page(
     state: &AppState,
     headers: &HeaderMap,
@@ -334,7 +298,7 @@ fn consent_page(
         .map(|s| {
             format!(
                 "<li>{} <code>{}</code></li>",
-                escape(describe(s)),
+                escape(scopes::describe(s)),
                 escape(s)
             )
         })
