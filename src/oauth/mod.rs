@@ -21,7 +21,8 @@
 //! - [`endpoints`]: thin handlers, one file per URL: `/login`, `/logout`,
 //!   `/oauth/authorize`, `/oauth/token`, `/oauth/revoke`,
 //!   `/oauth/introspect`, `/oauth/userinfo`, `/oauth/register`,
-//!   `/oauth/logout`, `/api/v1/apps` and the `.well-known` documents.
+//!   `/oauth/logout`, `/oauth/authorized_applications`, `/api/v1/apps`
+//!   and the `.well-known` documents.
 //!
 //! oxide-auth supplies the protocol primitives we build on (PKCE
 //! verification, scope parsing and comparison); the flows are ours so that

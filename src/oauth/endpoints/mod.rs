@@ -4,6 +4,7 @@
 
 pub mod apps;
 pub mod authorize;
+pub mod authorized_apps;
 pub mod discovery;
 pub mod end_session;
 pub mod introspect;
@@ -41,6 +42,8 @@ pub fn routes() -> Router<AppState> {
             "/oauth/authorize",
             get(authorize::start).post(authorize::decide),
         )
+        .route(authorized_apps::PATH, get(authorized_apps::list))
+        .route(authorized_apps::REVOKE_PATH, post(authorized_apps::revoke))
         .route("/oauth/token", post(token::token))
         .route("/oauth/revoke", post(revoke::revoke))
         .route("/oauth/introspect", post(introspect::introspect))
