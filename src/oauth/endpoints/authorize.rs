@@ -6,7 +6,8 @@
 //! and never a redirect (or the endpoint becomes an open redirector). After
 //! that, problems go back to the client as `error=` redirects with the
 //! `state`. Then: sign in if there is no session, consent unless the client
-//! is a first-party member app, and a code back to the client.
+//! is a first-party member app or the member allowed it these scopes
+//! before ([`crate::oauth::consent`]), and a code back to the client.
 
 use axum::extract::rejection::{FormRejection, QueryRejection};
 use axum::extract::{Query, State};
@@ -21,6 +22,7 @@ use super::{error_page, form_expired, oversized, redirect, sign_in_first};
 use crate::db::{self, oauth::Client, users::Session};
 use crate::http::html::{escape, page};
 use crate::instance::AppState;
+use crate::oauth::consent::{self, Step};
 use crate::oauth::error::Code;
 use crate::oauth::{grants, scopes, session};
 
@@ -266,11 +268,23 @@ pub async fn start(
             return sign_in_first(&format!("/oauth/authorize?{}", p.query(true)));
         }
     };
-    if checked.client.is_first_party() && !prompt.split(' ').any(|x| x == "consent") {
-        return grant(&state, &checked, &session, &p).await;
-    }
-    if prompt.split(' ').any(|x| x == "none") {
-        return problem_response(
+    let remembered = match consent::remembered(&state, &session.user_id, &checked.client).await {
+        Ok(r) => r,
+        Err(e) => return e.into_response(),
+    };
+    match consent::step(
+        checked.client.is_first_party(),
+        prompt,
+        remembered.as_deref(),
+        &checked.scope,
+    ) {
+        Step::Grant => {
+            if remembered.is_some() {
+                tracing::info!(client_id = %checked.client.client_id, user_id = %session.user_id, scope = %checked.scope, "authorize: consent remembered; not asked again");
+            }
+            grant(&state, &checked, &session, &p).await
+        }
+        Step::Refuse => problem_response(
             &state,
             Problem::Redirect(
                 checked.redirect_uri,
@@ -280,9 +294,9 @@ pub async fn start(
                 },
             ),
             p.state.as_deref(),
-        );
+        ),
+        Step::Ask => consent_page(&state, &headers, &checked, &p),
     }
-    consent_page(&state, &headers, &checked, &p)
 }
 
 fn consent_page(
@@ -318,10 +332,21 @@ fn consent_page(
         .as_deref()
         .map(|w| format!("<p>Website: <code>{}</code></p>", escape(w)))
         .unwrap_or_default();
+    // Only a third party's consent is remembered (see `consent`).
+    let remembered = if c.client.is_first_party() {
+        String::new()
+    } else {
+        format!(
+            "<p>You will not be asked again for these permissions. You can revoke \
+             the application's access at any time from your \
+             <a href=\"{}\">authorized apps</a>.</p>",
+            super::authorized_apps::PATH
+        )
+    };
     let body = format!(
         "<h1>Authorize {name}?</h1>{website}\
          <p><b>{name}</b> asks to:</p><ul>{items}</ul>\
-         <p>You will be sent back to <code>{uri}</code>.</p>\
+         <p>You will be sent back to <code>{uri}</code>.</p>{remembered}\
          <form method=\"post\" action=\"/oauth/authorize\">\
          <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">{hidden}\
          <button type=\"submit\" name=\"decision\" value=\"allow\">Allow</button> \
@@ -401,7 +426,14 @@ pub async fn decide(
         Err(e) => return e.into_response(),
     };
     match p.decision.as_deref() {
-        Some("allow") => grant(&state, &checked, &session, &p).await,
+        Some("allow") => {
+            if let Err(e) =
+                consent::remember(&state, &session.user_id, &checked.client, &checked.scope).await
+            {
+                return e.into_response();
+            }
+            grant(&state, &checked, &session, &p).await
+        }
         _ => {
             tracing::info!(client_id = %checked.client.client_id, user_id = %session.user_id, "authorize: member denied consent");
             if checked.redirect_uri == OOB {
