@@ -29,9 +29,12 @@ on_both_databases!(
     throttling_behind_a_trusted_proxy_counts_the_real_client,
     nul_in_any_text_input_is_a_400_never_a_5xx,
     a_code_presented_at_once_many_times_gives_no_usable_token,
+    consent_is_remembered_for_the_same_or_fewer_scopes,
+    authorized_apps_are_listed_and_revoking_one_ends_its_access,
 );
 
 const PASSWORD: &str = "correct horse battery";
+const TUSKY_REDIRECT: &str = "http://127.0.0.1:9/tusky/callback";
 
 fn redirect_for(app: &str) -> String {
     format!("http://127.0.0.1:9/{app}/callback")
@@ -534,12 +537,18 @@ async fn sso_across_member_apps_and_logout_ends_both(db: TestDatabase) {
 }
 
 async fn register_mastodon_app(app: &TestApp, scopes: &str) -> (String, String) {
+    register_named_app(app, "Tusky <script>", scopes).await
+}
+
+/// Registers a third-party client through `/api/v1/apps` with redirect URI
+/// [`TUSKY_REDIRECT`]: (client_id, client_secret).
+async fn register_named_app(app: &TestApp, name: &str, scopes: &str) -> (String, String) {
     let r = app
         .client
         .post(app.url("/api/v1/apps"))
         .form(&[
-            ("client_name", "Tusky <script>"),
-            ("redirect_uris", "http://127.0.0.1:9/tusky/callback"),
+            ("client_name", name),
+            ("redirect_uris", TUSKY_REDIRECT),
             ("scopes", scopes),
             ("website", "https://tusky.example"),
         ])
@@ -1982,6 +1991,412 @@ async fn a_code_presented_at_once_many_times_gives_no_usable_token(db: TestDatab
         app.scalar(
             "SELECT COUNT(*) FROM oauth_tokens WHERE revoked_at IS NULL AND user_id IS NOT NULL"
         )
+        .await,
+        0
+    );
+}
+
+/// A browser signed in as `username` at `/login` itself, as a member does
+/// before going to their account pages.
+async fn signed_in_as(app: &TestApp, username: &str) -> Browser {
+    let mut browser = Browser::new();
+    let form = browser.get(&app.url("/login")).await;
+    let csrf = form.hidden("csrf").expect("login form has a CSRF token");
+    let done = browser
+        .post_form(
+            &app.url("/login"),
+            &[
+                ("csrf", &csrf),
+                ("username", username),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    browser
+}
+
+/// A third party's authorization request for `scope` (plus `extra`
+/// parameters) through a signed-in browser.
+async fn authorize_third_party(
+    browser: &mut Browser,
+    app: &TestApp,
+    client_id: &str,
+    scope: &str,
+    extra: &[(&str, &str)],
+) -> Page {
+    let mut params = vec![
+        ("response_type", "code"),
+        ("client_id", client_id),
+        ("redirect_uri", TUSKY_REDIRECT),
+        ("scope", scope),
+        ("state", "st"),
+    ];
+    params.extend_from_slice(extra);
+    browser.get(&authorize_url(app, &params)).await
+}
+
+/// Answers a consent page with `decision` ("allow" or "deny").
+async fn answer_consent(browser: &mut Browser, app: &TestApp, page: &Page, decision: &str) -> Page {
+    assert_eq!(
+        page.status, 200,
+        "a consent page: {:?} {}",
+        page.location, page.body
+    );
+    assert!(page.body.contains("Authorize "), "{}", page.body);
+    let mut form = page.hidden_fields();
+    form.push(("decision".into(), decision.into()));
+    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    browser.post_form(&app.url("/oauth/authorize"), &form).await
+}
+
+/// The code of a redirect back to the client, failing with what came
+/// instead.
+fn code_of(page: &Page) -> String {
+    assert_eq!(page.status, 303, "{}", page.body);
+    page.location_param("code")
+        .unwrap_or_else(|| panic!("expected a code, got {:?} {}", page.location, page.body))
+}
+
+async fn consent_is_remembered_for_the_same_or_fewer_scopes(db: TestDatabase) {
+    let f = fixture(db).await;
+    let app = &f.app;
+    rosefed::oauth::users::add(&app.state.db, "bob", "bob@coop.example", PASSWORD, false)
+        .await
+        .unwrap();
+    let (client_id, secret) = register_mastodon_app(app, "read write follow").await;
+    let mut alice = signed_in_as(app, "alice").await;
+
+    // Before any consent: prompt=none cannot skip the page.
+    let silent =
+        authorize_third_party(&mut alice, app, &client_id, "read", &[("prompt", "none")]).await;
+    assert_eq!(
+        silent.location_param("error").as_deref(),
+        Some("consent_required"),
+        "{:?}",
+        silent.location
+    );
+    // Denying is not remembered.
+    let page = authorize_third_party(&mut alice, app, &client_id, "read write", &[]).await;
+    let denied = answer_consent(&mut alice, app, &page, "deny").await;
+    assert_eq!(
+        denied.location_param("error").as_deref(),
+        Some("access_denied")
+    );
+    let silent =
+        authorize_third_party(&mut alice, app, &client_id, "read", &[("prompt", "none")]).await;
+    assert_eq!(
+        silent.location_param("error").as_deref(),
+        Some("consent_required"),
+        "a denial is not remembered"
+    );
+    let page = authorize_third_party(&mut alice, app, &client_id, "read write", &[]).await;
+    assert_eq!(page.status, 200, "asked again after a denial");
+    let allowed = answer_consent(&mut alice, app, &page, "allow").await;
+    code_of(&allowed);
+
+    // The same scopes, in any order, or fewer: a code at once, no page.
+    for scope in ["read write", "write read", "read", "write"] {
+        let back = authorize_third_party(&mut alice, app, &client_id, scope, &[]).await;
+        let code = code_of(&back);
+        assert_eq!(back.location_param("state").as_deref(), Some("st"));
+        if scope == "read" {
+            // The code carries what was asked for now, not all remembered.
+            let (status, t, _) = token_request(
+                app,
+                &client_id,
+                &secret,
+                &[
+                    ("grant_type", "authorization_code"),
+                    ("code", &code),
+                    ("redirect_uri", TUSKY_REDIRECT),
+                ],
+            )
+            .await;
+            assert_eq!((status, t["scope"].as_str()), (200, Some("read")), "{t}");
+        }
+    }
+    // prompt=none now succeeds.
+    let silent =
+        authorize_third_party(&mut alice, app, &client_id, "read", &[("prompt", "none")]).await;
+    code_of(&silent);
+
+    // prompt=consent asks anyway; allowing fewer scopes keeps the rest.
+    let page = authorize_third_party(
+        &mut alice,
+        app,
+        &client_id,
+        "read",
+        &[("prompt", "consent")],
+    )
+    .await;
+    assert_eq!(page.status, 200, "prompt=consent shows the page");
+    code_of(&answer_consent(&mut alice, app, &page, "allow").await);
+    assert_eq!(
+        app.text("SELECT scopes FROM oauth_consents")
+            .await
+            .as_deref(),
+        Some("read write")
+    );
+
+    // More scopes than allowed: asked again, and a denial changes nothing.
+    let more = authorize_third_party(&mut alice, app, &client_id, "read follow", &[]).await;
+    assert_eq!(more.status, 200, "a new scope asks again");
+    assert!(more.body.contains("Follow and unfollow"), "{}", more.body);
+    assert!(
+        more.body
+            .contains("href=\"/oauth/authorized_applications\""),
+        "the page says where to revoke: {}",
+        more.body
+    );
+    let silent = authorize_third_party(
+        &mut alice,
+        app,
+        &client_id,
+        "read follow",
+        &[("prompt", "none")],
+    )
+    .await;
+    assert_eq!(
+        silent.location_param("error").as_deref(),
+        Some("consent_required")
+    );
+    answer_consent(&mut alice, app, &more, "deny").await;
+    assert_eq!(
+        app.text("SELECT scopes FROM oauth_consents")
+            .await
+            .as_deref(),
+        Some("read write")
+    );
+    // Allowing them remembers the union.
+    let more = authorize_third_party(&mut alice, app, &client_id, "read follow", &[]).await;
+    code_of(&answer_consent(&mut alice, app, &more, "allow").await);
+    assert_eq!(
+        app.text("SELECT scopes FROM oauth_consents")
+            .await
+            .as_deref(),
+        Some("follow read write")
+    );
+    let back = authorize_third_party(&mut alice, app, &client_id, "follow write read", &[]).await;
+    code_of(&back);
+
+    // Consent is the member's own: bob is asked.
+    let mut bob = signed_in_as(app, "bob").await;
+    let page = authorize_third_party(&mut bob, app, &client_id, "read", &[]).await;
+    assert_eq!(
+        page.status, 200,
+        "another member is asked: {:?}",
+        page.location
+    );
+
+    // First-party member apps are never asked and nothing is remembered.
+    let (_, challenge) = pkce();
+    let back = alice
+        .get(&authorize_url(
+            app,
+            &standard_params("blog", &redirect_for("blog"), &challenge),
+        ))
+        .await;
+    code_of(&back);
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM oauth_consents").await, 1);
+}
+
+async fn authorized_apps_are_listed_and_revoking_one_ends_its_access(db: TestDatabase) {
+    let f = fixture(db).await;
+    let app = &f.app;
+    rosefed::oauth::users::add(&app.state.db, "bob", "bob@coop.example", PASSWORD, false)
+        .await
+        .unwrap();
+    let (tusky, tusky_secret) = register_mastodon_app(app, "read write").await;
+    let (bobs_app, _) = register_named_app(app, "Bob's reader", "read").await;
+    let (never, _) = register_named_app(app, "Never allowed", "read").await;
+
+    // Not signed in: to the login form, and back here afterwards.
+    let mut stranger = Browser::new();
+    let r = stranger
+        .get(&app.url("/oauth/authorized_applications"))
+        .await;
+    assert_eq!(r.status, 303);
+    assert_eq!(
+        r.location.as_deref(),
+        Some("/login?next=%2Foauth%2Fauthorized_applications")
+    );
+
+    // alice allows Tusky and gets tokens; bob allows his reader.
+    let mut alice = signed_in_as(app, "alice").await;
+    let landing = alice.get(&app.url("/login")).await;
+    assert!(
+        landing
+            .body
+            .contains("href=\"/oauth/authorized_applications\""),
+        "the signed-in page links the list: {}",
+        landing.body
+    );
+    let page = authorize_third_party(&mut alice, app, &tusky, "read write", &[]).await;
+    let code = code_of(&answer_consent(&mut alice, app, &page, "allow").await);
+    let (status, tokens, _) = token_request(
+        app,
+        &tusky,
+        &tusky_secret,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", TUSKY_REDIRECT),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{tokens}");
+    let access = tokens["access_token"].as_str().unwrap().to_string();
+    let refresh = tokens["refresh_token"].as_str().unwrap().to_string();
+    assert_eq!(
+        introspect(app, &tusky, &tusky_secret, &access).await["active"],
+        true
+    );
+    // A code issued under the remembered consent, not yet redeemed.
+    let pending = code_of(&authorize_third_party(&mut alice, app, &tusky, "read", &[]).await);
+    // And a first-party app, which is not listed.
+    let (_, challenge) = pkce();
+    code_of(
+        &alice
+            .get(&authorize_url(
+                app,
+                &standard_params("blog", &redirect_for("blog"), &challenge),
+            ))
+            .await,
+    );
+    let mut bob = signed_in_as(app, "bob").await;
+    let page = authorize_third_party(&mut bob, app, &bobs_app, "read", &[]).await;
+    code_of(&answer_consent(&mut bob, app, &page, "allow").await);
+
+    // alice's list: Tusky, its name escaped, its permissions; nothing of
+    // bob's, no member app.
+    let list = alice.get(&app.url("/oauth/authorized_applications")).await;
+    assert_eq!(list.status, 200, "{}", list.body);
+    assert!(list.body.contains("Tusky &lt;script&gt;"), "{}", list.body);
+    assert!(!list.body.contains("Tusky <script>"), "{}", list.body);
+    assert!(list.body.contains("Read your account"), "{}", list.body);
+    assert!(list.body.contains("Change your account"), "{}", list.body);
+    assert!(list.body.contains("Revoke access"), "{}", list.body);
+    assert!(!list.body.contains("Bob"), "{}", list.body);
+    let listed: Vec<String> = list
+        .hidden_fields()
+        .into_iter()
+        .filter(|(k, _)| k == "client_id")
+        .map(|(_, v)| v)
+        .collect();
+    assert_eq!(listed, vec![tusky.clone()]);
+    assert_eq!(
+        list.headers["x-frame-options"], "DENY",
+        "a page with buttons is never framed"
+    );
+    let csrf = list.hidden("csrf").unwrap();
+    let bob_list = bob.get(&app.url("/oauth/authorized_applications")).await;
+    assert!(
+        bob_list.body.contains("Bob&#39;s reader"),
+        "{}",
+        bob_list.body
+    );
+    assert!(!bob_list.body.contains("Tusky"), "{}", bob_list.body);
+
+    // Without a valid CSRF token nothing happens.
+    let revoke_url = app.url("/oauth/authorized_applications/revoke");
+    for form in [
+        vec![("client_id", tusky.as_str())],
+        vec![
+            ("csrf", "forged-token-forged-token-forged-token-xxxx"),
+            ("client_id", tusky.as_str()),
+        ],
+    ] {
+        let refused = alice.post_form(&revoke_url, &form).await;
+        assert_eq!(refused.status, 403, "{form:?}");
+    }
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM oauth_consents").await, 2);
+    assert_eq!(
+        introspect(app, &tusky, &tusky_secret, &access).await["active"],
+        true
+    );
+    // An app alice never authorized, bob's, or none at all: 404, no change.
+    for client_id in [never.as_str(), bobs_app.as_str(), "no-such-client"] {
+        let r = alice
+            .post_form(&revoke_url, &[("csrf", &csrf), ("client_id", client_id)])
+            .await;
+        assert_eq!(r.status, 404, "{client_id}: {}", r.body);
+    }
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM oauth_consents").await, 2);
+    // A stranger's browser (no session, no CSRF cookie) changes nothing.
+    let r = stranger
+        .post_form(&revoke_url, &[("csrf", &csrf), ("client_id", &tusky)])
+        .await;
+    assert_eq!(r.status, 403, "a stranger has no CSRF cookie");
+
+    // Revoking: back to the list, which no longer shows Tusky.
+    let done = alice
+        .post_form(&revoke_url, &[("csrf", &csrf), ("client_id", &tusky)])
+        .await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    assert_eq!(
+        done.location.as_deref(),
+        Some("/oauth/authorized_applications")
+    );
+    let list = alice.get(&app.url("/oauth/authorized_applications")).await;
+    assert!(!list.body.contains("Tusky"), "{}", list.body);
+    assert!(list
+        .body
+        .contains("You have not authorized any application"));
+    // The access token (cached as active a moment ago) is inactive, the
+    // refresh token and the pending code are refused.
+    assert_eq!(
+        introspect(app, &tusky, &tusky_secret, &access).await["active"],
+        false
+    );
+    let (status, body, _) = token_request(
+        app,
+        &tusky,
+        &tusky_secret,
+        &[("grant_type", "refresh_token"), ("refresh_token", &refresh)],
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "{body}"
+    );
+    let (status, body, _) = token_request(
+        app,
+        &tusky,
+        &tusky_secret,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &pending),
+            ("redirect_uri", TUSKY_REDIRECT),
+        ],
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "{body}"
+    );
+    // Revoking again finds nothing.
+    let again = alice
+        .post_form(&revoke_url, &[("csrf", &csrf), ("client_id", &tusky)])
+        .await;
+    assert_eq!(again.status, 404);
+    // The next authorization asks again; bob's grant and alice's member
+    // app are untouched.
+    let page = authorize_third_party(&mut alice, app, &tusky, "read", &[]).await;
+    assert_eq!(page.status, 200, "asked again: {:?}", page.location);
+    let silent =
+        authorize_third_party(&mut alice, app, &tusky, "read", &[("prompt", "none")]).await;
+    assert_eq!(
+        silent.location_param("error").as_deref(),
+        Some("consent_required")
+    );
+    code_of(&authorize_third_party(&mut bob, app, &bobs_app, "read", &[]).await);
+    assert_eq!(
+        app.scalar(&format!(
+            "SELECT COUNT(*) FROM oauth_tokens WHERE client_id = '{tusky}' AND revoked_at IS NULL"
+        ))
         .await,
         0
     );

@@ -11,6 +11,7 @@
 pub mod activities;
 pub mod apps;
 pub mod collections;
+pub mod consents;
 pub mod delivery;
 pub mod follows;
 pub mod keys;

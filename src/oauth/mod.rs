@@ -8,6 +8,8 @@
 //!   clients, third parties through Mastodon's `/api/v1/apps` or RFC 7591 —
 //!   and client authentication at the back-channel endpoints.
 //! - [`scopes`]: which scopes exist and the subset rule.
+//! - [`consent`]: remembered consent for third-party clients, and revoking
+//!   an app's access.
 //! - [`grants`]: the domain of the flows — issuing codes and tokens, code
 //!   redemption with PKCE, refresh rotation with reuse detection,
 //!   client credentials — free of HTTP.
@@ -19,7 +21,8 @@
 //! - [`endpoints`]: thin handlers, one file per URL: `/login`, `/logout`,
 //!   `/oauth/authorize`, `/oauth/token`, `/oauth/revoke`,
 //!   `/oauth/introspect`, `/oauth/userinfo`, `/oauth/register`,
-//!   `/oauth/logout`, `/api/v1/apps` and the `.well-known` documents.
+//!   `/oauth/logout`, `/oauth/authorized_applications`, `/api/v1/apps`
+//!   and the `.well-known` documents.
 //!
 //! oxide-auth supplies the protocol primitives we build on (PKCE
 //! verification, scope parsing and comparison); the flows are ours so that
@@ -28,6 +31,7 @@
 
 pub mod cache;
 pub mod clients;
+pub mod consent;
 pub mod endpoints;
 pub mod error;
 pub mod grants;

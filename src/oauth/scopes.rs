@@ -40,6 +40,21 @@ pub fn covers(granted: &Scope, requested: &Scope) -> bool {
     granted.priviledged_to(requested)
 }
 
+/// What a scope lets a client do, in words for the member (consent page,
+/// authorized apps).
+pub fn describe(scope: &str) -> &'static str {
+    match scope {
+        "openid" => "Confirm who you are",
+        "profile" => "See your user name",
+        "email" => "See your email address",
+        "read" => "Read your account's data",
+        "write" => "Change your account's data",
+        "follow" => "Follow and unfollow accounts for you",
+        "publish" => "Publish as a co-op app",
+        _ => "Unknown permission",
+    }
+}
+
 pub fn has(scope: &Scope, name: &str) -> bool {
     scope.iter().any(|s| s == name)
 }

@@ -6,22 +6,23 @@
 //! and never a redirect (or the endpoint becomes an open redirector). After
 //! that, problems go back to the client as `error=` redirects with the
 //! `state`. Then: sign in if there is no session, consent unless the client
-//! is a first-party member app, and a code back to the client.
+//! is a first-party member app or the member allowed it these scopes
+//! before ([`crate::oauth::consent`]), and a code back to the client.
 
 use axum::extract::rejection::{FormRejection, QueryRejection};
 use axum::extract::{Query, State};
-use axum::http::header::LOCATION;
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Form;
 use oxide_auth::primitives::scope::Scope;
 use serde::{Deserialize, Serialize};
 use url::Url;
 
-use super::{error_page, form_expired, oversized};
+use super::{error_page, form_expired, oversized, redirect, sign_in_first};
 use crate::db::{self, oauth::Client, users::Session};
 use crate::http::html::{escape, page};
 use crate::instance::AppState;
+use crate::oauth::consent::{self, Step};
 use crate::oauth::error::Code;
 use crate::oauth::{grants, scopes, session};
 
@@ -184,21 +185,6 @@ async fn check(state: &AppState, p: &AuthorizeParams) -> Result<Checked, Problem
     })
 }
 
-fn redirect(to: &str) -> Response {
-    let mut response = StatusCode::SEE_OTHER.into_response();
-    match HeaderValue::from_str(to) {
-        Ok(v) => {
-            response.headers_mut().insert(LOCATION, v);
-            response
-        }
-        Err(_) => error_page(
-            StatusCode::BAD_REQUEST,
-            "Invalid redirect address",
-            "The redirect address cannot be used.",
-        ),
-    }
-}
-
 /// The client's redirect URI with our answer appended (existing query
 /// kept, RFC 6749 §3.1.2), plus `iss` (RFC 9207).
 fn back_to_client(
@@ -279,21 +265,26 @@ pub async fn start(
             )
         }
         _ => {
-            let next = format!("/oauth/authorize?{}", p.query(true));
-            let login = format!(
-                "/login?{}",
-                url::form_urlencoded::Serializer::new(String::new())
-                    .append_pair("next", &next)
-                    .finish()
-            );
-            return redirect(&login);
+            return sign_in_first(&format!("/oauth/authorize?{}", p.query(true)));
         }
     };
-    if checked.client.is_first_party() && !prompt.split(' ').any(|x| x == "consent") {
-        return grant(&state, &checked, &session, &p).await;
-    }
-    if prompt.split(' ').any(|x| x == "none") {
-        return problem_response(
+    let remembered = match consent::remembered(&state, &session.user_id, &checked.client).await {
+        Ok(r) => r,
+        Err(e) => return e.into_response(),
+    };
+    match consent::step(
+        checked.client.is_first_party(),
+        prompt,
+        remembered.as_deref(),
+        &checked.scope,
+    ) {
+        Step::Grant => {
+            if remembered.is_some() {
+                tracing::info!(client_id = %checked.client.client_id, user_id = %session.user_id, scope = %checked.scope, "authorize: consent remembered; not asked again");
+            }
+            grant(&state, &checked, &session, &p).await
+        }
+        Step::Refuse => problem_response(
             &state,
             Problem::Redirect(
                 checked.redirect_uri,
@@ -303,21 +294,8 @@ pub async fn start(
                 },
             ),
             p.state.as_deref(),
-        );
-    }
-    consent_page(&state, &headers, &checked, &p)
-}
-
-fn describe(scope: &str) -> &'static str {
-    match scope {
-        "openid" => "Confirm who you are",
-        "profile" => "See your user name",
-        "email" => "See your email address",
-        "read" => "Read your account's data",
-        "write" => "Change your account's data",
-        "follow" => "Follow and unfollow accounts for you",
-        "publish" => "Publish as a co-op app",
-        _ => "Unknown permission",
+        ),
+        Step::Ask => consent_page(&state, &headers, &checked, &p),
     }
 }
 
@@ -334,7 +312,7 @@ fn consent_page(
         .map(|s| {
             format!(
                 "<li>{} <code>{}</code></li>",
-                escape(describe(s)),
+                escape(scopes::describe(s)),
                 escape(s)
             )
         })
@@ -354,10 +332,21 @@ fn consent_page(
         .as_deref()
         .map(|w| format!("<p>Website: <code>{}</code></p>", escape(w)))
         .unwrap_or_default();
+    // Only a third party's consent is remembered (see `consent`).
+    let remembered = if c.client.is_first_party() {
+        String::new()
+    } else {
+        format!(
+            "<p>You will not be asked again for these permissions. You can revoke \
+             the application's access at any time from your \
+             <a href=\"{}\">authorized apps</a>.</p>",
+            super::authorized_apps::PATH
+        )
+    };
     let body = format!(
         "<h1>Authorize {name}?</h1>{website}\
          <p><b>{name}</b> asks to:</p><ul>{items}</ul>\
-         <p>You will be sent back to <code>{uri}</code>.</p>\
+         <p>You will be sent back to <code>{uri}</code>.</p>{remembered}\
          <form method=\"post\" action=\"/oauth/authorize\">\
          <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">{hidden}\
          <button type=\"submit\" name=\"decision\" value=\"allow\">Allow</button> \
@@ -437,7 +426,14 @@ pub async fn decide(
         Err(e) => return e.into_response(),
     };
     match p.decision.as_deref() {
-        Some("allow") => grant(&state, &checked, &session, &p).await,
+        Some("allow") => {
+            if let Err(e) =
+                consent::remember(&state, &session.user_id, &checked.client, &checked.scope).await
+            {
+                return e.into_response();
+            }
+            grant(&state, &checked, &session, &p).await
+        }
         _ => {
             tracing::info!(client_id = %checked.client.client_id, user_id = %session.user_id, "authorize: member denied consent");
             if checked.redirect_uri == OOB {

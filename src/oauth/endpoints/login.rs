@@ -64,8 +64,11 @@ pub async fn form(
 
 fn signed_in_page(state: &AppState, headers: &HeaderMap, username: &str) -> Response {
     let intro = format!(
-        "<h1>Signed in</h1><p>You are signed in as <b>{}</b>.</p>",
-        escape(username)
+        "<h1>Signed in</h1><p>You are signed in as <b>{}</b>.</p>\
+         <p><a href=\"{}\">Authorized apps</a>: the applications you have allowed \
+         to use your account.</p>",
+        escape(username),
+        super::authorized_apps::PATH
     );
     super::logout::sign_out_page(state, headers, "Signed in", &intro)
 }

@@ -4,6 +4,7 @@
 
 pub mod apps;
 pub mod authorize;
+pub mod authorized_apps;
 pub mod discovery;
 pub mod end_session;
 pub mod introspect;
@@ -15,7 +16,7 @@ pub mod token;
 pub mod userinfo;
 
 use axum::extract::DefaultBodyLimit;
-use axum::http::header::{CACHE_CONTROL, X_FRAME_OPTIONS};
+use axum::http::header::{CACHE_CONTROL, LOCATION, X_FRAME_OPTIONS};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -41,6 +42,8 @@ pub fn routes() -> Router<AppState> {
             "/oauth/authorize",
             get(authorize::start).post(authorize::decide),
         )
+        .route(authorized_apps::PATH, get(authorized_apps::list))
+        .route(authorized_apps::REVOKE_PATH, post(authorized_apps::revoke))
         .route("/oauth/token", post(token::token))
         .route("/oauth/revoke", post(revoke::revoke))
         .route("/oauth/introspect", post(introspect::introspect))
@@ -90,6 +93,33 @@ pub fn error_page(status: StatusCode, title: &str, message: &str) -> Response {
         ),
     )
         .into_response()
+}
+
+/// A 303 to `to` (a path here, or a client's redirect URI).
+pub fn redirect(to: &str) -> Response {
+    let mut response = StatusCode::SEE_OTHER.into_response();
+    match HeaderValue::from_str(to) {
+        Ok(v) => {
+            response.headers_mut().insert(LOCATION, v);
+            response
+        }
+        Err(_) => error_page(
+            StatusCode::BAD_REQUEST,
+            "Invalid redirect address",
+            "The redirect address cannot be used.",
+        ),
+    }
+}
+
+/// Sends a person who is not signed in to `/login`, to come back to
+/// `next` (a path on this hub) afterwards.
+pub fn sign_in_first(next: &str) -> Response {
+    redirect(&format!(
+        "/login?{}",
+        url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("next", next)
+            .finish()
+    ))
 }
 
 /// The answer to a form whose CSRF token is missing or wrong (403), with
