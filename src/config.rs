@@ -12,13 +12,16 @@ use url::Url;
 
 use crate::actors::AppName;
 use crate::error::AppError;
+use crate::fetch::NameLookup;
+use crate::http::client_ip::Cidr;
 
 /// Flags shared by every subcommand (they pick the instance and its database).
 #[derive(Args, Clone, Debug)]
 pub struct HubArgs {
     /// Base of every id the hub mints. `http://` means development mode
     /// (plain-http peers and loopback/private addresses allowed); `https://`
-    /// means production (https only, private addresses refused).
+    /// means production (https only, internal addresses refused except
+    /// those in --allowed-private-address).
     #[arg(
         long,
         env = "ROSEFED_PUBLIC_URL",
@@ -163,6 +166,22 @@ pub struct FederationArgs {
         global = true
     )]
     pub delivery_poll_ms: u64,
+    /// Internal addresses (IPs or CIDR ranges, repeatable; comma-separated
+    /// in the environment) that production mode may fetch from and deliver
+    /// to after all, e.g. a peer on the same private network. Every other
+    /// internal address (loopback, private, link-local, …) stays refused.
+    #[arg(
+        long = "allowed-private-address",
+        env = "ROSEFED_ALLOWED_PRIVATE_ADDRESSES",
+        value_delimiter = ',',
+        global = true
+    )]
+    pub allowed_private_addresses: Vec<String>,
+    /// PEM file of extra certificate authorities to trust for outgoing
+    /// https, on top of the system's (e.g. a private CA of peers on an
+    /// internal network).
+    #[arg(long, env = "ROSEFED_EXTRA_CA_FILE", global = true)]
+    pub extra_ca_file: Option<PathBuf>,
 }
 
 impl Default for FederationArgs {
@@ -181,6 +200,8 @@ impl Default for FederationArgs {
             delivery_per_host: 8,
             delivery_lease_secs: 60,
             delivery_poll_ms: 500,
+            allowed_private_addresses: Vec::new(),
+            extra_ca_file: None,
         }
     }
 }
@@ -303,7 +324,15 @@ pub struct Config {
     pub federation: FederationArgs,
     pub oauth: OAuthArgs,
     /// Parsed `--trusted-proxy` ranges.
-    pub trusted_proxies: Vec<crate::http::client_ip::Cidr>,
+    pub trusted_proxies: Vec<Cidr>,
+    /// Parsed `--allowed-private-address` ranges.
+    pub allowed_private_addresses: Vec<Cidr>,
+    /// How outgoing requests look names up. Not a flag: `None` (what
+    /// [`Config::from_args`] sets) is the system resolver; tests set a
+    /// fixed table, to point a production-mode hub at loopback and private
+    /// addresses without touching DNS. The SSRF guard checks its answers
+    /// either way.
+    pub name_lookup: Option<NameLookup>,
 }
 
 impl Config {
@@ -367,16 +396,12 @@ impl Config {
             seed_apps,
             federation: args.federation.clone(),
             oauth: args.oauth.clone(),
-            trusted_proxies: args
-                .oauth
-                .trusted_proxies
-                .iter()
-                .filter(|t| !t.trim().is_empty())
-                .map(|t| {
-                    crate::http::client_ip::Cidr::parse(t)
-                        .map_err(|e| AppError::BadRequest(format!("--trusted-proxy {e}")))
-                })
-                .collect::<Result<_, _>>()?,
+            trusted_proxies: cidrs("--trusted-proxy", &args.oauth.trusted_proxies)?,
+            allowed_private_addresses: cidrs(
+                "--allowed-private-address",
+                &args.federation.allowed_private_addresses,
+            )?,
+            name_lookup: None,
         })
     }
 
@@ -420,6 +445,16 @@ impl Config {
     pub fn handle(&self, app: &AppName) -> String {
         format!("@{app}@{}", self.authority)
     }
+}
+
+/// Parses a list of ranges given to `flag`, ignoring empty entries (a
+/// trailing comma in the environment).
+fn cidrs(flag: &str, texts: &[String]) -> Result<Vec<Cidr>, AppError> {
+    texts
+        .iter()
+        .filter(|t| !t.trim().is_empty())
+        .map(|t| Cidr::parse(t).map_err(|e| AppError::BadRequest(format!("{flag} {e}"))))
+        .collect()
 }
 
 #[cfg(test)]
@@ -466,6 +501,18 @@ mod tests {
         for bad in ["ftp://x", "not a url", "https://x/sub", "https://x/?q=1"] {
             assert!(Config::from_args(&args(bad)).is_err(), "{bad} accepted");
         }
+    }
+
+    #[test]
+    fn allowed_private_addresses_are_ranges() {
+        let mut a = args("https://coop.example");
+        a.federation.allowed_private_addresses = vec!["10.1.0.0/16".into(), "".into()];
+        let c = Config::from_args(&a).unwrap();
+        assert_eq!(c.allowed_private_addresses.len(), 1);
+        assert!(c.allowed_private_addresses[0].contains("10.1.2.3".parse().unwrap()));
+        a.federation.allowed_private_addresses = vec!["10.0.0.0/33".into()];
+        let e = Config::from_args(&a).unwrap_err().to_string();
+        assert!(e.contains("--allowed-private-address"), "{e}");
     }
 
     #[test]

@@ -55,8 +55,7 @@ pub async fn prepare(config: Config) -> Result<(AppState, Bootstrap), AppError> 
     }
     let oauth = OAuthState::load(&db, &config).await?;
     let keys = Arc::new(keys);
-    let fetcher = Fetcher::new(&config, keys.clone())
-        .map_err(|e| AppError::Internal(format!("cannot build the HTTP client: {e}")))?;
+    let fetcher = Fetcher::new(&config, keys.clone())?;
     Ok((
         AppState {
             config: Arc::new(config),

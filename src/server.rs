@@ -145,11 +145,17 @@ async fn shutdown_signal() {
 /// to try first.
 async fn print_banner(state: &AppState, local: SocketAddr, boot: &Bootstrap) {
     let config = &state.config;
+    let allowed = &config.federation.allowed_private_addresses;
     let mode = match config.mode {
         crate::config::Mode::Development => {
-            "development mode: plain http and private addresses allowed"
+            "development mode: plain http and private addresses allowed".to_string()
         }
-        crate::config::Mode::Production => "production mode",
+        crate::config::Mode::Production if allowed.is_empty() => "production mode".to_string(),
+        // An exemption from the SSRF guard is worth seeing at every start.
+        crate::config::Mode::Production => format!(
+            "production mode; internal addresses allowed: {}",
+            allowed.join(",")
+        ),
     };
     let apps = match db::apps::list(&state.db).await {
         Ok(apps) => apps,

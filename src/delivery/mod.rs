@@ -300,7 +300,7 @@ async fn attempt(state: &AppState, job: &Job, format: Format, body: &[u8]) -> Ou
         Ok(u) => u,
         Err(e) => return Outcome::Final(format!("bad inbox URL: {e}")),
     };
-    if let Err(e) = fetch::check_url(state.fetcher.mode(), &url) {
+    if let Err(e) = state.fetcher.guard().check_url(&url) {
         return Outcome::Final(e.to_string());
     }
     let signed = match signatures::sign(
@@ -343,8 +343,13 @@ async fn attempt(state: &AppState, job: &Job, format: Format, body: &[u8]) -> Ou
             }
         }
         Ok(response) => classify(response.status().as_u16(), retry_after(response.headers())),
+        // A name that resolves only to internal addresses may be fixed
+        // by its owner; it is retried like any other unreachable host.
         Err(e) => Outcome::Retry {
-            error: format!("no answer: {e}"),
+            error: match fetch::send_error(&job.inbox, e) {
+                fetch::FetchError::Refused(_, why) => format!("refused: {why}"),
+                other => format!("no answer: {other}"),
+            },
             retry_after_ms: None,
         },
     }

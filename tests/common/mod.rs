@@ -7,18 +7,24 @@ pub mod browser;
 
 use federation_tests::database::TestDatabase;
 use rosefed::config::{Config, HubArgs};
+use rosefed::fetch::NameLookup;
 use rosefed::instance::{self, AppState};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
 pub struct TestApp {
+    /// Where the test reaches the hub: `http://127.0.0.1:PORT`.
     pub base: String,
     pub authority: String,
+    /// The hub's own `--public-url` (the same as `base`, except for a
+    /// production hub).
+    pub public_url: String,
     pub state: AppState,
     pub client: reqwest::Client,
     stop: Option<oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<()>>,
     args: HubArgs,
+    lookup: Option<NameLookup>,
     // Last, so the server stops before the database is dropped.
     pub db: TestDatabase,
 }
@@ -35,13 +41,16 @@ pub fn hub_args(database_url: &str, public_url: &str) -> HubArgs {
     }
 }
 
-/// Bootstraps state from `args` and serves it on `listener` with a
-/// delivery worker, until the returned sender fires.
+/// Bootstraps state from `args` (names looked up in `lookup`, if given)
+/// and serves it on `listener` with a delivery worker, until the returned
+/// sender fires.
 async fn start(
     listener: TcpListener,
     args: &HubArgs,
+    lookup: Option<NameLookup>,
 ) -> (AppState, oneshot::Sender<()>, tokio::task::JoinHandle<()>) {
-    let config = Config::from_args(args).unwrap();
+    let mut config = Config::from_args(args).unwrap();
+    config.name_lookup = lookup;
     let (state, _) = instance::prepare(config).await.unwrap();
     let (stop, stopped) = oneshot::channel::<()>();
     let (worker_stop, worker_stopped) = tokio::sync::watch::channel(false);
@@ -67,20 +76,45 @@ impl TestApp {
     /// As [`TestApp::spawn`], with the flags adjusted by `tune` (e.g. short
     /// retry timings).
     pub async fn spawn_with(db: TestDatabase, tune: impl FnOnce(&mut HubArgs)) -> TestApp {
+        TestApp::launch(db, None, None, tune).await
+    }
+
+    /// A production-mode hub: public URL `public_url` (https), reached by
+    /// the test at `base` all the same, its outgoing requests looking names
+    /// up in `lookup` under the SSRF guard, as a hub on the internet looks
+    /// them up in DNS.
+    pub async fn spawn_production(
+        db: TestDatabase,
+        public_url: &str,
+        lookup: NameLookup,
+        tune: impl FnOnce(&mut HubArgs),
+    ) -> TestApp {
+        TestApp::launch(db, Some(public_url), Some(lookup), tune).await
+    }
+
+    async fn launch(
+        db: TestDatabase,
+        public_url: Option<&str>,
+        lookup: Option<NameLookup>,
+        tune: impl FnOnce(&mut HubArgs),
+    ) -> TestApp {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
         let base = format!("http://127.0.0.1:{port}");
-        let mut args = hub_args(&db.url, &base);
+        let public_url = public_url.unwrap_or(&base).to_string();
+        let mut args = hub_args(&db.url, &public_url);
         tune(&mut args);
-        let (state, stop, server) = start(listener, &args).await;
+        let (state, stop, server) = start(listener, &args, lookup.clone()).await;
         TestApp {
             authority: format!("127.0.0.1:{port}"),
             base,
+            public_url,
             state,
             client: federation_tests::http(),
             stop: Some(stop),
             server: Some(server),
             args,
+            lookup,
             db,
         }
     }
@@ -95,7 +129,7 @@ impl TestApp {
             let _ = server.await;
         }
         let listener = TcpListener::bind(&self.authority).await.unwrap();
-        let (state, stop, server) = start(listener, &self.args).await;
+        let (state, stop, server) = start(listener, &self.args, self.lookup.clone()).await;
         self.state = state;
         self.stop = Some(stop);
         self.server = Some(server);
