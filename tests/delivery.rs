@@ -105,13 +105,17 @@ async fn an_update_never_overtakes_its_create(db: TestDatabase) {
         .map(|d| d.activity["type"].as_str().unwrap_or_default().to_string())
         .collect();
     assert_eq!(order, ["Create", "Update"]);
-    // What `rosefed queue status` shows: one host, all delivered.
-    let status = rosefed::db::delivery::status(&app.state.db).await.unwrap();
-    assert_eq!(status.len(), 1);
-    assert_eq!(
-        (status[0].pending, status[0].dead, status[0].done),
-        (0, 0, 3)
-    );
+    // What `rosefed queue status` shows: one host, all delivered (once the
+    // worker has recorded the answer the peer has already sent).
+    eventually("the queue to show all three delivered", WAIT, || {
+        let db = app.state.db.clone();
+        async move {
+            let status = rosefed::db::delivery::status(&db).await.unwrap();
+            (status.len() == 1 && (status[0].pending, status[0].dead, status[0].done) == (0, 0, 3))
+                .then_some(())
+        }
+    })
+    .await;
 }
 
 async fn an_unavailable_host_waits_until_it_is_heard_from(db: TestDatabase) {
