@@ -13,7 +13,7 @@ use url::Url;
 use crate::actors::AppName;
 use crate::error::AppError;
 use crate::fetch::NameLookup;
-use crate::http::client_ip::Cidr;
+use crate::net::Cidr;
 
 /// Flags shared by every subcommand (they pick the instance and its database).
 #[derive(Args, Clone, Debug)]

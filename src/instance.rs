@@ -12,8 +12,8 @@ use crate::config::Config;
 use crate::db::{self, Db};
 use crate::error::AppError;
 use crate::fetch::Fetcher;
-use crate::http::metrics::Metrics;
 use crate::keys::{self, InstanceKeys};
+use crate::metrics::Metrics;
 use crate::oauth::OAuthState;
 
 /// What handlers share. Cheap to clone.

@@ -17,8 +17,16 @@
 //! - [`remote`]: remote actors, their documents and the keys they own.
 //! - [`db`]: all SQL, one schema for SQLite and PostgreSQL.
 //! - [`error`]: the one error type, mapped to HTTP statuses.
-//! - [`inbox`], [`outbox`], [`oauth`]: where receiving, publishing and
-//!   delivery, and the OAuth2/OIDC server will live.
+//! - [`signatures`]: HTTP Signatures and sexp envelopes, signed and checked.
+//! - [`inbox`]: receiving: verify, deduplicate, store and apply activities.
+//! - [`outbox`] and [`delivery`]: publishing, and the durable queue that
+//!   delivers to followers' inboxes with retries.
+//! - [`fetch`]: every outgoing request, behind the SSRF guard; [`net`]
+//!   holds the address ranges and URL authorities every layer shares.
+//! - [`sanitize`]: remote HTML made safe to show.
+//! - [`metrics`]: the Prometheus counters every layer records into.
+//! - [`oauth`]: the OAuth2/OpenID Connect authorization server; [`secrets`]
+//!   makes and hashes the tokens it hands out.
 
 pub mod actors;
 pub mod cli;
@@ -33,6 +41,8 @@ pub mod http;
 pub mod inbox;
 pub mod instance;
 pub mod keys;
+pub mod metrics;
+pub mod net;
 pub mod oauth;
 pub mod outbox;
 pub mod remote;

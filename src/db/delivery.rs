@@ -46,7 +46,7 @@ pub async fn enqueue(
     let now = now_millis();
     let mut queued = 0;
     for inbox in inboxes {
-        let host = crate::fetch::authority_of(inbox).unwrap_or_default();
+        let host = crate::net::authority_of(inbox).unwrap_or_default();
         let done = sqlx::query(
             "INSERT INTO delivery_jobs (id, seq, activity_id, object_id, key_id, inbox, host, body, state, \
              attempts, next_attempt_at, lease_until, created_at) \

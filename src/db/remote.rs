@@ -71,6 +71,25 @@ pub async fn upsert(db: &Db, a: &RemoteActor) -> Result<(), AppError> {
     Ok(())
 }
 
+/// An actor's own `Update` of itself, inside the inbox's transaction: its
+/// endpoints and listed key change; which keys it proved it owns
+/// (`remote_keys`) does not.
+pub async fn refresh_in(conn: &mut AnyConnection, a: &RemoteActor) -> Result<(), AppError> {
+    sqlx::query(
+        "UPDATE remote_actors SET inbox = $2, shared_inbox = $3, key_id = $4, public_key_pem = $5, \
+         fetched_at = $6 WHERE id = $1",
+    )
+    .bind(&a.id)
+    .bind(&a.inbox)
+    .bind(&a.shared_inbox)
+    .bind(&a.key_id)
+    .bind(&a.public_key_pem)
+    .bind(a.fetched_at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
 pub async fn delete(conn: &mut AnyConnection, id: &str) -> Result<(), AppError> {
     sqlx::query("DELETE FROM remote_actors WHERE id = $1")
         .bind(id)

@@ -17,8 +17,8 @@ use url::Url;
 
 use crate::config::{Config, Mode};
 use crate::error::AppError;
-use crate::http::client_ip::Cidr;
 use crate::keys::InstanceKeys;
+use crate::net::Cidr;
 use crate::signatures;
 
 /// Largest document we read from a peer.
@@ -66,23 +66,6 @@ pub fn send_error(url: &str, e: reqwest::Error) -> FetchError {
         source = cause.source();
     }
     FetchError::Network(url.into(), chain.join(": "))
-}
-
-/// `host[:port]` of a URL, as in a Host header and the `hosts` table.
-pub fn authority(url: &Url) -> String {
-    let host = url.host_str().unwrap_or_default();
-    match url.port() {
-        Some(p) => format!("{host}:{p}"),
-        None => host.to_string(),
-    }
-}
-
-/// [`authority`] of a URL string, if it parses and has a host.
-pub fn authority_of(url: &str) -> Option<String> {
-    Url::parse(url)
-        .ok()
-        .filter(|u| u.host_str().is_some())
-        .map(|u| authority(&u))
 }
 
 /// Whether an address is one a production hub must never connect to.

@@ -164,7 +164,7 @@ async fn pipeline(
     // Hearing from a host makes it deliverable again: the actor's own host
     // and those of its inboxes (which may differ).
     let mut hosts = actor.inbox_hosts();
-    hosts.extend(crate::fetch::authority_of(&actor.id));
+    hosts.extend(crate::net::authority_of(&actor.id));
     hosts.sort();
     hosts.dedup();
     for host in hosts {

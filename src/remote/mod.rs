@@ -36,7 +36,7 @@ impl RemoteActor {
         let mut hosts: Vec<String> = [Some(self.inbox.as_str()), self.shared_inbox.as_deref()]
             .into_iter()
             .flatten()
-            .filter_map(crate::fetch::authority_of)
+            .filter_map(crate::net::authority_of)
             .collect();
         hosts.dedup();
         hosts

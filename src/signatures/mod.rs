@@ -305,7 +305,7 @@ pub fn sign(
     body: Option<&[u8]>,
     now: SystemTime,
 ) -> Result<Vec<(&'static str, String)>, AppError> {
-    let host = crate::fetch::authority(url);
+    let host = crate::net::authority(url);
     let date = httpdate::fmt_http_date(now);
     let mut path = url.path().to_string();
     if let Some(q) = url.query() {

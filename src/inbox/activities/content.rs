@@ -97,17 +97,7 @@ pub async fn update(ctx: &Ctx<'_>, conn: &mut AnyConnection) -> Result<&'static 
             ));
         }
         let refreshed = remote::from_update(object)?;
-        sqlx::query(
-            "UPDATE remote_actors SET inbox = $2, shared_inbox = $3, key_id = $4, public_key_pem = $5, fetched_at = $6 WHERE id = $1",
-        )
-        .bind(&refreshed.id)
-        .bind(&refreshed.inbox)
-        .bind(&refreshed.shared_inbox)
-        .bind(&refreshed.key_id)
-        .bind(&refreshed.public_key_pem)
-        .bind(refreshed.fetched_at)
-        .execute(conn)
-        .await?;
+        db::remote::refresh_in(conn, &refreshed).await?;
         return Ok("actor refreshed");
     }
     let Some((id, _)) = post_of(ctx, object)? else {
