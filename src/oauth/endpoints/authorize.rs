@@ -9,16 +9,16 @@
 //! is a first-party member app or the member allowed it these scopes
 //! before ([`crate::oauth::consent`]), and a code back to the client.
 
-use axum::extract::rejection::{FormRejection, QueryRejection};
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::Form;
 use oxide_auth::primitives::scope::Scope;
 use serde::{Deserialize, Serialize};
 use url::Url;
 
-use super::{error_page, form_expired, oversized, redirect, sign_in_first};
+use super::csrf_form::{CsrfForm, ProtectedForm};
+use super::{error_page, oversized, redirect, sign_in_first};
 use crate::db::{self, oauth::Client, users::Session};
 use crate::http::html::{escape, page};
 use crate::instance::AppState;
@@ -393,23 +393,20 @@ async fn grant(state: &AppState, c: &Checked, session: &Session, p: &AuthorizePa
     )
 }
 
+impl ProtectedForm for AuthorizeParams {
+    const NAME: &'static str = "consent";
+    const RETRY: &'static str = "Go back to the application and start again.";
+    fn csrf(&self) -> Option<&str> {
+        self.csrf.as_deref()
+    }
+}
+
 /// The consent form's answer.
 pub async fn decide(
     State(state): State<AppState>,
     headers: HeaderMap,
-    form: Result<Form<AuthorizeParams>, FormRejection>,
+    CsrfForm(p): CsrfForm<AuthorizeParams>,
 ) -> Response {
-    let Ok(Form(p)) = form else {
-        return error_page(
-            StatusCode::BAD_REQUEST,
-            "Bad authorization request",
-            "The consent form could not be read.",
-        );
-    };
-    if !session::csrf_ok(&state, &headers, p.csrf.as_deref()) {
-        tracing::info!("authorize: consent form without a valid CSRF token");
-        return form_expired("Go back to the application and start again.");
-    }
     let checked = match check(&state, &p).await {
         Ok(c) => c,
         Err(problem) => return problem_response(&state, problem, p.state.as_deref()),

@@ -4,14 +4,13 @@
 //! `POST /oauth/authorized_applications/revoke` revokes one (see
 //! [`crate::oauth::consent`]). Plain forms with CSRF tokens, no script.
 
-use axum::extract::rejection::FormRejection;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::Form;
 use serde::Deserialize;
 
-use super::{error_page, form_expired, redirect, sign_in_first, MAX_PARAM};
+use super::csrf_form::{CsrfForm, ProtectedForm};
+use super::{error_page, redirect, sign_in_first, MAX_PARAM};
 use crate::db::{self, consents::AuthorizedApp};
 use crate::http::html::{escape, page};
 use crate::instance::AppState;
@@ -98,22 +97,19 @@ pub struct RevokeForm {
     client_id: Option<String>,
 }
 
+impl ProtectedForm for RevokeForm {
+    const NAME: &'static str = "revoke access";
+    const RETRY: &'static str = "Reload the list of authorized apps and try again.";
+    fn csrf(&self) -> Option<&str> {
+        self.csrf.as_deref()
+    }
+}
+
 pub async fn revoke(
     State(state): State<AppState>,
     headers: HeaderMap,
-    form: Result<Form<RevokeForm>, FormRejection>,
+    CsrfForm(form): CsrfForm<RevokeForm>,
 ) -> Response {
-    let Ok(Form(form)) = form else {
-        return error_page(
-            StatusCode::BAD_REQUEST,
-            "Bad request",
-            "The form could not be read.",
-        );
-    };
-    if !session::csrf_ok(&state, &headers, form.csrf.as_deref()) {
-        tracing::info!("authorized apps: revoke form without a valid CSRF token");
-        return form_expired("Reload the list of authorized apps and try again.");
-    }
     let session = match session::current(&state, &headers).await {
         Ok(Some(s)) => s,
         Ok(None) => return sign_in_first(PATH),

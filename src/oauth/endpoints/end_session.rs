@@ -7,15 +7,15 @@
 //! client's registered redirect URIs: anyone may register a client, so a
 //! bare `client_id` proves nothing and would make this an open redirector.
 
-use axum::extract::rejection::{FormRejection, QueryRejection};
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::Form;
 use serde::Deserialize;
 use url::Url;
 
-use super::{error_page, form_expired, oversized};
+use super::csrf_form::{CsrfForm, ProtectedForm};
+use super::{error_page, oversized};
 use crate::db;
 use crate::http::html::{escape, page};
 use crate::instance::AppState;
@@ -154,21 +154,19 @@ pub async fn start(
     response
 }
 
+impl ProtectedForm for LogoutParams {
+    const NAME: &'static str = "logout";
+    const RETRY: &'static str = "Reload the page and try again.";
+    fn csrf(&self) -> Option<&str> {
+        self.csrf.as_deref()
+    }
+}
+
 pub async fn confirm(
     State(state): State<AppState>,
     headers: HeaderMap,
-    form: Result<Form<LogoutParams>, FormRejection>,
+    CsrfForm(p): CsrfForm<LogoutParams>,
 ) -> Response {
-    let Ok(Form(p)) = form else {
-        return error_page(
-            StatusCode::BAD_REQUEST,
-            "Bad logout request",
-            "The form could not be read.",
-        );
-    };
-    if !session::csrf_ok(&state, &headers, p.csrf.as_deref()) {
-        return form_expired("Reload the page and try again.");
-    }
     if let Some(refused) = too_long(&p) {
         return refused;
     }

@@ -4,15 +4,15 @@
 
 use std::net::SocketAddr;
 
-use axum::extract::rejection::{FormRejection, QueryRejection};
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{ConnectInfo, Query, State};
 use axum::http::header::{LOCATION, RETRY_AFTER};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::Form;
 use serde::Deserialize;
 
-use super::{error_page, form_expired};
+use super::csrf_form::{CsrfForm, ProtectedForm};
+use super::error_page;
 use crate::db;
 use crate::http::client_ip::client_ip;
 use crate::http::html::{escape, page};
@@ -111,23 +111,20 @@ pub struct LoginForm {
     password: Option<String>,
 }
 
+impl ProtectedForm for LoginForm {
+    const NAME: &'static str = "sign-in";
+    const RETRY: &'static str = "Go back, reload the page and try again.";
+    fn csrf(&self) -> Option<&str> {
+        self.csrf.as_deref()
+    }
+}
+
 pub async fn submit(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
-    form: Result<Form<LoginForm>, FormRejection>,
+    CsrfForm(form): CsrfForm<LoginForm>,
 ) -> Response {
-    let Ok(Form(form)) = form else {
-        return error_page(
-            StatusCode::BAD_REQUEST,
-            "Bad sign-in request",
-            "The sign-in form was not submitted as a form.",
-        );
-    };
-    if !session::csrf_ok(&state, &headers, form.csrf.as_deref()) {
-        tracing::info!(ip = %client_ip(peer.ip(), &headers, &state.config.trusted_proxies), "login: form without a valid CSRF token");
-        return form_expired("Go back, reload the page and try again.");
-    }
     let next = safe_next(form.next.as_deref());
     let username = form.username.unwrap_or_default().trim().to_lowercase();
     let password = form.password.unwrap_or_default();

@@ -2,14 +2,12 @@
 //! every member app's next authorize request asks to sign in again, and
 //! the tokens granted under that session are revoked.
 
-use axum::extract::rejection::FormRejection;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
-use axum::Form;
 use serde::Deserialize;
 
-use super::form_expired;
+use super::csrf_form::{CsrfForm, ProtectedForm};
 use crate::db;
 use crate::http::html::{escape, page};
 use crate::instance::AppState;
@@ -45,15 +43,19 @@ pub struct LogoutForm {
     csrf: Option<String>,
 }
 
+impl ProtectedForm for LogoutForm {
+    const NAME: &'static str = "sign-out";
+    const RETRY: &'static str = "Reload the page and try again.";
+    fn csrf(&self) -> Option<&str> {
+        self.csrf.as_deref()
+    }
+}
+
 pub async fn submit(
     State(state): State<AppState>,
     headers: HeaderMap,
-    form: Result<Form<LogoutForm>, FormRejection>,
+    CsrfForm(_): CsrfForm<LogoutForm>,
 ) -> Response {
-    let csrf = form.ok().and_then(|Form(f)| f.csrf);
-    if !session::csrf_ok(&state, &headers, csrf.as_deref()) {
-        return form_expired("Reload the page and try again.");
-    }
     match end(&state, &headers).await {
         Ok(response) => response,
         Err(e) => e.into_response(),

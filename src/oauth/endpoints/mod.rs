@@ -5,6 +5,7 @@
 pub mod apps;
 pub mod authorize;
 pub mod authorized_apps;
+pub mod csrf_form;
 pub mod discovery;
 pub mod end_session;
 pub mod introspect;
