@@ -83,17 +83,30 @@ impl Deployment {
         );
     }
 
-    /// Whether process `hub` introspects `token` as active (asked as the
-    /// `blog` client, whose token it is).
-    async fn active_at(&self, hub: &Hub, token: &str) -> bool {
-        let answer: Value = client()
-            .post(Deployment::at(hub, "/oauth/introspect"))
+    /// A form POSTed to `path` at process `hub` with the `blog` client's
+    /// credentials, as the token, revoke and introspect endpoints take it.
+    async fn post_as_blog(
+        &self,
+        hub: &Hub,
+        path: &str,
+        pairs: &[(&str, &str)],
+    ) -> reqwest::Response {
+        client()
+            .post(Deployment::at(hub, path))
             .basic_auth("blog", Some(&self.blog_secret))
             .header("content-type", "application/x-www-form-urlencoded")
-            .body(form(&[("token", token)]))
+            .body(form(pairs))
             .send()
             .await
             .unwrap()
+    }
+
+    /// Whether process `hub` introspects `token` as active (asked as the
+    /// `blog` client, whose token it is).
+    async fn active_at(&self, hub: &Hub, token: &str) -> bool {
+        let answer: Value = self
+            .post_as_blog(hub, "/oauth/introspect", &[("token", token)])
+            .await
             .json()
             .await
             .unwrap();
@@ -179,19 +192,18 @@ async fn member_token(d: &Deployment, hub: &Hub, session: &str) -> String {
         .find(|(k, _)| k == "code")
         .map(|(_, v)| v.into_owned())
         .expect("a code in the redirect");
-    let tokens: Value = client()
-        .post(Deployment::at(hub, "/oauth/token"))
-        .basic_auth("blog", Some(&d.blog_secret))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(form(&[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", REDIRECT),
-            ("code_verifier", &verifier),
-        ]))
-        .send()
+    let tokens: Value = d
+        .post_as_blog(
+            hub,
+            "/oauth/token",
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("redirect_uri", REDIRECT),
+                ("code_verifier", &verifier),
+            ],
+        )
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
@@ -247,14 +259,9 @@ async fn revocations_reach_every_process_at_once() {
     }
 
     // Revoked at one process: the other stops honouring it.
-    let status = client()
-        .post(Deployment::at(&d.one, "/oauth/revoke"))
-        .basic_auth("blog", Some(&d.blog_secret))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(form(&[("token", &revoked)]))
-        .send()
+    let status = d
+        .post_as_blog(&d.one, "/oauth/revoke", &[("token", &revoked)])
         .await
-        .unwrap()
         .status();
     assert_eq!(status.as_u16(), 200);
     wait_for!(
