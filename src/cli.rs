@@ -13,7 +13,7 @@ use crate::error::AppError;
 use crate::instance;
 use crate::keys::InstanceKeys;
 use crate::oauth;
-use crate::outbox::api;
+use crate::outbox::app_token;
 use crate::outbox::publish::{self, NewPost};
 use crate::server;
 
@@ -421,8 +421,8 @@ async fn apps(config: Config, cmd: AppsCommand) -> Result<(), AppError> {
             if db::apps::get(db, &name).await?.is_none() {
                 return Err(AppError::NotFound(format!("no app named '{name}'")));
             }
-            let token = api::new_token()?;
-            db::activities::add_token(db, &name, &api::token_hash(&token)).await?;
+            let token = app_token::new_token()?;
+            db::activities::add_token(db, &name, &app_token::token_hash(&token)).await?;
             println!("{token}");
             eprintln!("token for '{name}': shown once, stored hashed. Use it as `Authorization: Bearer <token>`.");
         }

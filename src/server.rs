@@ -36,7 +36,7 @@ pub async fn serve(
     };
     let (state, boot) = instance::prepare(config).await?;
     for (app, token) in &app_tokens {
-        db::activities::ensure_token(&state.db, app, &crate::outbox::api::token_hash(token))
+        db::activities::ensure_token(&state.db, app, &crate::outbox::app_token::token_hash(token))
             .await?;
     }
     let local = listener

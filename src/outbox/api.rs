@@ -2,9 +2,9 @@
 //!
 //! The publishing API (`/api/v1/apps/{name}/…`) takes `Authorization:
 //! Bearer <token>` where the token was made by `rosefed apps token NAME`
-//! and is stored as its SHA-256. A token acts only as its own app. The
-//! OAuth issue will accept client-credentials tokens here as well; the
-//! check is one function ([`authorize`]).
+//! and is stored as its SHA-256, or an OAuth client-credentials token of
+//! the app's own client with the `publish` scope. A token acts only as its
+//! own app; every handler takes the [`AppToken`] extractor, which checks it.
 //!
 //! | method + path | what |
 //! |---|---|
@@ -20,15 +20,15 @@
 //! | `GET /objects/{uuid}`, `/activities/{uuid}` | what we minted, by negotiation |
 
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use super::app_token::AppToken;
 use super::publish::{self, NewPost};
-use crate::actors::AppName;
 use crate::db;
 use crate::error::AppError;
 use crate::formats::{sexp, Format};
@@ -51,71 +51,6 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/timeline", get(timeline))
         .route("/objects/{uuid}", get(object))
         .route("/activities/{uuid}", get(activity))
-}
-
-/// The stored form of a publishing-API token.
-pub fn token_hash(token: &str) -> String {
-    crate::secrets::hash(token)
-}
-
-/// A new random publishing-API token.
-pub fn new_token() -> Result<String, AppError> {
-    crate::secrets::random_token("rft_")
-}
-
-/// The app a request may act as: its bearer token's, and only if that is
-/// the app named in the path.
-pub async fn authorize(
-    state: &AppState,
-    headers: &HeaderMap,
-    name: &str,
-) -> Result<AppName, AppError> {
-    let token = crate::oauth::grants::bearer_of(headers)
-        .ok_or_else(|| AppError::Unauthorized("missing bearer token".into()))?;
-    let app = match db::activities::app_for_token(&state.db, &token_hash(token)).await? {
-        Some(app) => app,
-        None => oauth_app(state, token).await?,
-    };
-    if app != name {
-        return Err(AppError::Forbidden(format!(
-            "this token acts as '{app}', not as '{name}'"
-        )));
-    }
-    AppName::parse(&app)
-}
-
-/// The member app an OAuth access token acts as: a token of that app's own
-/// client with the `publish` scope (client credentials, typically).
-async fn oauth_app(state: &AppState, token: &str) -> Result<String, AppError> {
-    let found = crate::oauth::grants::bearer(state, token)
-        .await?
-        .ok_or_else(|| AppError::Unauthorized("unknown or expired token".into()))?;
-    if found.user_id.is_some() {
-        return Err(AppError::Forbidden(
-            "a member's token cannot publish as an app: use the app's client credentials".into(),
-        ));
-    }
-    let app = found.app_name.clone().ok_or_else(|| {
-        AppError::Forbidden("this token belongs to a client that is not a member app".into())
-    })?;
-    if !found.scope.split(' ').any(|s| s == "publish") {
-        return Err(AppError::Forbidden(
-            "this token lacks the publish scope".into(),
-        ));
-    }
-    Ok(app)
-}
-
-fn with_www_authenticate(e: AppError) -> Response {
-    let unauthorized = matches!(e, AppError::Unauthorized(_));
-    let mut response = e.into_response();
-    if unauthorized {
-        response.headers_mut().insert(
-            "www-authenticate",
-            axum::http::HeaderValue::from_static("Bearer realm=\"rosefed\""),
-        );
-    }
-    response
 }
 
 /// A post submitted as JSON (`NewPost`, with the post's `id` for updates)
@@ -182,21 +117,14 @@ impl axum::extract::FromRequest<AppState> for Submitted {
 
 async fn create_post(
     State(state): State<AppState>,
-    Path(name): Path<String>,
-    headers: HeaderMap,
+    AppToken(app): AppToken,
     Submitted { post, .. }: Submitted,
-) -> Response {
-    let result = async {
-        let app = authorize(&state, &headers, &name).await?;
-        let (id, activity) = publish::create_post(&state, &app, &post).await?;
-        Ok::<_, AppError>((
-            StatusCode::CREATED,
-            Json(json!({ "id": id, "activity": activity })),
-        ))
-    };
-    result
-        .await
-        .map_or_else(with_www_authenticate, IntoResponse::into_response)
+) -> Result<impl IntoResponse, AppError> {
+    let (id, activity) = publish::create_post(&state, &app, &post).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "id": id, "activity": activity })),
+    ))
 }
 
 #[derive(Deserialize)]
@@ -209,19 +137,12 @@ struct UpdateBody {
 
 async fn update_post(
     State(state): State<AppState>,
-    Path(name): Path<String>,
-    headers: HeaderMap,
+    AppToken(app): AppToken,
     Submitted { id, post }: Submitted,
-) -> Response {
-    let result = async {
-        let app = authorize(&state, &headers, &name).await?;
-        let id = id.ok_or_else(|| AppError::BadRequest("the post's id is missing".into()))?;
-        let activity = publish::update_post(&state, &app, &id, &post).await?;
-        Ok::<_, AppError>(Json(json!({ "id": id, "activity": activity })))
-    };
-    result
-        .await
-        .map_or_else(with_www_authenticate, IntoResponse::into_response)
+) -> Result<Json<Value>, AppError> {
+    let id = id.ok_or_else(|| AppError::BadRequest("the post's id is missing".into()))?;
+    let activity = publish::update_post(&state, &app, &id, &post).await?;
+    Ok(Json(json!({ "id": id, "activity": activity })))
 }
 
 #[derive(Deserialize)]
@@ -231,18 +152,11 @@ struct IdBody {
 
 async fn delete_post(
     State(state): State<AppState>,
-    Path(name): Path<String>,
-    headers: HeaderMap,
+    AppToken(app): AppToken,
     Json(body): Json<IdBody>,
-) -> Response {
-    let result = async {
-        let app = authorize(&state, &headers, &name).await?;
-        let activity = publish::delete_post(&state, &app, &body.id).await?;
-        Ok::<_, AppError>(Json(json!({ "id": body.id, "activity": activity })))
-    };
-    result
-        .await
-        .map_or_else(with_www_authenticate, IntoResponse::into_response)
+) -> Result<Json<Value>, AppError> {
+    let activity = publish::delete_post(&state, &app, &body.id).await?;
+    Ok(Json(json!({ "id": body.id, "activity": activity })))
 }
 
 #[derive(Deserialize)]
@@ -257,76 +171,55 @@ struct ActionBody {
 
 async fn action(
     State(state): State<AppState>,
-    Path((name, action)): Path<(String, String)>,
-    headers: HeaderMap,
+    AppToken(app): AppToken,
+    Path((_, action)): Path<(String, String)>,
     Json(body): Json<ActionBody>,
-) -> Response {
-    let result = async {
-        let app = authorize(&state, &headers, &name).await?;
-        let need = |v: Option<String>, field: &str| {
-            v.filter(|s| !s.trim().is_empty())
-                .ok_or_else(|| AppError::BadRequest(format!("'{action}' needs '{field}'")))
-        };
-        let activity = match action.as_str() {
-            "like" => publish::react(&state, &app, "Like", &need(body.object, "object")?).await?,
-            "announce" => {
-                publish::react(&state, &app, "Announce", &need(body.object, "object")?).await?
-            }
-            "unlike" => {
-                publish::unreact(&state, &app, "Like", &need(body.object, "object")?).await?
-            }
-            "unannounce" => {
-                publish::unreact(&state, &app, "Announce", &need(body.object, "object")?).await?
-            }
-            "follow" => publish::follow(&state, &app, &need(body.target, "target")?).await?,
-            "unfollow" => publish::unfollow(&state, &app, &need(body.target, "target")?).await?,
-            other => return Err(AppError::NotFound(format!("no action '{other}'"))),
-        };
-        Ok::<_, AppError>(Json(json!({ "activity": activity })))
+) -> Result<Json<Value>, AppError> {
+    let need = |v: Option<String>, field: &str| {
+        v.filter(|s| !s.trim().is_empty())
+            .ok_or_else(|| AppError::BadRequest(format!("'{action}' needs '{field}'")))
     };
-    result
-        .await
-        .map_or_else(with_www_authenticate, IntoResponse::into_response)
+    let activity = match action.as_str() {
+        "like" => publish::react(&state, &app, "Like", &need(body.object, "object")?).await?,
+        "announce" => {
+            publish::react(&state, &app, "Announce", &need(body.object, "object")?).await?
+        }
+        "unlike" => publish::unreact(&state, &app, "Like", &need(body.object, "object")?).await?,
+        "unannounce" => {
+            publish::unreact(&state, &app, "Announce", &need(body.object, "object")?).await?
+        }
+        "follow" => publish::follow(&state, &app, &need(body.target, "target")?).await?,
+        "unfollow" => publish::unfollow(&state, &app, &need(body.target, "target")?).await?,
+        other => return Err(AppError::NotFound(format!("no action '{other}'"))),
+    };
+    Ok(Json(json!({ "activity": activity })))
 }
 
 async fn follow_requests(
     State(state): State<AppState>,
-    Path(name): Path<String>,
-    headers: HeaderMap,
-) -> Response {
-    let result = async {
-        let app = authorize(&state, &headers, &name).await?;
-        let pending = db::follows::followers_in_state(&state.db, &app, "pending").await?;
-        let actors: Vec<&str> = pending.iter().map(|f| f.actor_id.as_str()).collect();
-        Ok::<_, AppError>(Json(json!({ "pending": actors })))
-    };
-    result
-        .await
-        .map_or_else(with_www_authenticate, IntoResponse::into_response)
+    AppToken(app): AppToken,
+) -> Result<Json<Value>, AppError> {
+    let pending = db::follows::followers_in_state(&state.db, &app, "pending").await?;
+    let actors: Vec<&str> = pending.iter().map(|f| f.actor_id.as_str()).collect();
+    Ok(Json(json!({ "pending": actors })))
 }
 
 async fn decide(
     State(state): State<AppState>,
-    Path((name, decision)): Path<(String, String)>,
-    headers: HeaderMap,
+    AppToken(app): AppToken,
+    Path((_, decision)): Path<(String, String)>,
     Json(body): Json<ActionBody>,
-) -> Response {
-    let result = async {
-        let app = authorize(&state, &headers, &name).await?;
-        let accept = match decision.as_str() {
-            "approve" => true,
-            "reject" => false,
-            other => return Err(AppError::NotFound(format!("no decision '{other}'"))),
-        };
-        let actor = body
-            .actor
-            .ok_or_else(|| AppError::BadRequest("needs 'actor'".into()))?;
-        let activity = publish::decide_follow_request(&state, &app, &actor, accept).await?;
-        Ok::<_, AppError>(Json(json!({ "activity": activity })))
+) -> Result<Json<Value>, AppError> {
+    let accept = match decision.as_str() {
+        "approve" => true,
+        "reject" => false,
+        other => return Err(AppError::NotFound(format!("no decision '{other}'"))),
     };
-    result
-        .await
-        .map_or_else(with_www_authenticate, IntoResponse::into_response)
+    let actor = body
+        .actor
+        .ok_or_else(|| AppError::BadRequest("needs 'actor'".into()))?;
+    let activity = publish::decide_follow_request(&state, &app, &actor, accept).await?;
+    Ok(Json(json!({ "activity": activity })))
 }
 
 fn query_param(query: Option<&str>, key: &str) -> Option<String> {

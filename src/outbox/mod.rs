@@ -6,6 +6,7 @@
 //! follow and their undos) shared by the HTTP API ([`api`]) and the CLI.
 
 pub mod api;
+pub mod app_token;
 pub mod publish;
 
 use serde_json::Value;

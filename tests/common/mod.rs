@@ -138,11 +138,11 @@ impl TestApp {
     /// A fresh publishing-API token for `app`.
     pub async fn token(&self, app: &str) -> String {
         let name = rosefed::actors::AppName::parse(app).unwrap();
-        let token = rosefed::outbox::api::new_token().unwrap();
+        let token = rosefed::outbox::app_token::new_token().unwrap();
         rosefed::db::activities::add_token(
             &self.state.db,
             &name,
-            &rosefed::outbox::api::token_hash(&token),
+            &rosefed::outbox::app_token::token_hash(&token),
         )
         .await
         .unwrap();
