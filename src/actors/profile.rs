@@ -1,6 +1,7 @@
 //! HTML for people: an app's profile page, the hub's front page listing the
 //! apps, collection pages, and the generated SVG icon every app starts with.
-//! Every interpolated string goes through [`escape`].
+//! Pages are maud templates (every value escaped); the SVG escapes its one
+//! interpolated character itself.
 
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use axum::http::HeaderValue;
@@ -10,6 +11,7 @@ use crate::actors::document::summary_html;
 use crate::actors::{App, AppName};
 use crate::config::Config;
 use crate::http::html::{escape, page};
+use maud::{html, PreEscaped};
 
 /// Counts shown on a profile.
 pub struct ProfileCounts {
@@ -21,48 +23,47 @@ pub struct ProfileCounts {
 pub fn profile_page(config: &Config, app: &App, counts: &ProfileCounts) -> Response {
     let actor = config.actor_id(&app.name);
     let handle = config.handle(&app.name);
-    let summary = summary_html(&app.summary);
-    let body = format!(
-        "<header><img class=\"icon\" src=\"{icon}\" alt=\"\"><h1>{name}</h1>\
-         <p class=\"handle\">{handle}</p></header>{summary}\
-         <ul><li><a href=\"{actor}/followers\">{followers} followers</a></li>\
-         <li><a href=\"{actor}/following\">{following} following</a></li>\
-         <li><a href=\"{actor}/outbox\">{posts} posts</a></li></ul>\
-         <p>Follow it from any fediverse server (Mastodon, GoToSocial, Lemmy, …) by searching for \
-         <code>{handle}</code>.</p>",
-        icon = escape(&format!("{actor}/icon.svg")),
-        name = escape(&app.display_name),
-        handle = escape(&handle),
-        actor = escape(&actor),
-        followers = counts.followers,
-        following = counts.following,
-        posts = counts.posts,
-    );
-    page(&format!("{} ({handle})", app.display_name), &body)
+    // Built by escaping the operator's plain-text summary.
+    let summary = PreEscaped(summary_html(&app.summary));
+    let body = html! {
+        header {
+            img.icon src={ (actor) "/icon.svg" } alt="";
+            h1 { (app.display_name) }
+            p.handle { (handle) }
+        }
+        (summary)
+        ul {
+            li { a href={ (actor) "/followers" } { (counts.followers) " followers" } }
+            li { a href={ (actor) "/following" } { (counts.following) " following" } }
+            li { a href={ (actor) "/outbox" } { (counts.posts) " posts" } }
+        }
+        p {
+            "Follow it from any fediverse server (Mastodon, GoToSocial, Lemmy, …) by searching for "
+            code { (handle) } "."
+        }
+    };
+    page(&format!("{} ({handle})", app.display_name), body)
 }
 
 pub fn home_page(config: &Config, apps: &[App]) -> Response {
-    let items: String = apps
-        .iter()
-        .map(|app| {
-            format!(
-                "<li><a href=\"{}\">{}</a> <span class=\"handle\">{}</span></li>",
-                escape(&config.url(&format!("/@{}", app.name))),
-                escape(&app.display_name),
-                escape(&config.handle(&app.name)),
-            )
-        })
-        .collect();
-    let list = if items.is_empty() {
-        "<p>No member apps yet. Add one with <code>rosefed apps add NAME</code>.</p>".to_string()
-    } else {
-        format!("<ul>{items}</ul>")
+    let body = html! {
+        h1 { (config.authority()) }
+        p { "A Rose Ash co-op federation hub. Its member apps on the fediverse:" }
+        @if apps.is_empty() {
+            p { "No member apps yet. Add one with " code { "rosefed apps add NAME" } "." }
+        } @else {
+            ul {
+                @for app in apps {
+                    li {
+                        a href=(config.url(&format!("/@{}", app.name))) { (app.display_name) }
+                        " "
+                        span.handle { (config.handle(&app.name)) }
+                    }
+                }
+            }
+        }
     };
-    let body = format!(
-        "<h1>{}</h1><p>A Rose Ash co-op federation hub. Its member apps on the fediverse:</p>{list}",
-        escape(config.authority())
-    );
-    page(config.authority(), &body)
+    page(config.authority(), body)
 }
 
 /// A collection page for browsers: the item ids, linked when they are
@@ -75,25 +76,27 @@ pub fn collection_page_html(
     prev: Option<String>,
     next: Option<String>,
 ) -> Response {
-    let list: String = items
-        .iter()
-        .map(|i| {
-            if i.starts_with("https://") || i.starts_with("http://") {
-                format!("<li><a href=\"{0}\">{0}</a></li>", escape(i))
-            } else {
-                format!("<li>{}</li>", escape(i))
+    let body = html! {
+        h1 { (title) }
+        p { (total) " in all." }
+        ul {
+            @for item in items {
+                @if item.starts_with("https://") || item.starts_with("http://") {
+                    li { a href=(item) { (item) } }
+                } @else {
+                    li { (item) }
+                }
             }
-        })
-        .collect();
-    let nav: String = [(prev, "← newer"), (next, "older →")]
-        .into_iter()
-        .filter_map(|(url, label)| url.map(|u| format!("<a href=\"{}\">{label}</a> ", escape(&u))))
-        .collect();
-    let body = format!(
-        "<h1>{}</h1><p>{total} in all.</p><ul>{list}</ul><nav>{nav}</nav>",
-        escape(title)
-    );
-    page(title, &body)
+        }
+        nav {
+            @for (url, label) in [(prev, "← newer"), (next, "older →")] {
+                @if let Some(url) = url {
+                    a href=(url) { (label) } " "
+                }
+            }
+        }
+    };
+    page(title, body)
 }
 
 /// A square with the app's initial on a colour derived from its name, so

@@ -1,11 +1,16 @@
-//! Server-rendered HTML for people: one page layout and the escaping every
-//! interpolated string goes through. No JavaScript; pages work everywhere.
+//! Server-rendered HTML for people: the one page layout. Pages are maud
+//! templates, which escape every interpolated value unless it is marked
+//! `PreEscaped` (done only for HTML the sanitizer produced). No
+//! JavaScript; pages work everywhere.
 
 use axum::http::header::{CONTENT_SECURITY_POLICY, CONTENT_TYPE, VARY};
 use axum::http::HeaderValue;
 use axum::response::{IntoResponse, Response};
+use maud::{html, Markup, PreEscaped, DOCTYPE};
 
-/// Escapes text for HTML element content and double-quoted attributes.
+/// Escapes text for XML and HTML content and double-quoted attributes, for
+/// the few documents that are not maud templates (host-meta's XML, an
+/// actor's `summary` property).
 pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
@@ -21,18 +26,24 @@ pub fn escape(text: &str) -> String {
     out
 }
 
-/// A complete page. `title` is escaped here; `body` must already be safe
-/// HTML built with [`escape`].
-pub fn page(title: &str, body: &str) -> Response {
-    let html = format!(
-        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{}</title><style>{STYLE}</style></head><body><main>{body}</main>\
-         <footer>rosefed {}</footer></body></html>\n",
-        escape(title),
-        env!("CARGO_PKG_VERSION"),
-    );
-    let mut response = html.into_response();
+/// A complete page around `body`, with the headers every page carries.
+pub fn page(title: &str, body: Markup) -> Response {
+    let document = html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) }
+                style { (PreEscaped(STYLE)) }
+            }
+            body {
+                main { (body) }
+                footer { "rosefed " (env!("CARGO_PKG_VERSION")) }
+            }
+        }
+    };
+    let mut response = document.into_string().into_response();
     let headers = response.headers_mut();
     headers.insert(
         CONTENT_TYPE,
@@ -57,6 +68,33 @@ footer{margin-top:3rem;color:#888;font-size:.8rem}code{background:#f4f4f4;paddin
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pages_escape_every_value() {
+        let hostile = r#"<script>alert("x")</script>"#;
+        let response = page(hostile, html! { p { (hostile) } a href=(hostile) { "x" } });
+        let body = futures_body(response);
+        assert!(!body.contains("<script>"), "{body}");
+        assert!(
+            body.contains("<title>&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;</title>"),
+            "{body}"
+        );
+        assert!(
+            body.contains(r#"href="&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;""#),
+            "{body}"
+        );
+        assert!(body.starts_with("<!DOCTYPE html>"), "{body}");
+    }
+
+    fn futures_body(response: Response) -> String {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let bytes = runtime
+            .block_on(axum::body::to_bytes(response.into_body(), usize::MAX))
+            .unwrap();
+        String::from_utf8(bytes.to_vec()).unwrap()
+    }
 
     #[test]
     fn escapes_markup() {

@@ -24,6 +24,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use maud::{html, PreEscaped};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -32,7 +33,7 @@ use super::publish::{self, NewPost};
 use crate::db;
 use crate::error::AppError;
 use crate::formats::{sexp, Format};
-use crate::http::html::{escape, page};
+use crate::http::html::page;
 use crate::http::negotiate::{as2, Format as Representation, Negotiated};
 use crate::instance::AppState;
 
@@ -276,23 +277,19 @@ async fn object(
     let mut response = match format {
         Representation::As2(syntax) => as2(doc, syntax)?,
         Representation::Html => {
-            let body = if stored.deleted.is_some() {
-                "<p>This post was deleted.</p>".to_string()
-            } else {
-                // Content was sanitised when it was stored.
-                format!(
-                    "{}<article>{}</article><p><a href=\"{}\">{}</a></p>",
-                    stored
-                        .name
-                        .as_deref()
-                        .map(|n| format!("<h1>{}</h1>", escape(n)))
-                        .unwrap_or_default(),
-                    stored.content,
-                    escape(&stored.attributed_to),
-                    escape(&stored.attributed_to),
-                )
+            let body = html! {
+                @if stored.deleted.is_some() {
+                    p { "This post was deleted." }
+                } @else {
+                    @if let Some(name) = &stored.name {
+                        h1 { (name) }
+                    }
+                    // Content was sanitised when it was stored.
+                    article { (PreEscaped(&stored.content)) }
+                    p { a href=(stored.attributed_to) { (stored.attributed_to) } }
+                }
             };
-            page("Post", &body)
+            page("Post", body)
         }
     };
     *response.status_mut() = status;
@@ -313,10 +310,7 @@ async fn activity(
         Representation::As2(syntax) => as2(doc, syntax)?,
         Representation::Html => page(
             "Activity",
-            &format!(
-                "<pre>{}</pre>",
-                escape(&serde_json::to_string_pretty(&doc).unwrap_or_default())
-            ),
+            html! { pre { (serde_json::to_string_pretty(&doc).unwrap_or_default()) } },
         ),
     })
 }

@@ -20,11 +20,12 @@ use url::Url;
 use super::csrf_form::{CsrfForm, ProtectedForm};
 use super::{error_page, oversized, redirect, sign_in_first};
 use crate::db::{self, oauth::Client, users::Session};
-use crate::http::html::{escape, page};
+use crate::http::html::page;
 use crate::instance::AppState;
 use crate::oauth::consent::{self, Step};
 use crate::oauth::error::Code;
 use crate::oauth::{grants, scopes, session};
+use maud::html;
 
 /// Mastodon's out-of-band redirect: the code is shown on a page.
 pub const OOB: &str = "urn:ietf:wg:oauth:2.0:oob";
@@ -306,56 +307,40 @@ fn consent_page(
     p: &AuthorizeParams,
 ) -> Response {
     let (csrf, cookie) = session::csrf_token(state, headers);
-    let items: String = c
-        .scope
-        .iter()
-        .map(|s| {
-            format!(
-                "<li>{} <code>{}</code></li>",
-                escape(scopes::describe(s)),
-                escape(s)
-            )
-        })
+    let hidden: Vec<(String, String)> = url::form_urlencoded::parse(p.query(true).as_bytes())
+        .into_owned()
         .collect();
-    let hidden: String = url::form_urlencoded::parse(p.query(true).as_bytes())
-        .map(|(k, v)| {
-            format!(
-                "<input type=\"hidden\" name=\"{}\" value=\"{}\">",
-                escape(&k),
-                escape(&v)
-            )
-        })
-        .collect();
-    let website = c
-        .client
-        .website
-        .as_deref()
-        .map(|w| format!("<p>Website: <code>{}</code></p>", escape(w)))
-        .unwrap_or_default();
-    // Only a third party's consent is remembered (see `consent`).
-    let remembered = if c.client.is_first_party() {
-        String::new()
-    } else {
-        format!(
-            "<p>You will not be asked again for these permissions. You can revoke \
-             the application's access at any time from your \
-             <a href=\"{}\">authorized apps</a>.</p>",
-            super::authorized_apps::PATH
-        )
+    let name = &c.client.name;
+    let body = html! {
+        h1 { "Authorize " (name) "?" }
+        @if let Some(website) = &c.client.website {
+            p { "Website: " code { (website) } }
+        }
+        p { b { (name) } " asks to:" }
+        ul {
+            @for s in c.scope.iter() {
+                li { (scopes::describe(s)) " " code { (s) } }
+            }
+        }
+        p { "You will be sent back to " code { (c.redirect_uri) } "." }
+        // Only a third party's consent is remembered (see `consent`).
+        @if !c.client.is_first_party() {
+            p {
+                "You will not be asked again for these permissions. You can revoke the                  application's access at any time from your "
+                a href=(super::authorized_apps::PATH) { "authorized apps" } "."
+            }
+        }
+        form method="post" action="/oauth/authorize" {
+            input type="hidden" name="csrf" value=(csrf);
+            @for (k, v) in &hidden {
+                input type="hidden" name=(k) value=(v);
+            }
+            button type="submit" name="decision" value="allow" { "Allow" }
+            " "
+            button type="submit" name="decision" value="deny" { "Deny" }
+        }
     };
-    let body = format!(
-        "<h1>Authorize {name}?</h1>{website}\
-         <p><b>{name}</b> asks to:</p><ul>{items}</ul>\
-         <p>You will be sent back to <code>{uri}</code>.</p>{remembered}\
-         <form method=\"post\" action=\"/oauth/authorize\">\
-         <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">{hidden}\
-         <button type=\"submit\" name=\"decision\" value=\"allow\">Allow</button> \
-         <button type=\"submit\" name=\"decision\" value=\"deny\">Deny</button></form>",
-        name = escape(&c.client.name),
-        uri = escape(&c.redirect_uri),
-        csrf = escape(&csrf),
-    );
-    let mut response = page("Authorize application", &body);
+    let mut response = page("Authorize application", body);
     session::with_cookie(response.headers_mut(), cookie);
     response
 }
@@ -378,11 +363,11 @@ async fn grant(state: &AppState, c: &Checked, session: &Session, p: &AuthorizePa
     if c.redirect_uri == OOB {
         return page(
             "Authorization code",
-            &format!(
-                "<h1>Authorization code</h1><p>Copy this code into {}:</p><p><code>{}</code></p>",
-                escape(&c.client.name),
-                escape(&code)
-            ),
+            html! {
+                h1 { "Authorization code" }
+                p { "Copy this code into " (c.client.name) ":" }
+                p { code { (code) } }
+            },
         );
     }
     back_to_client(

@@ -12,9 +12,10 @@ use serde::Deserialize;
 use super::csrf_form::{CsrfForm, ProtectedForm};
 use super::{error_page, redirect, sign_in_first, MAX_PARAM};
 use crate::db::{self, consents::AuthorizedApp};
-use crate::http::html::{escape, page};
+use crate::http::html::page;
 use crate::instance::AppState;
 use crate::oauth::{consent, scopes, session};
+use maud::{html, Markup};
 
 pub const PATH: &str = "/oauth/authorized_applications";
 pub const REVOKE_PATH: &str = "/oauth/authorized_applications/revoke";
@@ -30,57 +31,52 @@ pub async fn list(State(state): State<AppState>, headers: HeaderMap) -> Response
         Err(e) => return e.into_response(),
     };
     let (csrf, cookie) = session::csrf_token(&state, &headers);
-    let entries: String = if apps.is_empty() {
-        "<p>You have not authorized any application.</p>".into()
-    } else {
-        apps.iter().map(|app| entry(app, &csrf)).collect()
+    let body = html! {
+        h1 { "Authorized apps" }
+        p {
+            "These applications may use your account without asking again, for the              permissions listed. Revoking access signs the application out; it has to              ask you again."
+        }
+        @if apps.is_empty() {
+            p { "You have not authorized any application." }
+        }
+        @for app in &apps {
+            (entry(app, &csrf))
+        }
+        p { a href="/login" { "Back" } }
     };
-    let body = format!(
-        "<h1>Authorized apps</h1>\
-         <p>These applications may use your account without asking again, for the \
-         permissions listed. Revoking access signs the application out; it has to \
-         ask you again.</p>{entries}<p><a href=\"/login\">Back</a></p>"
-    );
-    let mut response = page("Authorized apps", &body);
+    let mut response = page("Authorized apps", body);
     session::with_cookie(response.headers_mut(), cookie);
     response
 }
 
 /// One authorized application and its revoke form.
-fn entry(app: &AuthorizedApp, csrf: &str) -> String {
-    let website = app
-        .website
-        .as_deref()
-        .map(|w| format!("<p>Website: <code>{}</code></p>", escape(w)))
-        .unwrap_or_default();
-    let permissions: String = app
-        .scopes
-        .split_whitespace()
-        .map(|s| {
-            format!(
-                "<li>{} <code>{}</code></li>",
-                escape(scopes::describe(s)),
-                escape(s)
-            )
-        })
-        .collect();
-    let changed = if app.updated_at != app.granted_at {
-        format!(", permissions last added on {}", date(app.updated_at))
-    } else {
-        String::new()
-    };
-    format!(
-        "<section><h2>{name}</h2>{website}<p>May:</p><ul>{permissions}</ul>\
-         <p>Authorized on {granted}{changed}.</p>\
-         <form method=\"post\" action=\"{REVOKE_PATH}\">\
-         <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
-         <input type=\"hidden\" name=\"client_id\" value=\"{client_id}\">\
-         <button type=\"submit\">Revoke access</button></form></section>",
-        name = escape(&app.name),
-        granted = date(app.granted_at),
-        csrf = escape(csrf),
-        client_id = escape(&app.client_id),
-    )
+fn entry(app: &AuthorizedApp, csrf: &str) -> Markup {
+    html! {
+        section {
+            h2 { (app.name) }
+            @if let Some(website) = &app.website {
+                p { "Website: " code { (website) } }
+            }
+            p { "May:" }
+            ul {
+                @for s in app.scopes.split_whitespace() {
+                    li { (scopes::describe(s)) " " code { (s) } }
+                }
+            }
+            p {
+                "Authorized on " (date(app.granted_at))
+                @if app.updated_at != app.granted_at {
+                    ", permissions last added on " (date(app.updated_at))
+                }
+                "."
+            }
+            form method="post" action=(REVOKE_PATH) {
+                input type="hidden" name="csrf" value=(csrf);
+                input type="hidden" name="client_id" value=(app.client_id);
+                button type="submit" { "Revoke access" }
+            }
+        }
+    }
 }
 
 /// A stored timestamp as the page shows it (UTC: the hub does not know the

@@ -17,10 +17,11 @@ use url::Url;
 use super::csrf_form::{CsrfForm, ProtectedForm};
 use super::{error_page, oversized};
 use crate::db;
-use crate::http::html::{escape, page};
+use crate::http::html::page;
 use crate::instance::AppState;
 use crate::oauth::oidc::IdClaims;
 use crate::oauth::{grants, session};
+use maud::html;
 
 #[derive(Clone, Default, Deserialize)]
 pub struct LogoutParams {
@@ -126,29 +127,30 @@ pub async fn start(
         return finish(&state, &headers, &p, hint.as_ref()).await;
     }
     let (csrf, cookie) = session::csrf_token(&state, &headers);
-    let mut hidden = String::new();
-    for (k, v) in [
+    let hidden = [
         ("id_token_hint", &p.id_token_hint),
         ("post_logout_redirect_uri", &p.post_logout_redirect_uri),
         ("client_id", &p.client_id),
         ("state", &p.state),
-    ] {
-        if let Some(v) = v {
-            hidden.push_str(&format!(
-                "<input type=\"hidden\" name=\"{k}\" value=\"{}\">",
-                escape(v)
-            ));
-        }
-    }
+    ];
     let mut response = page(
         "Sign out",
-        &format!(
-            "<h1>Sign out?</h1><p>An application asks to sign you out of {} and every co-op app.</p>\
-             <form method=\"post\" action=\"/oauth/logout\"><input type=\"hidden\" name=\"csrf\" value=\"{}\">{hidden}\
-             <button type=\"submit\">Sign out</button></form>",
-            escape(state.config.authority()),
-            escape(&csrf)
-        ),
+        html! {
+            h1 { "Sign out?" }
+            p {
+                "An application asks to sign you out of " (state.config.authority())
+                " and every co-op app."
+            }
+            form method="post" action="/oauth/logout" {
+                input type="hidden" name="csrf" value=(csrf);
+                @for (k, v) in hidden {
+                    @if let Some(v) = v {
+                        input type="hidden" name=(k) value=(v);
+                    }
+                }
+                button type="submit" { "Sign out" }
+            }
+        },
     );
     session::with_cookie(response.headers_mut(), cookie);
     response

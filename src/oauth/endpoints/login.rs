@@ -15,10 +15,11 @@ use super::csrf_form::{CsrfForm, ProtectedForm};
 use super::error_page;
 use crate::db;
 use crate::http::client_ip::client_ip;
-use crate::http::html::{escape, page};
+use crate::http::html::page;
 use crate::instance::AppState;
 use crate::oauth::throttle::Verdict;
 use crate::oauth::{passwords, session};
+use maud::html;
 
 /// Where to go after signing in when `next` is missing or unsafe.
 const HOME: &str = "/login";
@@ -63,14 +64,15 @@ pub async fn form(
 }
 
 fn signed_in_page(state: &AppState, headers: &HeaderMap, username: &str) -> Response {
-    let intro = format!(
-        "<h1>Signed in</h1><p>You are signed in as <b>{}</b>.</p>\
-         <p><a href=\"{}\">Authorized apps</a>: the applications you have allowed \
-         to use your account.</p>",
-        escape(username),
-        super::authorized_apps::PATH
-    );
-    super::logout::sign_out_page(state, headers, "Signed in", &intro)
+    let intro = html! {
+        h1 { "Signed in" }
+        p { "You are signed in as " b { (username) } "." }
+        p {
+            a href=(super::authorized_apps::PATH) { "Authorized apps" }
+            ": the applications you have allowed to use your account."
+        }
+    };
+    super::logout::sign_out_page(state, headers, "Signed in", intro)
 }
 
 fn render(
@@ -82,23 +84,30 @@ fn render(
     status: StatusCode,
 ) -> Response {
     let (csrf, cookie) = session::csrf_token(state, headers);
-    let error = error
-        .map(|e| format!("<p role=\"alert\"><b>{}</b></p>", escape(e)))
-        .unwrap_or_default();
-    let body = format!(
-        "<h1>Sign in to {host}</h1>{error}\
-         <form method=\"post\" action=\"/login\">\
-         <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
-         <input type=\"hidden\" name=\"next\" value=\"{next}\">\
-         <p><label>User name<br><input name=\"username\" value=\"{username}\" autocomplete=\"username\" required autofocus></label></p>\
-         <p><label>Password<br><input name=\"password\" type=\"password\" autocomplete=\"current-password\" required></label></p>\
-         <p><button type=\"submit\">Sign in</button></p></form>",
-        host = escape(state.config.authority()),
-        csrf = escape(&csrf),
-        next = escape(next),
-        username = escape(username),
-    );
-    let mut response = (status, page("Sign in", &body)).into_response();
+    let body = html! {
+        h1 { "Sign in to " (state.config.authority()) }
+        @if let Some(error) = error {
+            p role="alert" { b { (error) } }
+        }
+        form method="post" action="/login" {
+            input type="hidden" name="csrf" value=(csrf);
+            input type="hidden" name="next" value=(next);
+            p {
+                label {
+                    "User name" br;
+                    input name="username" value=(username) autocomplete="username" required autofocus;
+                }
+            }
+            p {
+                label {
+                    "Password" br;
+                    input name="password" type="password" autocomplete="current-password" required;
+                }
+            }
+            p { button type="submit" { "Sign in" } }
+        }
+    };
+    let mut response = (status, page("Sign in", body)).into_response();
     session::with_cookie(response.headers_mut(), cookie);
     response
 }

@@ -9,30 +9,37 @@ use serde::Deserialize;
 
 use super::csrf_form::{CsrfForm, ProtectedForm};
 use crate::db;
-use crate::http::html::{escape, page};
+use crate::http::html::page;
 use crate::instance::AppState;
 use crate::oauth::session;
+use maud::{html, Markup};
 
 pub async fn form(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let intro = format!(
-        "<h1>Sign out</h1><p>Sign out of {} and every co-op app?</p>",
-        escape(state.config.authority())
-    );
-    sign_out_page(&state, &headers, "Sign out", &intro)
+    let intro = html! {
+        h1 { "Sign out" }
+        p { "Sign out of " (state.config.authority()) " and every co-op app?" }
+    };
+    sign_out_page(&state, &headers, "Sign out", intro)
 }
 
-/// A page of `intro` (safe HTML) and the sign-out button, a form with its
-/// CSRF token (and the cookie that goes with it, if the browser had none).
-pub fn sign_out_page(state: &AppState, headers: &HeaderMap, title: &str, intro: &str) -> Response {
+/// A page of `intro` and the sign-out button, a form with its CSRF token
+/// (and the cookie that goes with it, if the browser had none).
+pub fn sign_out_page(
+    state: &AppState,
+    headers: &HeaderMap,
+    title: &str,
+    intro: Markup,
+) -> Response {
     let (csrf, cookie) = session::csrf_token(state, headers);
     let mut response = page(
         title,
-        &format!(
-            "{intro}<form method=\"post\" action=\"/logout\">\
-             <input type=\"hidden\" name=\"csrf\" value=\"{}\">\
-             <button type=\"submit\">Sign out</button></form>",
-            escape(&csrf)
-        ),
+        html! {
+            (intro)
+            form method="post" action="/logout" {
+                input type="hidden" name="csrf" value=(csrf);
+                button type="submit" { "Sign out" }
+            }
+        },
     );
     session::with_cookie(response.headers_mut(), cookie);
     response
@@ -74,8 +81,11 @@ pub async fn end(
     }
     let mut response = page(
         "Signed out",
-        "<h1>Signed out</h1><p>You are signed out of the hub and its apps.</p>\
-         <p><a href=\"/login\">Sign in again</a></p>",
+        html! {
+            h1 { "Signed out" }
+            p { "You are signed out of the hub and its apps." }
+            p { a href="/login" { "Sign in again" } }
+        },
     );
     session::with_cookie(response.headers_mut(), session::clear(state));
     Ok(response)

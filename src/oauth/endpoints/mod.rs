@@ -86,11 +86,10 @@ pub fn error_page(status: StatusCode, title: &str, message: &str) -> Response {
         status,
         html::page(
             title,
-            &format!(
-                "<h1>{}</h1><p>{}</p>",
-                html::escape(title),
-                html::escape(message)
-            ),
+            maud::html! {
+                h1 { (title) }
+                p { (message) }
+            },
         ),
     )
         .into_response()
