@@ -317,17 +317,17 @@ pub async fn run(cli: Cli) -> Result<(), AppError> {
             let (state, _) = instance::prepare(config).await?;
             match cmd {
                 DomainBlocksCommand::Add { domain, reason } => {
-                    db::remote::add_block(&state.db, domain.trim(), &reason).await?;
+                    db::domain_blocks::add(&state.db, domain.trim(), &reason).await?;
                     println!("suspended {domain}");
                 }
                 DomainBlocksCommand::Remove { domain } => {
-                    if !db::remote::remove_block(&state.db, domain.trim()).await? {
+                    if !db::domain_blocks::remove(&state.db, domain.trim()).await? {
                         return Err(AppError::NotFound(format!("{domain} is not blocked")));
                     }
                     println!("unsuspended {domain}");
                 }
                 DomainBlocksCommand::List => {
-                    for b in db::remote::list_blocks(&state.db).await? {
+                    for b in db::domain_blocks::list(&state.db).await? {
                         println!("{:<40} {:<8} {}", b.domain, b.severity, b.reason);
                     }
                 }

@@ -96,7 +96,7 @@ async fn bad_requests_get_a_clear_status_and_change_nothing(db: TestDatabase) {
         |key_id: &str, date: SystemTime, b: &[u8]| peer.sign(key_id, "POST", &inbox, b, date);
 
     // A blocked domain: "localhost" reaches the same peer, under another name.
-    rosefed::db::remote::add_block(&app.state.db, "localhost", "test")
+    rosefed::db::domain_blocks::add(&app.state.db, "localhost", "test")
         .await
         .unwrap();
     let blocked_actor = peer.actor(0).replace("127.0.0.1", "localhost");

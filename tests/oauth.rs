@@ -2291,11 +2291,7 @@ async fn authorized_apps_are_listed_and_revoking_one_ends_its_access(db: TestDat
     );
     let csrf = list.hidden("csrf").unwrap();
     let bob_list = bob.get(&app.url("/oauth/authorized_applications")).await;
-    assert!(
-        bob_list.body.contains("Bob's reader"),
-        "{}",
-        bob_list.body
-    );
+    assert!(bob_list.body.contains("Bob's reader"), "{}", bob_list.body);
     assert!(!bob_list.body.contains("Tusky"), "{}", bob_list.body);
 
     // Without a valid CSRF token nothing happens.

@@ -217,7 +217,7 @@ async fn sexp_hosts(state: &AppState, jobs: &[Job]) -> HashSet<String> {
     let mut hosts: Vec<&str> = jobs.iter().map(|j| j.host.as_str()).collect();
     hosts.sort_unstable();
     hosts.dedup();
-    db::remote::sexp_hosts(&state.db, &hosts)
+    db::hosts::taking_sexp(&state.db, &hosts)
         .await
         .unwrap_or_else(|e| {
             tracing::warn!(error = %e, "cannot tell which hosts take sexp; sending JSON-LD");
@@ -250,7 +250,7 @@ pub async fn deliver(state: &AppState, job: Job, format: Format) {
     let result = match &outcome {
         Outcome::Delivered => {
             tracing::debug!(inbox = %job.inbox, activity = %job.activity_id, "delivered");
-            let _ = db::remote::host_alive(&state.db, &job.host).await;
+            let _ = db::hosts::alive(&state.db, &job.host).await;
             db::delivery::mark_done(&state.db, &job).await
         }
         Outcome::Final(error) => {
@@ -261,7 +261,7 @@ pub async fn deliver(state: &AppState, job: Job, format: Format) {
             error,
             retry_after_ms,
         } => {
-            let _ = db::remote::host_failed(
+            let _ = db::hosts::failed(
                 &state.db,
                 &job.host,
                 (fed.delivery_unavailable_after_secs as i64).saturating_mul(1000),
@@ -334,7 +334,7 @@ async fn attempt(state: &AppState, job: &Job, format: Format, body: &[u8]) -> Ou
     match request.send().await {
         Ok(response) if format == Format::Sexp && response.status() == 415 => {
             tracing::info!(host = %job.host, "host refused sexp; sending it JSON-LD from now on");
-            if let Err(e) = db::remote::set_host_sexp(&state.db, &job.host, false).await {
+            if let Err(e) = db::hosts::set_sexp(&state.db, &job.host, false).await {
                 tracing::warn!(host = %job.host, error = %e, "cannot record that a host refuses sexp");
             }
             Outcome::Retry {

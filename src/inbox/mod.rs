@@ -132,7 +132,7 @@ async fn pipeline(
     let actor_url = url::Url::parse(&actor_id)
         .map_err(|_| AppError::BadRequest("actor is not a URL".into()))?;
     let domain = actor_url.host_str().unwrap_or_default();
-    if db::remote::is_blocked(&state.db, domain).await? {
+    if db::domain_blocks::is_blocked(&state.db, domain).await? {
         return Err(AppError::Forbidden(format!(
             "domain {domain} is suspended here"
         )));
@@ -168,7 +168,7 @@ async fn pipeline(
     hosts.sort();
     hosts.dedup();
     for host in hosts {
-        db::remote::host_alive(&state.db, &host).await?;
+        db::hosts::alive(&state.db, &host).await?;
     }
     if origin(&activity.id) != origin(&actor.id) {
         return Err(AppError::BadRequest(format!(

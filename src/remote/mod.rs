@@ -50,7 +50,7 @@ async fn remember(state: &AppState, doc: &ActorDocument) -> Result<RemoteActor, 
     let actor = RemoteActor::from_document(doc);
     db::remote::upsert(&state.db, &actor).await?;
     for host in actor.inbox_hosts() {
-        db::remote::set_host_sexp(&state.db, &host, doc.accepts_sexp).await?;
+        db::hosts::set_sexp(&state.db, &host, doc.accepts_sexp).await?;
     }
     Ok(actor)
 }

@@ -1,0 +1,83 @@
+//! Per-host state: delivery health (failing since, unavailable) and
+//! whether a host takes `application/sexp`.
+
+use super::{now_millis, Db};
+use crate::error::AppError;
+
+/// A host was heard from (it delivered to us or accepted a delivery): it
+/// is available again. Reads first: this runs on every inbox request, and
+/// a write each time would serialise them on SQLite's one writer.
+pub async fn alive(db: &Db, host: &str) -> Result<(), AppError> {
+    let failing: Option<i64> = sqlx::query_scalar(
+        "SELECT 1 FROM hosts WHERE host = $1 AND (failing_since IS NOT NULL OR unavailable = 1)",
+    )
+    .bind(host)
+    .fetch_optional(db.pool())
+    .await?;
+    if failing.is_none() {
+        return Ok(());
+    }
+    sqlx::query(
+        "INSERT INTO hosts (host, failing_since, unavailable, last_success) VALUES ($1, NULL, 0, $2) \
+         ON CONFLICT (host) DO UPDATE SET failing_since = NULL, unavailable = 0, last_success = $2",
+    )
+    .bind(host)
+    .bind(now_millis())
+    .execute(db.pool())
+    .await?;
+    Ok(())
+}
+
+/// Records whether `host` takes `application/sexp`, as its actors'
+/// documents say.
+pub async fn set_sexp(db: &Db, host: &str, sexp: bool) -> Result<(), AppError> {
+    sqlx::query(
+        "INSERT INTO hosts (host, unavailable, sexp) VALUES ($1, 0, $2) \
+         ON CONFLICT (host) DO UPDATE SET sexp = $2",
+    )
+    .bind(host)
+    .bind(i64::from(sexp))
+    .execute(db.pool())
+    .await?;
+    Ok(())
+}
+
+/// Those of `hosts` that take `application/sexp`.
+pub async fn taking_sexp(
+    db: &Db,
+    hosts: &[&str],
+) -> Result<std::collections::HashSet<String>, AppError> {
+    if hosts.is_empty() {
+        return Ok(Default::default());
+    }
+    let placeholders: Vec<String> = (1..=hosts.len()).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "SELECT host FROM hosts WHERE sexp = 1 AND host IN ({})",
+        placeholders.join(", ")
+    );
+    let mut query = sqlx::query_scalar::<_, String>(&sql);
+    for host in hosts {
+        query = query.bind(*host);
+    }
+    Ok(query.fetch_all(db.pool()).await?.into_iter().collect())
+}
+
+/// Records a failed delivery; marks the host unavailable once it has been
+/// failing for `unavailable_after_ms`.
+pub async fn failed(db: &Db, host: &str, unavailable_after_ms: i64) -> Result<(), AppError> {
+    let now = now_millis();
+    sqlx::query(
+        "INSERT INTO hosts (host, failing_since, unavailable) VALUES ($1, $2, 0) \
+         ON CONFLICT (host) DO UPDATE SET failing_since = COALESCE(hosts.failing_since, $2)",
+    )
+    .bind(host)
+    .bind(now)
+    .execute(db.pool())
+    .await?;
+    sqlx::query("UPDATE hosts SET unavailable = 1 WHERE host = $1 AND failing_since <= $2")
+        .bind(host)
+        .bind(now - unavailable_after_ms)
+        .execute(db.pool())
+        .await?;
+    Ok(())
+}
