@@ -12,6 +12,7 @@ use crate::db::{self, collections};
 use crate::error::AppError;
 use crate::instance;
 use crate::keys::InstanceKeys;
+use crate::moderation::domain_blocks;
 use crate::oauth;
 use crate::outbox::app_token;
 use crate::outbox::publish::{self, NewPost};
@@ -317,17 +318,17 @@ pub async fn run(cli: Cli) -> Result<(), AppError> {
             let (state, _) = instance::prepare(config).await?;
             match cmd {
                 DomainBlocksCommand::Add { domain, reason } => {
-                    db::domain_blocks::add(&state.db, domain.trim(), &reason).await?;
-                    println!("suspended {domain}");
+                    let domain =
+                        domain_blocks::suspend(&state.db, &state.config, &domain, &reason).await?;
+                    println!("suspended {domain} and its subdomains");
                 }
                 DomainBlocksCommand::Remove { domain } => {
-                    if !db::domain_blocks::remove(&state.db, domain.trim()).await? {
-                        return Err(AppError::NotFound(format!("{domain} is not blocked")));
-                    }
+                    let domain =
+                        domain_blocks::unsuspend(&state.db, &state.config, &domain).await?;
                     println!("unsuspended {domain}");
                 }
                 DomainBlocksCommand::List => {
-                    for b in db::domain_blocks::list(&state.db).await? {
+                    for b in domain_blocks::list(&state.db).await? {
                         println!("{:<40} {:<8} {}", b.domain, b.severity, b.reason);
                     }
                 }

@@ -25,6 +25,7 @@
 //!   holds the address ranges and URL authorities every layer shares.
 //! - [`sanitize`]: remote HTML made safe to show.
 //! - [`metrics`]: the Prometheus counters every layer records into.
+//! - [`moderation`]: the rules of admins' actions (domain blocks).
 //! - [`oauth`]: the OAuth2/OpenID Connect authorization server; [`secrets`]
 //!   makes and hashes the tokens it hands out.
 
@@ -42,6 +43,7 @@ pub mod inbox;
 pub mod instance;
 pub mod keys;
 pub mod metrics;
+pub mod moderation;
 pub mod net;
 pub mod oauth;
 pub mod outbox;

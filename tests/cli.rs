@@ -163,6 +163,12 @@ async fn operator_commands(db: TestDatabase) {
         &rosefed(&db, &["domain-blocks", "remove", "spam.example"]),
         "not blocked",
     );
+    // What is not a domain is refused, not stored as a block that never matches.
+    assert_clear_failure(
+        &rosefed(&db, &["domain-blocks", "add", "https://spam.example/"]),
+        "is not a domain name",
+    );
+    assert!(!stdout(&rosefed(&db, &["domain-blocks", "list"])).contains("spam"));
 
     let queue = rosefed(&db, &["queue", "status"]);
     assert!(queue.status.success(), "{}", stderr(&queue));
