@@ -80,7 +80,7 @@ pub async fn webfinger(
 }
 
 /// Splits the query into `resource` and any `rel` filters.
-fn parse_query(query: Option<&str>) -> Result<(String, Vec<String>), AppError> {
+pub fn parse_query(query: Option<&str>) -> Result<(String, Vec<String>), AppError> {
     let mut resource = None;
     let mut rels = Vec::new();
     for (key, value) in url::form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
