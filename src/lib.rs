@@ -19,6 +19,8 @@
 //! - [`error`]: the one error type, mapped to HTTP statuses.
 //! - [`inbox`], [`outbox`], [`oauth`]: where receiving, publishing and
 //!   delivery, and the OAuth2/OIDC server will live.
+//! - `fuzzing` (hidden from the docs): the properties `fuzz/`'s targets
+//!   check, also replayed by `tests/fuzz_regressions.rs`.
 
 pub mod actors;
 pub mod cli;
@@ -29,6 +31,8 @@ pub mod discovery;
 pub mod error;
 pub mod fetch;
 pub mod formats;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod http;
 pub mod inbox;
 pub mod instance;
