@@ -28,6 +28,8 @@
 //! - [`moderation`]: the rules of admins' actions (domain blocks).
 //! - [`oauth`]: the OAuth2/OpenID Connect authorization server; [`secrets`]
 //!   makes and hashes the tokens it hands out.
+//! - `fuzzing` (hidden from the docs): the properties `fuzz/`'s targets
+//!   check, also replayed by `tests/fuzz_regressions.rs`.
 
 pub mod actors;
 pub mod cli;
@@ -38,6 +40,8 @@ pub mod discovery;
 pub mod error;
 pub mod fetch;
 pub mod formats;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod http;
 pub mod inbox;
 pub mod instance;

@@ -80,7 +80,7 @@ pub async fn webfinger(
 }
 
 /// Splits the query into `resource` and any `rel` filters.
-fn parse_query(query: Option<&str>) -> Result<(String, Vec<String>), AppError> {
+pub fn parse_query(query: Option<&str>) -> Result<(String, Vec<String>), AppError> {
     let mut resource = None;
     let mut rels = Vec::new();
     for (key, value) in url::form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
@@ -118,7 +118,10 @@ pub fn resolve(config: &Config, resource: &str) -> Result<Target, AppError> {
             config.authority()
         ))
     };
-    if resource.starts_with("http://") || resource.starts_with("https://") {
+    // Schemes are case-insensitive (RFC 3986 §3.1): `HTTPS://…` and
+    // `ACCT:…` name what their lower-case forms do (found by the
+    // webfinger_resource fuzz target).
+    if has_prefix_ignore_case(resource, "http://") || has_prefix_ignore_case(resource, "https://") {
         let url = Url::parse(resource)
             .map_err(|e| AppError::BadRequest(format!("resource is not a valid URL: {e}")))?;
         let origin = url.origin().ascii_serialization();
@@ -138,7 +141,11 @@ pub fn resolve(config: &Config, resource: &str) -> Result<Target, AppError> {
             .map_err(|_| not_here());
     }
 
-    let account = resource.strip_prefix("acct:").unwrap_or(resource);
+    let account = if has_prefix_ignore_case(resource, "acct:") {
+        &resource["acct:".len()..]
+    } else {
+        resource
+    };
     let account = account.strip_prefix('@').unwrap_or(account);
     let (user, host) = account.rsplit_once('@').ok_or_else(|| {
         AppError::BadRequest(format!(
@@ -162,6 +169,12 @@ pub fn resolve(config: &Config, resource: &str) -> Result<Target, AppError> {
     AppName::parse(&user)
         .map(Target::App)
         .map_err(|_| not_here())
+}
+
+fn has_prefix_ignore_case(text: &str, prefix: &str) -> bool {
+    text.as_bytes()
+        .get(..prefix.len())
+        .is_some_and(|head| head.eq_ignore_ascii_case(prefix.as_bytes()))
 }
 
 fn document(subject: String, actor_id: &str, profile: &str) -> Result<Webfinger, AppError> {
@@ -232,6 +245,21 @@ mod tests {
             resolve(&c, "https://coop.example/").unwrap(),
             Target::Instance
         );
+    }
+
+    #[test]
+    fn schemes_are_case_insensitive() {
+        let c = config();
+        for resource in [
+            "ACCT:blog@coop.example",
+            "Acct:blog@coop.example",
+            "HTTPS://coop.example/actors/blog",
+            "httPs://coop.example/@blog",
+        ] {
+            assert_eq!(resolve(&c, resource).unwrap(), app("blog"), "{resource}");
+        }
+        // A multi-byte character where the prefix would end is no prefix.
+        assert!(resolve(&c, "acctü@coop.example").is_err());
     }
 
     #[test]

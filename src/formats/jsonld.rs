@@ -1,6 +1,6 @@
-//! The JSON-LD codec: request bytes to the AS2 tree and back, with the
-//! guards that run before parsing (nesting depth, NUL), so a hostile body
-//! costs a linear scan and a 400, never a deep recursion.
+//! The JSON-LD codec: request bytes to the AS2 tree and back, with its
+//! guards: nesting depth before parsing, so a hostile body costs a linear
+//! scan and a 400, never a deep recursion; NUL after it, on the tree.
 //!
 //! AS2 is read as plain JSON, as the fediverse writes it; nothing is
 //! expanded against remote contexts.
@@ -19,23 +19,38 @@ pub const READ_MEDIA_TYPES: [&str; 3] = [
 ];
 
 /// Parses an AS2 document from request bytes: refuses nesting deeper than
-/// `max_depth` and NUL characters (PostgreSQL cannot store them) before
-/// parsing, and anything that is not a JSON object.
+/// `max_depth` before parsing, then anything that is not a JSON object and
+/// NUL characters in any string or key (PostgreSQL cannot store them).
 pub fn decode(body: &[u8], max_depth: usize) -> Result<Value, FormatError> {
     if depth_exceeds(body, max_depth) {
         return Err(FormatError::invalid(format!(
             "JSON nested deeper than {max_depth} levels"
         )));
     }
-    if body.windows(6).any(|w| w.eq_ignore_ascii_case(b"\\u0000")) {
-        return Err(FormatError::invalid("NUL characters are not accepted"));
-    }
     let doc: Value = serde_json::from_slice(body)
         .map_err(|e| FormatError::invalid(format!("malformed JSON: {e}")))?;
     if !doc.is_object() {
         return Err(FormatError::invalid("the document is not a JSON object"));
     }
+    // On the tree, not the bytes: a byte scan for `\u0000` also refused
+    // the harmless text `\\u0000` (an escaped backslash, then `u0000`),
+    // as a post about JSON may well contain (found by the json_guard fuzz
+    // target). A raw NUL byte is malformed JSON already. The recursion is
+    // bounded: the tree is within `max_depth`.
+    if has_nul(&doc) {
+        return Err(FormatError::invalid("NUL characters are not accepted"));
+    }
     Ok(doc)
+}
+
+/// Whether a string or key anywhere in `value` holds a NUL.
+fn has_nul(value: &Value) -> bool {
+    match value {
+        Value::String(s) => s.contains('\0'),
+        Value::Array(items) => items.iter().any(has_nul),
+        Value::Object(members) => members.iter().any(|(k, v)| k.contains('\0') || has_nul(v)),
+        _ => false,
+    }
 }
 
 /// The bytes of a document as sent.
@@ -89,11 +104,19 @@ mod tests {
     }
 
     #[test]
+    fn an_escaped_backslash_before_u0000_is_text_not_nul() {
+        let doc = decode(br#"{"content":"write \\u0000 for NUL"}"#, 8).unwrap();
+        assert_eq!(doc["content"], "write \\u0000 for NUL");
+    }
+
+    #[test]
     fn decodes_objects_only() {
         assert!(decode(br#"{"id":"x"}"#, 8).is_ok());
         assert!(decode(b"[1]", 8).is_err());
         assert!(decode(b"{", 8).is_err());
         assert!(decode(br#"{"a":"\u0000"}"#, 8).is_err());
+        assert!(decode(br#"{"a":["x\u0000"]}"#, 8).is_err());
+        assert!(decode(br#"{"\u0000":1}"#, 8).is_err());
         assert!(decode(&[b'['; 100], 8).is_err());
         let doc = decode(br#"{"b":1,"a":[true,null]}"#, 8).unwrap();
         assert_eq!(decode(&encode(&doc), 8).unwrap(), doc);

@@ -64,7 +64,9 @@ pub fn check_redirect_uri(uri: &str, mode: Mode) -> Result<(), String> {
     }
 }
 
-fn check_redirect_uris(uris: &[String], mode: Mode) -> Result<String, String> {
+/// Checks the redirect URIs a client registers and joins them into their
+/// stored form, one per line (what [`Client::redirect_uris`] splits).
+pub fn check_redirect_uris(uris: &[String], mode: Mode) -> Result<String, String> {
     if uris.is_empty() {
         return Err("at least one redirect URI is required".into());
     }
@@ -75,6 +77,26 @@ fn check_redirect_uris(uris: &[String], mode: Mode) -> Result<String, String> {
         check_redirect_uri(uri, mode)?;
     }
     Ok(uris.join("\n"))
+}
+
+/// The redirect URI an authorization request goes back to: the one it
+/// names, if the client registered exactly that string (RFC 6749 §3.1.2.3,
+/// no normalisation, no prefix match), or the client's only one when it
+/// names none. `None` is a 400 page, never a redirect.
+pub fn select_redirect_uri(client: &Client, given: Option<&str>) -> Option<String> {
+    match given {
+        Some(uri) => client
+            .redirect_uris()
+            .find(|r| *r == uri)
+            .map(str::to_string),
+        None => {
+            let mut registered = client.redirect_uris();
+            match (registered.next(), registered.next()) {
+                (Some(only), None) => Some(only.to_string()),
+                _ => None,
+            }
+        }
+    }
 }
 
 /// A client's credentials, shown once.
@@ -115,6 +137,7 @@ pub async fn register_app(
 }
 
 /// What a third party asks to register as.
+#[derive(Debug, Clone)]
 pub struct Registration {
     pub name: String,
     pub website: Option<String>,
@@ -124,13 +147,24 @@ pub struct Registration {
     pub public: bool,
 }
 
-/// Registers a third-party client. Its scopes are what it asked for (the
-/// `publish` scope is for member apps only); its id is random.
-pub async fn register_third_party(
-    db: &Db,
+/// A third party's registration, checked: what its client row stores.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckedRegistration {
+    /// The trimmed name.
+    pub name: String,
+    /// The redirect URIs in their stored form, one per line.
+    pub redirect_uris: String,
+    /// The normalised scope.
+    pub scopes: String,
+}
+
+/// Checks a third party's registration: a name of 1 to 100 characters, an
+/// http(s) website if any, redirect URIs as [`check_redirect_uri`] allows
+/// them, and known scopes without `publish` (member apps only).
+pub fn check_registration(
     mode: Mode,
-    reg: Registration,
-) -> Result<Credentials, OAuthError> {
+    reg: &Registration,
+) -> Result<CheckedRegistration, OAuthError> {
     use super::error::Code::{InvalidClientMetadata, InvalidRedirectUri};
     let name = reg.name.trim();
     if name.is_empty() || name.chars().count() > 100 {
@@ -151,7 +185,7 @@ pub async fn register_third_party(
             ));
         }
     }
-    let uris = check_redirect_uris(&reg.redirect_uris, mode)
+    let redirect_uris = check_redirect_uris(&reg.redirect_uris, mode)
         .map_err(|e| OAuthError::new(InvalidRedirectUri, e))?;
     let scope = scopes::parse(reg.scope.as_deref().unwrap_or(scopes::THIRD_PARTY_DEFAULT))
         .map_err(|e| OAuthError::new(InvalidClientMetadata, e))?;
@@ -161,6 +195,21 @@ pub async fn register_third_party(
             "the publish scope is for the co-op's member apps only",
         ));
     }
+    Ok(CheckedRegistration {
+        name: name.to_string(),
+        redirect_uris,
+        scopes: scopes::normalise(&scope),
+    })
+}
+
+/// Registers a third-party client. Its scopes are what it asked for (the
+/// `publish` scope is for member apps only); its id is random.
+pub async fn register_third_party(
+    db: &Db,
+    mode: Mode,
+    reg: Registration,
+) -> Result<Credentials, OAuthError> {
+    let checked = check_registration(mode, &reg)?;
     let secret = if reg.public {
         None
     } else {
@@ -171,10 +220,10 @@ pub async fn register_third_party(
         // third party can never take a member app's client id.
         client_id: secrets::random_hex(16)?,
         secret_hash: secret.as_deref().map(secrets::hash),
-        name: name.to_string(),
+        name: checked.name,
         website: reg.website,
-        redirect_uris: uris,
-        scopes: scopes::normalise(&scope),
+        redirect_uris: checked.redirect_uris,
+        scopes: checked.scopes,
         first_party: 0,
         app_name: None,
         created_at: db::now_millis(),
@@ -252,7 +301,9 @@ pub async fn authenticate(
     Err(OAuthError::client("client authentication failed"))
 }
 
-fn basic_credentials(headers: &HeaderMap) -> Result<Option<(String, String)>, OAuthError> {
+/// The client id and secret of an `Authorization: Basic` header, if there
+/// is one, each form-decoded (RFC 6749 §2.3.1).
+pub fn basic_credentials(headers: &HeaderMap) -> Result<Option<(String, String)>, OAuthError> {
     let Some(value) = headers.get(AUTHORIZATION) else {
         return Ok(None);
     };
@@ -282,7 +333,9 @@ fn basic_credentials(headers: &HeaderMap) -> Result<Option<(String, String)>, OA
     Ok(Some((id, secret)))
 }
 
-fn form_decode(s: &str) -> String {
+/// One half of Basic credentials, form-decoded. A half is one form value,
+/// so only the first `&`-separated pair counts and a bare `=` stays.
+pub(crate) fn form_decode(s: &str) -> String {
     url::form_urlencoded::parse(s.as_bytes())
         .next()
         .map(|(k, v)| {

@@ -150,19 +150,11 @@ pub async fn redeem_code(
     if stored.expires_at <= db::now_millis() {
         return Err(OAuthError::grant("authorization code has expired"));
     }
-    match redirect_uri {
-        Some(r) if r != stored.redirect_uri => {
-            return Err(OAuthError::grant(
-                "redirect_uri differs from the authorization request",
-            ))
-        }
-        None if stored.redirect_uri_given != 0 => {
-            return Err(OAuthError::request(
-                "redirect_uri is required: the authorization request named one",
-            ))
-        }
-        _ => {}
-    }
+    token_redirect_uri(
+        &stored.redirect_uri,
+        stored.redirect_uri_given != 0,
+        redirect_uri,
+    )?;
     match (&stored.pkce, verifier) {
         (Some(challenge), verifier) => {
             Pkce::required()
@@ -203,6 +195,25 @@ pub async fn redeem_code(
         Store::ForCode(&stored.code_hash),
     )
     .await
+}
+
+/// The token request's `redirect_uri` against the code's (RFC 6749
+/// §4.1.3): exactly the same string if the authorization request named
+/// one, and if it did not, absent or the same.
+pub fn token_redirect_uri(
+    stored: &str,
+    stored_given: bool,
+    presented: Option<&str>,
+) -> Result<(), OAuthError> {
+    match presented {
+        Some(r) if r != stored => Err(OAuthError::grant(
+            "redirect_uri differs from the authorization request",
+        )),
+        None if stored_given => Err(OAuthError::request(
+            "redirect_uri is required: the authorization request named one",
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// How freshly issued tokens are stored.

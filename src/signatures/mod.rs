@@ -200,7 +200,11 @@ pub fn check_request(
         .duration_since(SystemTime::UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
         .unwrap_or(0);
-    let max = req.max_skew.as_secs() as i64;
+    let max = req.max_skew.as_secs();
+    // `created` and `expires` are any i64 the peer wrote: saturating, so
+    // an extreme one is refused as a skew instead of overflowing (found
+    // while writing the signature_header fuzz target).
+    let skew_of = |t: i64| t.saturating_sub(now_s);
     if covers("date") {
         let date = headers
             .get("date")
@@ -211,19 +215,20 @@ pub fn check_request(
             .duration_since(SystemTime::UNIX_EPOCH)
             .map(|d| d.as_secs() as i64)
             .unwrap_or(0);
-        let skew = when_s - now_s;
-        if skew.abs() > max {
+        let skew = skew_of(when_s);
+        if skew.unsigned_abs() > max {
             return Err(SignatureError::Skew(skew));
         }
     }
     if let Some(created) = sig.created {
-        if (created - now_s).abs() > max {
-            return Err(SignatureError::Skew(created - now_s));
+        let skew = skew_of(created);
+        if skew.unsigned_abs() > max {
+            return Err(SignatureError::Skew(skew));
         }
     }
     if let Some(expires) = sig.expires {
         if expires < now_s {
-            return Err(SignatureError::Skew(expires - now_s));
+            return Err(SignatureError::Skew(skew_of(expires)));
         }
     }
     if covers("digest") || req.has_body {
@@ -406,6 +411,30 @@ mod tests {
             check_request(&sig, &headers, b"x", &REQ, SystemTime::now()),
             Err(SignatureError::Skew(s)) if s < -7000
         ));
+    }
+
+    #[test]
+    fn extreme_created_and_expires_are_skews_not_overflows() {
+        let h = HeaderMap::new();
+        let req = Requirements {
+            has_body: false,
+            max_skew: Duration::from_secs(3600),
+        };
+        for (field, value) in [
+            ("created", i64::MIN),
+            ("created", i64::MAX),
+            ("expires", i64::MIN),
+        ] {
+            let sig = Signature::parse(&format!(
+                r#"keyId="k",headers="(request-target) host (created)",signature="AAAA",{field}={value}"#
+            ))
+            .unwrap();
+            let checked = check_request(&sig, &h, b"", &req, SystemTime::now());
+            assert!(
+                matches!(checked, Err(SignatureError::Skew(_))),
+                "{field}={value}: {checked:?}"
+            );
+        }
     }
 
     #[test]

@@ -24,13 +24,13 @@ use crate::http::html::page;
 use crate::instance::AppState;
 use crate::oauth::consent::{self, Step};
 use crate::oauth::error::Code;
-use crate::oauth::{grants, scopes, session};
+use crate::oauth::{clients, grants, scopes, session};
 use maud::html;
 
 /// Mastodon's out-of-band redirect: the code is shown on a page.
 pub const OOB: &str = "urn:ietf:wg:oauth:2.0:oob";
 
-#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
 pub struct AuthorizeParams {
     pub response_type: Option<String>,
     pub client_id: Option<String>,
@@ -49,7 +49,8 @@ pub struct AuthorizeParams {
 }
 
 impl AuthorizeParams {
-    fn values(&self) -> [&Option<String>; 11] {
+    /// Every parameter, for the length check.
+    pub fn values(&self) -> [&Option<String>; 11] {
         [
             &self.response_type,
             &self.client_id,
@@ -66,7 +67,7 @@ impl AuthorizeParams {
     }
 
     /// The query string that reproduces this request (for `next`).
-    fn query(&self, without_prompt: bool) -> String {
+    pub fn query(&self, without_prompt: bool) -> String {
         let mut out = url::form_urlencoded::Serializer::new(String::new());
         let pairs = [
             ("response_type", &self.response_type),
@@ -131,22 +132,16 @@ async fn check(state: &AppState, p: &AuthorizeParams) -> Result<Checked, Problem
         }
         Err(e) => return Err(Problem::Page(e.into_response())),
     };
-    let redirect_uri = match p.redirect_uri.as_deref() {
-        Some(uri) if client.redirect_uris().any(|r| r == uri) => uri.to_string(),
-        None if client.redirect_uris().count() == 1 => client
-            .redirect_uris()
-            .next()
-            .unwrap_or_default()
-            .to_string(),
-        given => {
-            tracing::warn!(client_id = %client.client_id, redirect_uri = ?given, "authorize: redirect_uri not registered");
-            return Err(Problem::Page(error_page(
-                StatusCode::BAD_REQUEST,
-                "Invalid redirect address",
-                "The application asked to send you to an address it has not registered. \
-                 You have not been redirected.",
-            )));
-        }
+    let Some(redirect_uri) = clients::select_redirect_uri(&client, p.redirect_uri.as_deref())
+    else {
+        let given = p.redirect_uri.as_deref();
+        tracing::warn!(client_id = %client.client_id, redirect_uri = ?given, "authorize: redirect_uri not registered");
+        return Err(Problem::Page(error_page(
+            StatusCode::BAD_REQUEST,
+            "Invalid redirect address",
+            "The application asked to send you to an address it has not registered. \
+             You have not been redirected.",
+        )));
     };
     let fail = |code: &'static str, description: String| {
         Problem::Redirect(redirect_uri.clone(), Redirectable { code, description })
@@ -194,13 +189,25 @@ fn back_to_client(
     pairs: &[(&str, &str)],
     st: Option<&str>,
 ) -> Response {
-    let Ok(mut url) = Url::parse(redirect_uri) else {
+    let Some(location) = redirect_location(redirect_uri, pairs, st, state.config.base()) else {
         return error_page(
             StatusCode::BAD_REQUEST,
             "Invalid redirect address",
             "The registered redirect address cannot be used.",
         );
     };
+    redirect(&location)
+}
+
+/// Where [`back_to_client`] sends the browser: `redirect_uri` with `pairs`,
+/// `state` and `iss` appended to its query. `None` if it is not a URL.
+pub fn redirect_location(
+    redirect_uri: &str,
+    pairs: &[(&str, &str)],
+    st: Option<&str>,
+    iss: &str,
+) -> Option<String> {
+    let mut url = Url::parse(redirect_uri).ok()?;
     {
         let mut q = url.query_pairs_mut();
         for (k, v) in pairs {
@@ -209,9 +216,9 @@ fn back_to_client(
         if let Some(s) = st {
             q.append_pair("state", s);
         }
-        q.append_pair("iss", state.config.base());
+        q.append_pair("iss", iss);
     }
-    redirect(url.as_str())
+    Some(url.into())
 }
 
 fn problem_response(state: &AppState, problem: Problem, st: Option<&str>) -> Response {

@@ -25,6 +25,64 @@ pub struct Metadata {
     response_types: Option<Vec<String>>,
 }
 
+/// A registration request that passed the checks made before storing:
+/// what to register, and what the answer echoes.
+pub struct Request {
+    pub registration: Registration,
+    pub grant_types: Vec<String>,
+    pub token_endpoint_auth_method: String,
+}
+
+/// Checks client metadata for what this server supports (RFC 7591 §2):
+/// the authentication method, grant types and response types.
+pub fn read_metadata(m: Metadata) -> Result<Request, OAuthError> {
+    let public = match m.token_endpoint_auth_method.as_deref() {
+        None | Some("client_secret_basic") | Some("client_secret_post") => false,
+        Some("none") => true,
+        Some(other) => {
+            return Err(OAuthError::new(
+                Code::InvalidClientMetadata,
+                format!("token_endpoint_auth_method '{other}' is not supported"),
+            ))
+        }
+    };
+    let grant_types = m
+        .grant_types
+        .unwrap_or_else(|| vec!["authorization_code".into()]);
+    if let Some(g) = grant_types.iter().find(|g| {
+        !["authorization_code", "refresh_token", "client_credentials"].contains(&g.as_str())
+    }) {
+        return Err(OAuthError::new(
+            Code::InvalidClientMetadata,
+            format!("grant type '{g}' is not supported"),
+        ));
+    }
+    if m.response_types
+        .as_ref()
+        .is_some_and(|r| r.iter().any(|t| t != "code"))
+    {
+        return Err(OAuthError::new(
+            Code::InvalidClientMetadata,
+            "only the code response type is supported",
+        ));
+    }
+    Ok(Request {
+        registration: Registration {
+            name: m
+                .client_name
+                .unwrap_or_else(|| "Unnamed application".into()),
+            website: m.client_uri,
+            redirect_uris: m.redirect_uris.unwrap_or_default(),
+            scope: m.scope,
+            public,
+        },
+        grant_types,
+        token_endpoint_auth_method: m
+            .token_endpoint_auth_method
+            .unwrap_or_else(|| "client_secret_basic".into()),
+    })
+}
+
 pub async fn register(
     State(state): State<AppState>,
     body: Result<Json<Metadata>, JsonRejection>,
@@ -33,41 +91,13 @@ pub async fn register(
         let Json(m) = body.map_err(|e| {
             OAuthError::new(Code::InvalidClientMetadata, format!("the body must be client metadata as JSON: {e}"))
         })?;
-        let public = match m.token_endpoint_auth_method.as_deref() {
-            None | Some("client_secret_basic") | Some("client_secret_post") => false,
-            Some("none") => true,
-            Some(other) => {
-                return Err(OAuthError::new(
-                    Code::InvalidClientMetadata,
-                    format!("token_endpoint_auth_method '{other}' is not supported"),
-                ))
-            }
-        };
-        let grants = m
-            .grant_types
-            .clone()
-            .unwrap_or_else(|| vec!["authorization_code".into()]);
-        if let Some(g) = grants
-            .iter()
-            .find(|g| !["authorization_code", "refresh_token", "client_credentials"].contains(&g.as_str()))
-        {
-            return Err(OAuthError::new(Code::InvalidClientMetadata, format!("grant type '{g}' is not supported")));
-        }
-        if m.response_types.as_ref().is_some_and(|r| r.iter().any(|t| t != "code")) {
-            return Err(OAuthError::new(Code::InvalidClientMetadata, "only the code response type is supported"));
-        }
-        let creds = clients::register_third_party(
-            &state.db,
-            state.config.mode,
-            Registration {
-                name: m.client_name.unwrap_or_else(|| "Unnamed application".into()),
-                website: m.client_uri,
-                redirect_uris: m.redirect_uris.unwrap_or_default(),
-                scope: m.scope,
-                public,
-            },
-        )
-        .await?;
+        let Request {
+            registration,
+            grant_types,
+            token_endpoint_auth_method,
+        } = read_metadata(m)?;
+        let creds =
+            clients::register_third_party(&state.db, state.config.mode, registration).await?;
         let c = &creds.client;
         tracing::info!(client_id = %c.client_id, name = %c.name, "oauth: client registered (RFC 7591)");
         let mut answer = json!({
@@ -76,9 +106,9 @@ pub async fn register(
             "client_name": c.name,
             "redirect_uris": c.redirect_uris().collect::<Vec<_>>(),
             "scope": c.scopes,
-            "grant_types": grants,
+            "grant_types": grant_types,
             "response_types": ["code"],
-            "token_endpoint_auth_method": m.token_endpoint_auth_method.as_deref().unwrap_or("client_secret_basic"),
+            "token_endpoint_auth_method": token_endpoint_auth_method,
         });
         if let Some(secret) = &creds.secret {
             answer["client_secret"] = json!(secret);
