@@ -4,6 +4,7 @@
 #![allow(dead_code)] // each test binary uses a different part of this
 
 pub mod browser;
+pub mod chromium;
 
 use federation_tests::database::TestDatabase;
 use rosefed::config::{Config, HubArgs};
