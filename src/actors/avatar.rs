@@ -49,6 +49,13 @@ pub fn generated_png(app: &App) -> Result<Vec<u8>, AppError> {
     encode_rgb(SIZE, SIZE, &pixels)
 }
 
+/// A short tag that changes whenever the generated avatar's look does (its
+/// colour or its initial), for its URL.
+pub fn generated_version(app: &App) -> String {
+    let initial = initial(&app.display_name, &app.name);
+    format!("g{:08x}", fnv1a(&format!("{}\n{initial}", app.name)))
+}
+
 /// Encodes RGB rows as a PNG.
 fn encode_rgb(width: u32, height: u32, pixels: &[u8]) -> Result<Vec<u8>, AppError> {
     let failed = |e: png::EncodingError| AppError::Internal(format!("encoding the avatar: {e}"));
@@ -330,5 +337,10 @@ mod tests {
         assert_ne!(blog, generated_png(&app("market", "Market")).unwrap());
         assert_ne!(blog, generated_png(&app("blog", "Weblog")).unwrap());
         assert_ne!(blog, generated_png(&app("bloc", "Blog")).unwrap());
+        // Its URL's version follows the look.
+        let version = generated_version(&app("blog", "Blog"));
+        assert_eq!(version, generated_version(&app("blog", "Bellows")));
+        assert_ne!(version, generated_version(&app("blog", "Weblog")));
+        assert_ne!(version, generated_version(&app("bloc", "Blog")));
     }
 }

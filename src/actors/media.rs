@@ -60,6 +60,22 @@ pub struct Image {
     pub bytes: Vec<u8>,
 }
 
+/// What an actor document says about a set image (not its bytes).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ImageInfo {
+    pub media_type: String,
+    /// Unix milliseconds; versions the image's URL, since Mastodon fetches
+    /// a remote avatar or header again only when its URL changes.
+    pub updated_at: i64,
+}
+
+/// Which images an operator has set for an app.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AppMedia {
+    pub avatar: Option<ImageInfo>,
+    pub header: Option<ImageInfo>,
+}
+
 /// Checks an uploaded file against the rules above. `kind` only names the
 /// image in the messages.
 pub fn check(kind: MediaKind, bytes: Vec<u8>) -> Result<Image, AppError> {

@@ -18,6 +18,7 @@ pub mod follows;
 pub mod hosts;
 pub mod keys;
 pub mod login_attempts;
+pub mod media;
 pub mod oauth;
 pub mod objects;
 pub mod remote;
