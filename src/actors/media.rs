@@ -76,6 +76,17 @@ pub struct AppMedia {
     pub header: Option<ImageInfo>,
 }
 
+/// Refuses a file of `len` bytes if it is over [`MAX_BYTES`]; for callers
+/// that can tell the size before reading a file whole.
+pub fn check_size(kind: MediaKind, len: u64) -> Result<(), AppError> {
+    if len > MAX_BYTES as u64 {
+        return Err(AppError::BadRequest(format!(
+            "the {kind} is {len} bytes; the limit is {MAX_BYTES} (2 MiB)"
+        )));
+    }
+    Ok(())
+}
+
 /// Checks an uploaded file against the rules above. `kind` only names the
 /// image in the messages.
 pub fn check(kind: MediaKind, bytes: Vec<u8>) -> Result<Image, AppError> {
@@ -83,12 +94,7 @@ pub fn check(kind: MediaKind, bytes: Vec<u8>) -> Result<Image, AppError> {
     if bytes.is_empty() {
         return Err(refuse("file is empty".into()));
     }
-    if bytes.len() > MAX_BYTES {
-        return Err(refuse(format!(
-            "is {} bytes; the limit is {MAX_BYTES} (2 MiB)",
-            bytes.len()
-        )));
-    }
+    check_size(kind, bytes.len() as u64)?;
     let not_an_image = || refuse("is not a PNG, JPEG, GIF or WebP image".into());
     let media_type = match imagesize::image_type(&bytes) {
         Ok(imagesize::ImageType::Png) => "image/png",
