@@ -34,6 +34,12 @@ pub struct Cli {
     #[command(flatten)]
     pub hub: HubArgs,
 
+    /// Whether --public-url was left at its default (set by `main` from
+    /// clap's value source): commands other than `serve` then take the URL
+    /// the hub last served under, so they mint and print its addresses.
+    #[arg(skip)]
+    pub public_url_defaulted: bool,
+
     /// Log format on stderr. Levels come from RUST_LOG (default: info for
     /// `serve`, warn for other commands).
     #[arg(long, env = "ROSEFED_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
@@ -261,7 +267,16 @@ impl Cli {
 /// Runs a parsed command. Output for people goes to stdout; errors are
 /// returned for `main` to print as one line.
 pub async fn run(cli: Cli) -> Result<(), AppError> {
-    let config = Config::from_args(&cli.hub)?;
+    let mut config = Config::from_args(&cli.hub)?;
+    if cli.public_url_defaulted && !matches!(cli.command, Command::Serve { .. }) {
+        if let Some(served) = served_public_url(&config).await {
+            if served != config.base() {
+                let mut hub = cli.hub.clone();
+                hub.public_url = served;
+                config = Config::from_args(&hub)?;
+            }
+        }
+    }
     match cli.command {
         Command::Serve {
             bind,
@@ -518,6 +533,16 @@ fn media_change(
     actors::media::check_size(kind, std::fs::metadata(path).map_err(cannot)?.len())?;
     let bytes = std::fs::read(path).map_err(cannot)?;
     Ok(Some(actors::apps::MediaChange::Set(bytes)))
+}
+
+/// The public URL the hub last served under, when its database exists and
+/// says; a command that needs the database reports its own errors.
+async fn served_public_url(config: &Config) -> Option<String> {
+    let db = db::Db::connect(&config.database_url, 1, false).await.ok()?;
+    db::settings::get(&db, db::settings::PUBLIC_URL)
+        .await
+        .ok()
+        .flatten()
 }
 
 fn print_client(creds: &oauth::clients::Credentials, config: &Config) {

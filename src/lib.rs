@@ -51,6 +51,7 @@ pub mod moderation;
 pub mod net;
 pub mod oauth;
 pub mod outbox;
+pub mod pages;
 pub mod remote;
 pub mod sanitize;
 pub mod secrets;

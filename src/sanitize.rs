@@ -46,9 +46,82 @@ pub fn html(input: &str) -> String {
         .to_string()
 }
 
+/// The text of HTML that [`html`] produced (well-formed, with only the
+/// entities its serializer writes), for places that take no markup: link
+/// previews, feed summaries, page titles. Blocks and line breaks become
+/// spaces, runs of white space one space, and text past `max_chars` an
+/// ellipsis. The result is plain text, to be escaped where it is used.
+pub fn plain_text(clean_html: &str, max_chars: usize) -> String {
+    let mut text = String::with_capacity(clean_html.len().min(max_chars * 4));
+    let mut rest = clean_html;
+    while let Some(c) = rest.chars().next() {
+        match c {
+            '<' => {
+                let end = rest.find('>').map_or(rest.len(), |i| i + 1);
+                // Inline elements join words; everything else separates.
+                let name = rest[1..end]
+                    .trim_start_matches('/')
+                    .split(|c: char| !c.is_ascii_alphanumeric())
+                    .next()
+                    .unwrap_or_default();
+                if !matches!(name, "a" | "em" | "strong" | "b" | "i" | "code" | "s" | "u") {
+                    text.push(' ');
+                }
+                rest = &rest[end..];
+            }
+            '&' => {
+                let entity = [
+                    ("&amp;", '&'),
+                    ("&lt;", '<'),
+                    ("&gt;", '>'),
+                    ("&quot;", '"'),
+                    ("&#39;", '\''),
+                    ("&nbsp;", ' '),
+                ]
+                .into_iter()
+                .find(|(name, _)| rest.starts_with(name));
+                match entity {
+                    Some((name, ch)) => {
+                        text.push(ch);
+                        rest = &rest[name.len()..];
+                    }
+                    None => {
+                        text.push('&');
+                        rest = &rest[1..];
+                    }
+                }
+            }
+            _ => {
+                text.push(c);
+                rest = &rest[c.len_utf8()..];
+            }
+        }
+    }
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let joined = words.join(" ");
+    if joined.chars().count() <= max_chars {
+        return joined;
+    }
+    let mut cut: String = joined.chars().take(max_chars.saturating_sub(1)).collect();
+    cut.truncate(cut.trim_end().len());
+    cut.push('…');
+    cut
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn plain_text_of_clean_html() {
+        let clean = html("<p>Hello <em>you</em> &amp; <a href=\"https://x.example/\">them</a></p><p>Two&lt;3</p>");
+        assert_eq!(plain_text(&clean, 100), "Hello you & them Two<3");
+        assert_eq!(plain_text(&clean, 8), "Hello y…");
+        assert_eq!(plain_text("<p>a<br>b</p>", 10), "a b");
+        assert_eq!(plain_text("", 10), "");
+        // What it gives back is text: markup in it stays text.
+        assert_eq!(plain_text(&html("<p>&lt;script&gt;</p>"), 50), "<script>");
+    }
 
     #[test]
     fn strips_what_could_run() {

@@ -35,6 +35,15 @@ pub async fn serve(
         None => None,
     };
     let (state, boot) = instance::prepare(config).await?;
+    let base = state.config.base();
+    match db::settings::set(&state.db, db::settings::PUBLIC_URL, base).await? {
+        Some(old) if old != base => tracing::warn!(
+            old = %old,
+            new = %base,
+            "the public URL changed: ids minted before keep the old address, and remote servers know this hub's actors by it"
+        ),
+        _ => {}
+    }
     for (app, token) in &app_tokens {
         db::activities::ensure_token(&state.db, app, &crate::outbox::app_token::token_hash(token))
             .await?;

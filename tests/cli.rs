@@ -40,7 +40,63 @@ fn assert_clear_failure(o: &Output, mentions: &str) {
     );
 }
 
-on_both_databases!(apps_lifecycle, operator_commands, members_and_oauth_clients);
+on_both_databases!(
+    apps_lifecycle,
+    operator_commands,
+    members_and_oauth_clients,
+    commands_use_the_url_the_hub_serves_under,
+);
+
+/// Commands run beside a hub without `--public-url` mint and print the
+/// addresses the hub serves under, not the default one: a post published
+/// from the CLI must have an id remote servers can fetch.
+async fn commands_use_the_url_the_hub_serves_under(db: TestDatabase) {
+    let mut hub = federation_tests::hub::Hub::start(&db.url, db.dir.path(), &[]).await;
+    assert_ne!(hub.base, "http://127.0.0.1:8080");
+    let client = rosefed(
+        &db,
+        &[
+            "apps",
+            "oauth",
+            "blog",
+            "--redirect-uri",
+            "https://blog.example/cb",
+        ],
+    );
+    assert!(client.status.success(), "{}", stderr(&client));
+    assert!(
+        stderr(&client).contains(&format!(
+            "discovery: {}/.well-known/openid-configuration",
+            hub.base
+        )),
+        "{}",
+        stderr(&client)
+    );
+    let post = rosefed(&db, &["post", "blog", "--content", "<p>from the CLI</p>"]);
+    assert!(post.status.success(), "{}", stderr(&post));
+    assert!(
+        stdout(&post).starts_with(&format!("published {}/objects/", hub.base)),
+        "{}",
+        stdout(&post)
+    );
+    let listed = rosefed(&db, &["apps", "list"]);
+    assert!(
+        stdout(&listed).contains(&format!("@blog@{}", hub.base.trim_start_matches("http://"))),
+        "{}",
+        stdout(&listed)
+    );
+    // An explicit --public-url still wins.
+    let explicit = rosefed(
+        &db,
+        &["--public-url", "https://other.example", "apps", "list"],
+    );
+    assert!(
+        stdout(&explicit).contains("@blog@other.example"),
+        "{}",
+        stdout(&explicit)
+    );
+    hub.terminate().await;
+}
 
 async fn apps_lifecycle(db: TestDatabase) {
     // The first command that writes bootstraps the instance and its seed apps.

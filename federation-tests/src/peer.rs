@@ -413,6 +413,11 @@ fn actor_doc(inner: &Inner, name: &str) -> Value {
     let mut doc = json!({
         "@context": ["https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1"],
         "id": id, "type": "Person", "preferredUsername": name,
+        // Hostile profile fields, so every page that shows a remote actor
+        // is tested for escaping and for links that could run script.
+        "name": format!("<script>alert('{name}')</script>{name} & co"),
+        "summary": "<img src=x onerror=alert(1)>",
+        "url": "javascript:alert(1)",
         "inbox": format!("{id}/inbox"), "outbox": format!("{id}/outbox"),
         "publicKey": { "id": format!("{id}#main-key"), "owner": id, "publicKeyPem": current_key(inner).0 },
     });

@@ -1,5 +1,4 @@
-//! HTML for people: an app's profile page, the hub's front page listing the
-//! apps, collection pages, and the generated SVG icon every app starts with.
+//! HTML for people: the hub's front page listing the apps, collection pages, and the generated SVG icon every app starts with.
 //! Pages are maud templates (every value escaped); the SVG escapes its one
 //! interpolated character itself.
 
@@ -7,43 +6,10 @@ use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use axum::http::HeaderValue;
 use axum::response::{IntoResponse, Response};
 
-use crate::actors::document::summary_html;
 use crate::actors::{avatar, App};
 use crate::config::Config;
 use crate::http::html::{escape, page};
-use maud::{html, PreEscaped};
-
-/// Counts shown on a profile.
-pub struct ProfileCounts {
-    pub followers: i64,
-    pub following: i64,
-    pub posts: i64,
-}
-
-pub fn profile_page(config: &Config, app: &App, counts: &ProfileCounts) -> Response {
-    let actor = config.actor_id(&app.name);
-    let handle = config.handle(&app.name);
-    // Built by escaping the operator's plain-text summary.
-    let summary = PreEscaped(summary_html(&app.summary));
-    let body = html! {
-        header {
-            img.icon src={ (actor) "/avatar" } alt="";
-            h1 { (app.display_name) }
-            p.handle { (handle) }
-        }
-        (summary)
-        ul {
-            li { a href={ (actor) "/followers" } { (counts.followers) " followers" } }
-            li { a href={ (actor) "/following" } { (counts.following) " following" } }
-            li { a href={ (actor) "/outbox" } { (counts.posts) " posts" } }
-        }
-        p {
-            "Follow it from any fediverse server (Mastodon, GoToSocial, Lemmy, …) by searching for "
-            code { (handle) } "."
-        }
-    };
-    page(&format!("{} ({handle})", app.display_name), body)
-}
+use maud::html;
 
 pub fn home_page(config: &Config, apps: &[App]) -> Response {
     let body = html! {

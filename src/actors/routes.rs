@@ -10,18 +10,20 @@
 //! | `/actors/{name}/avatar` | the app's avatar: the operator's, else the generated PNG |
 //! | `/actors/{name}/header` | the app's header, if the operator set one |
 //! | `/actors/{name}/icon.svg` | the app's generated icon as SVG |
-//! | `/@{name}` | the app's profile page |
+//! | `/@{name}` | the app's profile page with its posts (`?before=` pages back) |
+//! | `/@{name}.atom` | the app's Atom feed |
+//! | `/@{name}/follow?account=…` | remote follow: off to the visitor's server |
 
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{Path, Query, RawQuery, State};
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, X_CONTENT_TYPE_OPTIONS};
 use axum::http::HeaderValue;
-use axum::response::{IntoResponse, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::Router;
 use serde_json::Value;
 
 use super::media::MediaKind;
-use super::profile::{self, ProfileCounts};
+use super::profile;
 use super::{avatar, document};
 use super::{App, AppName};
 use crate::db::collections::{self, Collection};
@@ -30,6 +32,8 @@ use crate::error::AppError;
 use crate::formats::collection::{self, PAGE_SIZE};
 use crate::http::negotiate::{as2, Format, Negotiated};
 use crate::instance::AppState;
+use crate::pages::profile::{Profile, ProfileCounts};
+use crate::pages::{self, PostView, POSTS_PER_PAGE};
 
 /// Deepest page served; keeps OFFSET arithmetic far from overflow.
 const MAX_PAGE: i64 = 1_000_000;
@@ -46,6 +50,7 @@ pub fn routes() -> Router<AppState> {
         .route("/actors/{name}/header", get(header))
         .route("/actors/{name}/{collection}", get(collection))
         .route("/@{name}", get(profile_page))
+        .route("/@{name}/follow", get(remote_follow))
 }
 
 async fn load_app(state: &AppState, name: &str) -> Result<App, AppError> {
@@ -110,25 +115,99 @@ async fn app_actor(
                 syntax,
             )
         }
-        Format::Html => render_profile(&state, &app).await,
+        Format::Html => render_profile(&state, &app, None).await,
     }
 }
 
+#[derive(serde::Deserialize)]
+struct ProfileQuery {
+    before: Option<String>,
+}
+
+/// `/@NAME`, or `/@NAME.atom` (one route: the router cannot split a
+/// segment at a dot).
 async fn profile_page(
     State(state): State<AppState>,
     Path(name): Path<String>,
+    Query(query): Query<ProfileQuery>,
 ) -> Result<Response, AppError> {
+    if let Some(name) = name.strip_suffix(".atom") {
+        let app = load_app(&state, name).await?;
+        let posts =
+            db::objects::app_posts(&state.db, app.name.as_str(), None, POSTS_PER_PAGE).await?;
+        return Ok(pages::feed::response(pages::feed::atom(
+            &state.config,
+            &app,
+            &posts,
+        )));
+    }
     let app = load_app(&state, &name).await?;
-    render_profile(&state, &app).await
+    let before = match query.before.as_deref() {
+        None => None,
+        Some(text) => Some(pages::parse_cursor(&state.config, text).ok_or_else(|| {
+            AppError::BadRequest("before is not a cursor this page gave out".into())
+        })?),
+    };
+    render_profile(&state, &app, before).await
 }
 
-async fn render_profile(state: &AppState, app: &App) -> Result<Response, AppError> {
+async fn render_profile(
+    state: &AppState,
+    app: &App,
+    before: Option<db::objects::Cursor>,
+) -> Result<Response, AppError> {
     let counts = ProfileCounts {
         followers: collections::count(&state.db, &app.name, Collection::Followers).await?,
         following: collections::count(&state.db, &app.name, Collection::Following).await?,
         posts: collections::count(&state.db, &app.name, Collection::Outbox).await?,
     };
-    Ok(profile::profile_page(&state.config, app, &counts))
+    let posts = db::objects::app_posts(
+        &state.db,
+        app.name.as_str(),
+        before.as_ref(),
+        POSTS_PER_PAGE,
+    )
+    .await?;
+    let ids: Vec<&str> = posts.iter().map(|p| p.id.as_str()).collect();
+    let mut post_counts = db::objects::counts(&state.db, &ids).await?;
+    let older = pages::next_cursor(&state.config, &posts);
+    let views = posts
+        .iter()
+        .map(|object| PostView {
+            object,
+            counts: post_counts.remove(&object.id).unwrap_or_default(),
+        })
+        .collect();
+    Ok(pages::profile::profile_page(
+        &state.config,
+        &Profile {
+            app,
+            counts,
+            posts: views,
+            older,
+            later_page: before.is_some(),
+            header_url: None,
+        },
+    ))
+}
+
+#[derive(serde::Deserialize)]
+struct FollowQuery {
+    account: String,
+}
+
+/// Remote follow, as Mastodon's profile pages offered it: the visitor gives
+/// their handle, the hub asks their server (WebFinger, through the guarded
+/// fetcher) where it confirms follows, and sends them there.
+async fn remote_follow(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    Query(query): Query<FollowQuery>,
+) -> Result<Response, AppError> {
+    let app = load_app(&state, &name).await?;
+    let ours = format!("{}@{}", app.name, state.config.authority());
+    let target = crate::remote::follow_page(&state, &query.account, &ours).await?;
+    Ok(Redirect::to(&target).into_response())
 }
 
 async fn icon(

@@ -23,6 +23,7 @@ pub mod oauth;
 pub mod objects;
 pub mod remote;
 pub mod revocations;
+pub mod settings;
 pub mod users;
 
 use std::time::Duration;

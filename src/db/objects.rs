@@ -130,6 +130,119 @@ pub async fn recent(db: &Db, limit: i64) -> Result<Vec<StoredObject>, AppError> 
     )
 }
 
+/// A point in an app's posts, newest first: the (published, id) of the
+/// last post shown, so a page never repeats or skips a post that arrives
+/// meanwhile.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Cursor {
+    pub published: i64,
+    pub id: String,
+}
+
+/// An app's live posts, newest first, after `cursor`.
+pub async fn app_posts(
+    db: &Db,
+    app: &str,
+    cursor: Option<&Cursor>,
+    limit: i64,
+) -> Result<Vec<StoredObject>, AppError> {
+    // With no cursor, one past the newest possible post.
+    let (published, id) = match cursor {
+        Some(c) => (c.published, c.id.as_str()),
+        None => (i64::MAX, ""),
+    };
+    Ok(sqlx::query_as(&format!(
+        "{SELECT} WHERE app_name = $1 AND local = 1 AND deleted IS NULL \
+         AND (published < $3 OR (published = $3 AND id < $4)) \
+         ORDER BY published DESC, id DESC LIMIT $2"
+    ))
+    .bind(app)
+    .bind(limit)
+    .bind(published)
+    .bind(id)
+    .fetch_all(db.pool())
+    .await?)
+}
+
+/// Likes, shares and live replies of a post.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub likes: i64,
+    pub shares: i64,
+    pub replies: i64,
+}
+
+/// The counts of several posts in two queries (not three per post).
+pub async fn counts(
+    db: &Db,
+    ids: &[&str],
+) -> Result<std::collections::HashMap<String, Counts>, AppError> {
+    let mut out: std::collections::HashMap<String, Counts> = std::collections::HashMap::new();
+    if ids.is_empty() {
+        return Ok(out);
+    }
+    let list = (1..=ids.len())
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let reactions = format!(
+        "SELECT object_id, kind, COUNT(*) FROM reactions WHERE object_id IN ({list}) \
+         GROUP BY object_id, kind"
+    );
+    let mut query = sqlx::query_as::<_, (String, String, i64)>(&reactions);
+    for id in ids {
+        query = query.bind(*id);
+    }
+    for (id, kind, n) in query.fetch_all(db.pool()).await? {
+        let entry = out.entry(id).or_default();
+        match kind.as_str() {
+            "Like" => entry.likes = n,
+            _ => entry.shares = n,
+        }
+    }
+    let replies = format!(
+        "SELECT in_reply_to, COUNT(*) FROM objects WHERE in_reply_to IN ({list}) \
+         AND deleted IS NULL GROUP BY in_reply_to"
+    );
+    let mut query = sqlx::query_as::<_, (String, i64)>(&replies);
+    for id in ids {
+        query = query.bind(*id);
+    }
+    for (id, n) in query.fetch_all(db.pool()).await? {
+        out.entry(id).or_default().replies = n;
+    }
+    Ok(out)
+}
+
+/// A reply with what is known of its author (nothing, when the author is
+/// ours or was never fetched).
+#[derive(Clone, Debug, FromRow)]
+pub struct Reply {
+    #[sqlx(flatten)]
+    pub object: StoredObject,
+    pub author_name: Option<String>,
+    pub author_username: Option<String>,
+    pub author_domain: Option<String>,
+    pub author_url: Option<String>,
+}
+
+/// The oldest `limit` live replies to a post, in the order they were
+/// written.
+pub async fn replies(db: &Db, id: &str, limit: i64) -> Result<Vec<Reply>, AppError> {
+    Ok(sqlx::query_as(
+        "SELECT o.id, o.app_name, o.attributed_to, o.object_type, o.name, o.content, o.source_sexp, \
+         o.in_reply_to, o.local, o.published, o.updated, o.deleted, a.name AS author_name, \
+         a.preferred_username AS author_username, a.domain AS author_domain, \
+         a.profile_url AS author_url \
+         FROM objects o LEFT JOIN remote_actors a ON a.id = o.attributed_to \
+         WHERE o.in_reply_to = $1 AND o.deleted IS NULL ORDER BY o.published, o.id LIMIT $2",
+    )
+    .bind(id)
+    .bind(limit)
+    .fetch_all(db.pool())
+    .await?)
+}
+
 /// Records a Like or Announce; a duplicate (same kind, actor, object) is a
 /// no-op. Returns whether it was new.
 pub async fn add_reaction(

@@ -15,17 +15,22 @@ pub struct RemoteActor {
     pub key_id: String,
     pub public_key_pem: String,
     pub fetched_at: i64,
+    /// What our pages show of it (see `formats::actor::ActorProfile`).
+    pub name: Option<String>,
+    pub preferred_username: Option<String>,
+    pub profile_url: Option<String>,
+    pub icon_url: Option<String>,
 }
 
-const SELECT: &str =
-    "SELECT id, domain, inbox, shared_inbox, key_id, public_key_pem, fetched_at FROM remote_actors";
+const COLUMNS: &str = "a.id, a.domain, a.inbox, a.shared_inbox, a.key_id, a.public_key_pem, \
+                       a.fetched_at, a.name, a.preferred_username, a.profile_url, a.icon_url";
 
 /// The actor proven to own `key_id` (see [`claim_key`]).
 pub async fn by_key_id(db: &Db, key_id: &str) -> Result<Option<RemoteActor>, AppError> {
-    Ok(sqlx::query_as(
-        "SELECT a.id, a.domain, a.inbox, a.shared_inbox, a.key_id, a.public_key_pem, a.fetched_at \
-         FROM remote_keys k JOIN remote_actors a ON a.id = k.actor_id WHERE k.key_id = $1",
-    )
+    Ok(sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM remote_keys k JOIN remote_actors a ON a.id = k.actor_id \
+         WHERE k.key_id = $1"
+    ))
     .bind(key_id)
     .fetch_optional(db.pool())
     .await?)
@@ -46,18 +51,22 @@ pub async fn claim_key(db: &Db, key_id: &str, actor_id: &str) -> Result<(), AppE
 }
 
 pub async fn by_id(db: &Db, id: &str) -> Result<Option<RemoteActor>, AppError> {
-    Ok(sqlx::query_as(&format!("{SELECT} WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(db.pool())
-        .await?)
+    Ok(sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM remote_actors a WHERE a.id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(db.pool())
+    .await?)
 }
 
 pub async fn upsert(db: &Db, a: &RemoteActor) -> Result<(), AppError> {
     sqlx::query(
-        "INSERT INTO remote_actors (id, domain, inbox, shared_inbox, key_id, public_key_pem, fetched_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7) \
+        "INSERT INTO remote_actors (id, domain, inbox, shared_inbox, key_id, public_key_pem, fetched_at, \
+         name, preferred_username, profile_url, icon_url) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
          ON CONFLICT (id) DO UPDATE SET domain = $2, inbox = $3, shared_inbox = $4, key_id = $5, \
-         public_key_pem = $6, fetched_at = $7",
+         public_key_pem = $6, fetched_at = $7, name = $8, preferred_username = $9, \
+         profile_url = $10, icon_url = $11",
     )
     .bind(&a.id)
     .bind(&a.domain)
@@ -66,6 +75,10 @@ pub async fn upsert(db: &Db, a: &RemoteActor) -> Result<(), AppError> {
     .bind(&a.key_id)
     .bind(&a.public_key_pem)
     .bind(a.fetched_at)
+    .bind(&a.name)
+    .bind(&a.preferred_username)
+    .bind(&a.profile_url)
+    .bind(&a.icon_url)
     .execute(db.pool())
     .await?;
     Ok(())
@@ -77,7 +90,8 @@ pub async fn upsert(db: &Db, a: &RemoteActor) -> Result<(), AppError> {
 pub async fn refresh_in(conn: &mut AnyConnection, a: &RemoteActor) -> Result<(), AppError> {
     sqlx::query(
         "UPDATE remote_actors SET inbox = $2, shared_inbox = $3, key_id = $4, public_key_pem = $5, \
-         fetched_at = $6 WHERE id = $1",
+         fetched_at = $6, name = $7, preferred_username = $8, profile_url = $9, icon_url = $10 \
+         WHERE id = $1",
     )
     .bind(&a.id)
     .bind(&a.inbox)
@@ -85,6 +99,10 @@ pub async fn refresh_in(conn: &mut AnyConnection, a: &RemoteActor) -> Result<(),
     .bind(&a.key_id)
     .bind(&a.public_key_pem)
     .bind(a.fetched_at)
+    .bind(&a.name)
+    .bind(&a.preferred_username)
+    .bind(&a.profile_url)
+    .bind(&a.icon_url)
     .execute(conn)
     .await?;
     Ok(())

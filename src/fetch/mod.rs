@@ -379,6 +379,41 @@ impl Fetcher {
 
     /// Resolves `@user@host` (or `user@host`) to an actor id by WebFinger.
     pub async fn webfinger(&self, handle: &str) -> Result<String, FetchError> {
+        let (url, jrd) = self.webfinger_jrd(handle).await?;
+        let found = jrd_links(&jrd)
+            .find(|l| {
+                l["rel"] == "self"
+                    && l["type"].as_str().is_some_and(|t| {
+                        t.starts_with("application/activity+json")
+                            || t.starts_with("application/ld+json")
+                    })
+            })
+            .and_then(|l| l["href"].as_str())
+            .map(str::to_string)
+            .ok_or_else(|| FetchError::Invalid(url.to_string(), "no ActivityPub self link".into()));
+        found
+    }
+
+    /// The address where `@user@host`'s server lets them confirm following
+    /// someone: the `{uri}` template of WebFinger's OStatus `subscribe`
+    /// link, which Mastodon, GoToSocial and Pleroma publish.
+    pub async fn subscribe_template(&self, handle: &str) -> Result<String, FetchError> {
+        let (url, jrd) = self.webfinger_jrd(handle).await?;
+        let found = jrd_links(&jrd)
+            .find(|l| l["rel"] == SUBSCRIBE_REL)
+            .and_then(|l| l["template"].as_str())
+            .filter(|t| t.contains("{uri}"))
+            .map(str::to_string)
+            .ok_or_else(|| {
+                FetchError::Invalid(
+                    url.to_string(),
+                    "the server offers no remote follow (no subscribe template)".into(),
+                )
+            });
+        found
+    }
+
+    async fn webfinger_jrd(&self, handle: &str) -> Result<(Url, Value), FetchError> {
         let account = handle.trim().trim_start_matches('@');
         let (_, host) = account.rsplit_once('@').ok_or_else(|| {
             FetchError::Invalid(handle.into(), "not of the form @user@host".into())
@@ -406,23 +441,17 @@ impl Fetcher {
             ));
         }
         let body = read_capped(url.as_str(), response).await?;
-        let jrd: Value = serde_json::from_slice(&body)
+        let jrd = serde_json::from_slice(&body)
             .map_err(|e| FetchError::Invalid(url.to_string(), e.to_string()))?;
-        jrd["links"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .find(|l| {
-                l["rel"] == "self"
-                    && l["type"].as_str().is_some_and(|t| {
-                        t.starts_with("application/activity+json")
-                            || t.starts_with("application/ld+json")
-                    })
-            })
-            .and_then(|l| l["href"].as_str())
-            .map(str::to_string)
-            .ok_or_else(|| FetchError::Invalid(url.to_string(), "no ActivityPub self link".into()))
+        Ok((url, jrd))
     }
+}
+
+/// The OStatus subscription link relation (remote follow).
+const SUBSCRIBE_REL: &str = "http://ostatus.org/schema/1.0/subscribe";
+
+fn jrd_links(jrd: &Value) -> impl Iterator<Item = &Value> {
+    jrd["links"].as_array().into_iter().flatten()
 }
 
 /// The certificates of an `--extra-ca-file`.

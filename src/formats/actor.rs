@@ -132,6 +132,68 @@ pub struct ActorDocument {
     pub public_key_pem: String,
     /// Whether its inbox takes `application/sexp`.
     pub accepts_sexp: bool,
+    /// What our pages show of it.
+    pub profile: ActorProfile,
+}
+
+/// The parts of an actor's document our pages show: all optional, all
+/// bounded; a field that is too long, not text or (for URLs) not an http(s)
+/// URL is dropped rather than refusing the actor, whose keys and inbox are
+/// what federation needs.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ActorProfile {
+    /// Display name, control characters removed.
+    pub name: Option<String>,
+    pub preferred_username: Option<String>,
+    /// Its profile page.
+    pub url: Option<String>,
+    /// Its avatar.
+    pub icon_url: Option<String>,
+}
+
+/// Longest display name kept, in characters (Mastodon allows 30, Lemmy 20,
+/// GoToSocial 50; some servers more).
+const MAX_DISPLAY_NAME: usize = 200;
+/// Longest `preferredUsername` kept, in characters.
+const MAX_USERNAME: usize = 100;
+
+impl ActorProfile {
+    /// Reads the profile fields of an actor document.
+    pub fn parse(doc: &Value) -> ActorProfile {
+        let text = |field: &str, max: usize| {
+            let value: String = doc
+                .get(field)?
+                .as_str()?
+                .chars()
+                .filter(|c| !c.is_control())
+                .collect();
+            let value = value.trim();
+            (!value.is_empty() && value.chars().count() <= max).then(|| value.to_string())
+        };
+        ActorProfile {
+            name: text("name", MAX_DISPLAY_NAME),
+            preferred_username: text("preferredUsername", MAX_USERNAME),
+            url: doc.get("url").and_then(link).filter(|u| web_url(u)),
+            icon_url: doc.get("icon").and_then(link).filter(|u| web_url(u)),
+        }
+    }
+}
+
+/// The first URL of a link-valued property: a string, an object with a
+/// `url` or `href`, or a list of those.
+fn link(value: &Value) -> Option<String> {
+    match value {
+        Value::String(s) => Some(s.clone()),
+        Value::Object(o) => o.get("url").or_else(|| o.get("href")).and_then(link),
+        Value::Array(list) => list.iter().find_map(link),
+        _ => None,
+    }
+}
+
+/// An absolute http(s) URL within the stored-id bound: safe to put in an
+/// `href` (no `javascript:`) and to store.
+fn web_url(url: &str) -> bool {
+    check_id(url).is_ok() && Url::parse(url).is_ok_and(|u| matches!(u.scheme(), "http" | "https"))
 }
 
 /// Reads the fields we keep from an actor document. With `key_id`, the key
@@ -207,12 +269,36 @@ pub fn parse(doc: &Value, key_id: Option<&str>) -> Result<ActorDocument, FormatE
         key_id: found_key_id.to_string(),
         public_key_pem: pem.to_string(),
         accepts_sexp,
+        profile: ActorProfile::parse(doc),
     })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn profile_fields_are_bounded_and_only_web_links() {
+        let doc = json!({
+            "name": " Ada\u{7} <b>L</b> ", "preferredUsername": "ada",
+            "url": [{"type": "Link", "href": "https://r.example/@ada"}],
+            "icon": {"type": "Image", "url": "https://r.example/ada.png"},
+        });
+        assert_eq!(
+            ActorProfile::parse(&doc),
+            ActorProfile {
+                name: Some("Ada <b>L</b>".into()),
+                preferred_username: Some("ada".into()),
+                url: Some("https://r.example/@ada".into()),
+                icon_url: Some("https://r.example/ada.png".into()),
+            }
+        );
+        let hostile = json!({
+            "name": "x".repeat(201), "preferredUsername": 7,
+            "url": "javascript:alert(1)", "icon": {"url": "data:image/png;base64,AAAA"},
+        });
+        assert_eq!(ActorProfile::parse(&hostile), ActorProfile::default());
+    }
 
     #[test]
     fn remote_actor_documents() {

@@ -28,6 +28,12 @@ pub fn escape(text: &str) -> String {
 
 /// A complete page around `body`, with the headers every page carries.
 pub fn page(title: &str, body: Markup) -> Response {
+    page_with_head(title, html! {}, body)
+}
+
+/// A page with more in its `head`: link-preview metadata, alternate
+/// representations.
+pub fn page_with_head(title: &str, extra_head: Markup, body: Markup) -> Response {
     let document = html! {
         (DOCTYPE)
         html lang="en" {
@@ -35,6 +41,7 @@ pub fn page(title: &str, body: Markup) -> Response {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) }
+                (extra_head)
                 style { (PreEscaped(STYLE)) }
             }
             body {
@@ -62,7 +69,11 @@ pub fn page(title: &str, body: Markup) -> Response {
 
 const STYLE: &str = "body{font-family:system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem;color:#222}\
 img.icon{width:64px;height:64px;border-radius:8px;vertical-align:middle;margin-right:1rem}\
-h1{display:inline;vertical-align:middle}.handle{color:#666}ul{padding-left:1.2rem}\
+img.small{width:32px;height:32px;border-radius:4px;vertical-align:middle;margin-right:.5rem}\
+img.header{width:100%;max-height:12rem;object-fit:cover;border-radius:8px;margin-bottom:1rem}\
+h1{display:inline;vertical-align:middle}.handle,.meta{color:#666}ul{padding-left:1.2rem}\
+article.post{border-top:1px solid #ddd;padding:.8rem 0}.meta{font-size:.9rem}\
+.counts{list-style:none;padding:0;display:flex;gap:1rem}\
 footer{margin-top:3rem;color:#888;font-size:.8rem}code{background:#f4f4f4;padding:0 .2rem}";
 
 #[cfg(test)]

@@ -24,18 +24,20 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use maud::{html, PreEscaped};
+use maud::html;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::app_token::AppToken;
 use super::publish::{self, NewPost};
+use crate::actors::AppName;
 use crate::db;
 use crate::error::AppError;
 use crate::formats::{sexp, Format};
 use crate::http::html::page;
 use crate::http::negotiate::{as2, Format as Representation, Negotiated};
 use crate::instance::AppState;
+use crate::pages::{self, PostView};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -268,28 +270,30 @@ async fn object(
         .await?
         .filter(|o| o.local == 1)
         .ok_or_else(|| AppError::NotFound("no such post".into()))?;
-    let doc = publish::object_document(&state, &stored).await?;
     let status = if stored.deleted.is_some() {
         StatusCode::GONE
     } else {
         StatusCode::OK
     };
     let mut response = match format {
-        Representation::As2(syntax) => as2(doc, syntax)?,
+        Representation::As2(syntax) => {
+            as2(publish::object_document(&state, &stored).await?, syntax)?
+        }
+        Representation::Html if stored.deleted.is_some() => pages::post::deleted_page(),
         Representation::Html => {
-            let body = html! {
-                @if stored.deleted.is_some() {
-                    p { "This post was deleted." }
-                } @else {
-                    @if let Some(name) = &stored.name {
-                        h1 { (name) }
-                    }
-                    // Content was sanitised when it was stored.
-                    article { (PreEscaped(&stored.content)) }
-                    p { a href=(stored.attributed_to) { (stored.attributed_to) } }
-                }
+            let app = match stored.app_name.as_deref().map(AppName::parse) {
+                Some(Ok(name)) => db::apps::get(&state.db, &name).await?,
+                _ => None,
+            }
+            .ok_or_else(|| AppError::NotFound("no such post".into()))?;
+            let mut counts = db::objects::counts(&state.db, &[stored.id.as_str()]).await?;
+            let replies =
+                db::objects::replies(&state.db, &stored.id, pages::post::MAX_REPLIES).await?;
+            let view = PostView {
+                counts: counts.remove(&stored.id).unwrap_or_default(),
+                object: &stored,
             };
-            page("Post", body)
+            pages::post::post_page(&state.config, &app, &view, &replies)
         }
     };
     *response.status_mut() = status;

@@ -27,6 +27,10 @@ impl RemoteActor {
             key_id: doc.key_id.clone(),
             public_key_pem: doc.public_key_pem.clone(),
             fetched_at: now_millis(),
+            name: doc.profile.name.clone(),
+            preferred_username: doc.profile.preferred_username.clone(),
+            profile_url: doc.profile.url.clone(),
+            icon_url: doc.profile.icon_url.clone(),
         }
     }
 
@@ -219,6 +223,51 @@ pub fn from_update(doc: &Value) -> Result<RemoteActor, AppError> {
     actor::parse(doc, None)
         .map(|doc| RemoteActor::from_document(&doc))
         .map_err(|e| AppError::BadRequest(e.to_string()))
+}
+
+/// Where to send a visitor who wants `account` (theirs, `@user@host`) to
+/// follow `ours` (`name@authority`): their server's remote-follow page for
+/// our actor.
+pub async fn follow_page(state: &AppState, account: &str, ours: &str) -> Result<String, AppError> {
+    let account = account.trim().trim_start_matches('@');
+    // Usernames as Mastodon, GoToSocial, Lemmy and Pleroma allow them; a
+    // host name, IP literal or host:port.
+    let well_formed = account.len() <= 300
+        && account.split_once('@').is_some_and(|(user, host)| {
+            !user.is_empty()
+                && !host.is_empty()
+                && user
+                    .chars()
+                    .all(|c| c.is_alphanumeric() || matches!(c, '_' | '.' | '-'))
+                && host
+                    .chars()
+                    .all(|c| c.is_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
+        });
+    if !well_formed {
+        return Err(AppError::BadRequest(format!(
+            "'{}' is not a fediverse handle such as @you@your.server",
+            account.escape_debug()
+        )));
+    }
+    let template = state
+        .fetcher
+        .subscribe_template(account)
+        .await
+        .map_err(|e| {
+            tracing::info!(%account, error = %e, "remote follow: no subscribe template");
+            AppError::BadGateway(format!(
+                "could not ask your server how to follow: {e}. Search for @{ours} on your server instead."
+            ))
+        })?;
+    let uri: String =
+        url::form_urlencoded::byte_serialize(format!("acct:{ours}").as_bytes()).collect();
+    let target = template.replace("{uri}", &uri);
+    match url::Url::parse(&target) {
+        Ok(u) if matches!(u.scheme(), "https" | "http") => Ok(target),
+        _ => Err(AppError::BadGateway(format!(
+            "your server's remote-follow address is not a web address. Search for @{ours} on your server instead."
+        ))),
+    }
 }
 
 async fn fetch(state: &AppState, url: &str) -> Result<Value, crate::fetch::FetchError> {

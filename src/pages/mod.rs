@@ -1,0 +1,151 @@
+//! What people see of the hub in a browser or a feed reader: an app's
+//! profile page with its posts, a post's page with its replies, the Atom
+//! feed of each app, and the link-preview metadata (OpenGraph, Twitter
+//! cards, alternate representations) the pages carry.
+//!
+//! Pure rendering: the handlers in [`crate::actors::routes`] and
+//! [`crate::outbox::api`] load the rows, these functions turn them into
+//! HTML (maud, every value escaped) or Atom XML (escaped by
+//! [`crate::http::html::escape`]). Post content is HTML the sanitizer
+//! produced when it was stored, the only markup passed through unescaped.
+
+pub mod feed;
+pub mod post;
+pub mod preview;
+pub mod profile;
+
+use maud::{html, Markup};
+
+use crate::actors::{App, AppName};
+use crate::config::Config;
+use crate::db::objects::{Counts, Cursor, StoredObject};
+use crate::formats::as2::rfc3339;
+
+/// How many posts a profile page or a feed shows.
+pub const POSTS_PER_PAGE: i64 = 20;
+
+/// A local post with its counts, as a page lists it.
+pub struct PostView<'a> {
+    pub object: &'a StoredObject,
+    pub counts: Counts,
+}
+
+/// The avatar every page shows for an app (the generated one until an
+/// operator sets one).
+pub fn avatar_url(config: &Config, app: &AppName) -> String {
+    format!("{}/avatar", config.actor_id(app))
+}
+
+/// An app's profile page.
+pub fn profile_url(config: &Config, app: &AppName) -> String {
+    config.url(&format!("/@{app}"))
+}
+
+/// An app's Atom feed.
+pub fn feed_url(config: &Config, app: &AppName) -> String {
+    config.url(&format!("/@{app}.atom"))
+}
+
+/// A date people read, with the machine-readable one beside it.
+fn time(millis: i64) -> Markup {
+    let shown = chrono::DateTime::from_timestamp_millis(millis)
+        .map(|t| t.format("%-d %b %Y, %H:%M UTC").to_string())
+        .unwrap_or_default();
+    html! { time datetime=(rfc3339(millis)) { (shown) } }
+}
+
+/// Likes, shares and replies of a post.
+fn counts(counts: &Counts) -> Markup {
+    let plural = |n: i64, one: &'static str, many: &'static str| if n == 1 { one } else { many };
+    html! {
+        ul.counts {
+            li { (counts.likes) " " (plural(counts.likes, "like", "likes")) }
+            li { (counts.shares) " " (plural(counts.shares, "share", "shares")) }
+            li { (counts.replies) " " (plural(counts.replies, "reply", "replies")) }
+        }
+    }
+}
+
+/// A link target that is safe in an `href`: only absolute http(s) URLs
+/// (remote ids and URLs could be `javascript:` ones; escaping alone would
+/// keep them clickable).
+fn web_link(url: &str) -> Option<&str> {
+    (url.starts_with("https://") || url.starts_with("http://")).then_some(url)
+}
+
+/// The cursor after the last post of a full page, as `?before=` carries
+/// it: `PUBLISHED.UUID` (our post ids end in a UUID).
+pub fn next_cursor(config: &Config, posts: &[StoredObject]) -> Option<String> {
+    if (posts.len() as i64) < POSTS_PER_PAGE {
+        return None;
+    }
+    let last = posts.last()?;
+    let uuid = last.id.strip_prefix(&config.url("/objects/"))?;
+    Some(format!("{}.{uuid}", last.published))
+}
+
+/// Reads a `?before=` cursor; `None` when it is not one of ours.
+pub fn parse_cursor(config: &Config, text: &str) -> Option<Cursor> {
+    let (published, uuid) = text.split_once('.')?;
+    let published = published.parse::<i64>().ok()?;
+    let ok = !uuid.is_empty()
+        && uuid.len() <= 64
+        && uuid.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+    ok.then(|| Cursor {
+        published,
+        id: config.url(&format!("/objects/{uuid}")),
+    })
+}
+
+/// The title a post goes by where a title is needed: its own, or the start
+/// of its text.
+fn post_title(app: &App, object: &StoredObject) -> String {
+    match &object.name {
+        Some(name) if !name.trim().is_empty() => name.clone(),
+        _ => {
+            let text = crate::sanitize::plain_text(&object.content, 60);
+            if text.is_empty() {
+                format!("A post by {}", app.display_name)
+            } else {
+                format!("{}: “{text}”", app.display_name)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::HubArgs;
+
+    fn config() -> Config {
+        Config::from_args(&HubArgs {
+            public_url: "https://coop.example".into(),
+            data_dir: "data".into(),
+            database_url: None,
+            database_max_connections: 1,
+            apps: vec![],
+            federation: Default::default(),
+            oauth: Default::default(),
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn cursors_round_trip_and_refuse_strangers() {
+        let config = config();
+        let c = parse_cursor(&config, "1733000000000.0193-abc").unwrap();
+        assert_eq!(c.published, 1_733_000_000_000);
+        assert_eq!(c.id, "https://coop.example/objects/0193-abc");
+        for bad in ["", "x.y", "12", "12.", "12.a/b", "12.a?b", "12.<s>"] {
+            assert_eq!(parse_cursor(&config, bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn only_web_links() {
+        assert_eq!(web_link("https://a.example/"), Some("https://a.example/"));
+        assert_eq!(web_link("javascript:alert(1)"), None);
+        assert_eq!(web_link(" https://a.example/"), None);
+    }
+}
