@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+use crate::actors::media::MediaKind;
 use crate::actors::{self, AppName};
 use crate::config::{Config, HubArgs};
 use crate::db::{self, collections};
@@ -181,9 +182,36 @@ pub enum AppsCommand {
     /// Make a bearer token for the publishing API (shown once, stored
     /// hashed).
     Token { name: String },
-    /// Change an app's settings.
+    /// Change an app's profile and settings. Only what is given changes;
+    /// everything is checked before anything is written. Followers are
+    /// sent an Update of the actor (by the running hub), as Mastodon
+    /// expects when a profile changes.
     Set {
         name: String,
+        /// Name shown on profiles, at most 100 characters; "" restores the
+        /// default (NAME capitalised).
+        #[arg(long)]
+        display_name: Option<String>,
+        /// Plain-text description shown on profiles, at most 500
+        /// characters; "" empties it.
+        #[arg(long)]
+        summary: Option<String>,
+        /// Set the avatar to this image file: PNG, JPEG, GIF or WebP (told
+        /// from its bytes, not its name), at most 2 MiB and 4096 pixels a
+        /// side. Square images look best. Without one the app shows a
+        /// generated avatar.
+        #[arg(long, value_name = "FILE", conflicts_with = "remove_avatar")]
+        avatar: Option<std::path::PathBuf>,
+        /// Set the header (the profile's banner) to this image file: same
+        /// rules as --avatar; about 3:1 (e.g. 1500×500) looks best.
+        #[arg(long, value_name = "FILE", conflicts_with = "remove_header")]
+        header: Option<std::path::PathBuf>,
+        /// Remove the avatar set with --avatar: back to the generated one.
+        #[arg(long)]
+        remove_avatar: bool,
+        /// Remove the header set with --header.
+        #[arg(long)]
+        remove_header: bool,
         /// Approve followers by hand (true) or accept them at once (false).
         #[arg(long)]
         manually_approves_followers: Option<bool>,
@@ -444,13 +472,37 @@ async fn apps(config: Config, cmd: AppsCommand) -> Result<(), AppError> {
         }
         AppsCommand::Set {
             name,
+            display_name,
+            summary,
+            avatar,
+            header,
+            remove_avatar,
+            remove_header,
             manually_approves_followers,
         } => {
             let name = AppName::parse(&name)?;
-            if let Some(manual) = manually_approves_followers {
-                db::apps::set_manual(db, &name, manual).await?;
+            let change = actors::apps::ProfileChange {
+                display_name,
+                summary,
+                manually_approves_followers,
+                avatar: media_change(MediaKind::Avatar, avatar.as_deref(), remove_avatar)?,
+                header: media_change(MediaKind::Header, header.as_deref(), remove_header)?,
+            };
+            let done = actors::apps::update_profile(&state, &name, change).await?;
+            if done.changes.is_empty() {
+                println!("{}: nothing changed", config.handle(&name));
+            } else {
+                println!("updated {}:", config.handle(&name));
+                for line in &done.changes {
+                    println!("  {line}");
+                }
+                if done.update_queued_for > 0 {
+                    println!(
+                        "an Update is queued for {} follower inbox(es); the running hub delivers it",
+                        done.update_queued_for
+                    );
+                }
             }
-            println!("updated {}", config.handle(&name));
         }
         AppsCommand::Remove { name, force } => {
             let name = AppName::parse(&name)?;
@@ -459,6 +511,28 @@ async fn apps(config: Config, cmd: AppsCommand) -> Result<(), AppError> {
         }
     }
     Ok(())
+}
+
+/// The change `apps set` asks for one image: a file's bytes (read here,
+/// checked by the same rules as everywhere), its removal, or none.
+fn media_change(
+    kind: MediaKind,
+    file: Option<&std::path::Path>,
+    remove: bool,
+) -> Result<Option<actors::apps::MediaChange>, AppError> {
+    let Some(path) = file else {
+        return Ok(remove.then_some(actors::apps::MediaChange::Remove));
+    };
+    let cannot = |e: std::io::Error| {
+        AppError::BadRequest(format!(
+            "cannot read the {kind} file {}: {e}",
+            path.display()
+        ))
+    };
+    // An oversized file is refused before it is read whole.
+    actors::media::check_size(kind, std::fs::metadata(path).map_err(cannot)?.len())?;
+    let bytes = std::fs::read(path).map_err(cannot)?;
+    Ok(Some(actors::apps::MediaChange::Set(bytes)))
 }
 
 /// The public URL the hub last served under, when its database exists and

@@ -46,30 +46,59 @@ async fn profile_and_post_pages_in_chromium() {
         "object": {"id": format!("{}/objects/r1", peer.base()), "type": "Note",
                    "attributedTo": peer.actor(0), "inReplyTo": ids[0],
                    "content": "<p>Lovely <img src=x onerror=alert(1)><script>alert(2)</script></p>"}});
-    assert_eq!(peer.post_as(0, &app.url("/actors/blog/inbox"), &reply).await.status(), 202);
+    assert_eq!(
+        peer.post_as(0, &app.url("/actors/blog/inbox"), &reply)
+            .await
+            .status(),
+        202
+    );
 
     let c = &browser.client;
     c.goto(&app.url("/@blog")).await.expect("open the profile");
-    assert_eq!(c.title().await.unwrap(), format!("Blog (@blog@{})", app.authority));
-    let h1 = c.find(Locator::Css("h1")).await.unwrap().text().await.unwrap();
+    assert_eq!(
+        c.title().await.unwrap(),
+        format!("Blog (@blog@{})", app.authority)
+    );
+    let h1 = c
+        .find(Locator::Css("h1"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert_eq!(h1, "Blog");
     let posts = c.find_all(Locator::Css("article.post")).await.unwrap();
     assert_eq!(posts.len(), 3);
-    assert!(posts[0].text().await.unwrap().contains("Third post"), "newest first");
+    assert!(
+        posts[0].text().await.unwrap().contains("Third post"),
+        "newest first"
+    );
     // The avatar loads as an image the browser can decode.
     let avatar_width: Value = c
-        .execute("return document.querySelector('img.icon').naturalWidth", vec![])
+        .execute(
+            "return document.querySelector('img.icon').naturalWidth",
+            vec![],
+        )
         .await
         .unwrap();
-    assert!(avatar_width.as_u64().unwrap_or(0) > 0, "avatar decoded: {avatar_width}");
+    assert!(
+        avatar_width.as_u64().unwrap_or(0) > 0,
+        "avatar decoded: {avatar_width}"
+    );
     browser.screenshot("profile").await;
 
     // The post with the hostile reply: its author's name is shown as text,
     // and nothing ran (no dialog is open).
     c.goto(&ids[0]).await.expect("open the post");
-    let replies = c.find(Locator::Css("section[aria-labelledby=replies]")).await.unwrap();
+    let replies = c
+        .find(Locator::Css("section[aria-labelledby=replies]"))
+        .await
+        .unwrap();
     let text = replies.text().await.unwrap();
-    assert!(text.contains("<script>alert('u0')</script>u0 & co"), "{text}");
+    assert!(
+        text.contains("<script>alert('u0')</script>u0 & co"),
+        "{text}"
+    );
     assert!(text.contains("Lovely"), "{text}");
     assert!(c.get_alert_text().await.is_err(), "no script ran");
     let scripts: Value = c

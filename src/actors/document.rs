@@ -4,17 +4,41 @@
 
 use serde_json::Value;
 
-use crate::actors::App;
+use crate::actors::media::AppMedia;
+use crate::actors::{avatar, App};
 use crate::config::Config;
 use crate::error::AppError;
 use crate::formats::actor::{self, ActorFields};
 use crate::http::html::escape;
 use crate::keys::InstanceKeys;
 
-/// An app's virtual actor.
-pub fn app_actor(config: &Config, keys: &InstanceKeys, app: &App) -> Result<Value, AppError> {
+/// An app's virtual actor. `icon` is its avatar (the operator's, else the
+/// generated PNG), `image` its header when one is set. Their URLs carry a
+/// version (`?v=`), since Mastodon downloads a remote avatar or header
+/// again only when its URL changes; the routes ignore it.
+pub fn app_actor(
+    config: &Config,
+    keys: &InstanceKeys,
+    app: &App,
+    media: &AppMedia,
+) -> Result<Value, AppError> {
     let id = config.actor_id(&app.name);
-    let icon = format!("{id}/icon.svg");
+    let (icon_type, icon) = match &media.avatar {
+        Some(set) => (
+            set.media_type.as_str(),
+            format!("{id}/avatar?v={}", set.updated_at),
+        ),
+        None => (
+            "image/png",
+            format!("{id}/avatar?v={}", avatar::generated_version(app)),
+        ),
+    };
+    let header = media.header.as_ref().map(|set| {
+        (
+            set.media_type.as_str(),
+            format!("{id}/header?v={}", set.updated_at),
+        )
+    });
     Ok(actor::render(&ActorFields {
         id: &id,
         kind: "Service",
@@ -22,7 +46,8 @@ pub fn app_actor(config: &Config, keys: &InstanceKeys, app: &App) -> Result<Valu
         name: &app.display_name,
         summary_html: &summary_html(&app.summary),
         url: &config.url(&format!("/@{}", app.name)),
-        icon: Some(("image/svg+xml", &icon)),
+        icon: Some((icon_type, &icon)),
+        image: header.as_ref().map(|(t, url)| (*t, url.as_str())),
         follow_collections: true,
         shared_inbox: &config.url("/inbox"),
         manually_approves_followers: app.manually_approves_followers,
@@ -45,6 +70,7 @@ pub fn instance_actor(config: &Config, keys: &InstanceKeys) -> Result<Value, App
         summary_html: "<p>The instance actor of this rosefed hub. It signs requests made on behalf of the whole server.</p>",
         url: &config.url("/"),
         icon: None,
+        image: None,
         follow_collections: false,
         shared_inbox: &config.url("/inbox"),
         manually_approves_followers: true,

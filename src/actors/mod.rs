@@ -4,10 +4,14 @@
 //! [`crate::keys`]): each has its own id and `keyId`, and all share the key
 //! material. This module owns the app model and its rules ([`apps`]), the
 //! ActivityStreams documents ([`document`]), the HTML profile pages
-//! ([`profile`]) and the HTTP routes that serve them ([`routes`]).
+//! ([`profile`]), the generated avatar ([`avatar`]), the rules for
+//! operator-set avatars and headers ([`media`]) and the HTTP routes that
+//! serve them ([`routes`]).
 
 pub mod apps;
+pub mod avatar;
 pub mod document;
+pub mod media;
 pub mod profile;
 pub mod routes;
 

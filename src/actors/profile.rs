@@ -6,7 +6,7 @@ use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use axum::http::HeaderValue;
 use axum::response::{IntoResponse, Response};
 
-use crate::actors::{App, AppName};
+use crate::actors::{avatar, App};
 use crate::config::Config;
 use crate::http::html::{escape, page};
 use maud::html;
@@ -68,8 +68,8 @@ pub fn collection_page_html(
 /// A square with the app's initial on a colour derived from its name, so
 /// every app has a distinct icon from its first start.
 pub fn icon_svg(app: &App) -> Response {
-    let hue = fnv1a(app.name.as_str()) % 360;
-    let initial = initial(&app.display_name, &app.name);
+    let hue = avatar::hue(&app.name);
+    let initial = avatar::initial(&app.display_name, &app.name);
     let svg = format!(
         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"256\" height=\"256\" viewBox=\"0 0 256 256\">\
          <rect width=\"256\" height=\"256\" rx=\"32\" fill=\"hsl({hue},55%,45%)\"/>\
@@ -85,32 +85,4 @@ pub fn icon_svg(app: &App) -> Response {
         HeaderValue::from_static("public, max-age=86400"),
     );
     response
-}
-
-fn initial(display_name: &str, name: &AppName) -> String {
-    display_name
-        .chars()
-        .find(|c| c.is_alphanumeric())
-        .or_else(|| name.as_str().chars().next())
-        .map(|c| c.to_uppercase().collect())
-        .unwrap_or_default()
-}
-
-fn fnv1a(s: &str) -> u32 {
-    s.bytes().fold(0x811c_9dc5u32, |h, b| {
-        (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn initials() {
-        let n = AppName::parse("blog").unwrap();
-        assert_eq!(initial("  «market»", &n), "M");
-        assert_eq!(initial("", &n), "B");
-        assert_ne!(fnv1a("blog") % 360, fnv1a("market") % 360);
-    }
 }

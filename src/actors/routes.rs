@@ -7,19 +7,24 @@
 //! | `/actor`, `/actor/outbox` | the instance actor |
 //! | `/actors/{name}` | an app's actor (AS2 JSON or its profile page) |
 //! | `/actors/{name}/{outbox,followers,following}` | paged collections |
-//! | `/actors/{name}/icon.svg` | the app's icon |
+//! | `/actors/{name}/avatar` | the app's avatar: the operator's, else the generated PNG |
+//! | `/actors/{name}/header` | the app's header, if the operator set one |
+//! | `/actors/{name}/icon.svg` | the app's generated icon as SVG |
 //! | `/@{name}` | the app's profile page with its posts (`?before=` pages back) |
 //! | `/@{name}.atom` | the app's Atom feed |
 //! | `/@{name}/follow?account=…` | remote follow: off to the visitor's server |
 
 use axum::extract::{Path, Query, RawQuery, State};
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, X_CONTENT_TYPE_OPTIONS};
+use axum::http::HeaderValue;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::Router;
 use serde_json::Value;
 
-use super::document;
+use super::media::MediaKind;
 use super::profile;
+use super::{avatar, document};
 use super::{App, AppName};
 use crate::db::collections::{self, Collection};
 use crate::db::{self};
@@ -39,8 +44,10 @@ pub fn routes() -> Router<AppState> {
         .route("/actor", get(instance_actor))
         .route("/actor/outbox", get(instance_outbox))
         .route("/actors/{name}", get(app_actor))
-        // The static icon route wins over the parameter.
+        // Static routes win over the {collection} parameter.
         .route("/actors/{name}/icon.svg", get(icon))
+        .route("/actors/{name}/avatar", get(avatar))
+        .route("/actors/{name}/header", get(header))
         .route("/actors/{name}/{collection}", get(collection))
         .route("/@{name}", get(profile_page))
         .route("/@{name}/follow", get(remote_follow))
@@ -101,10 +108,13 @@ async fn app_actor(
 ) -> Result<Response, AppError> {
     let app = load_app(&state, &name).await?;
     match format {
-        Format::As2(syntax) => as2(
-            document::app_actor(&state.config, &state.keys, &app)?,
-            syntax,
-        ),
+        Format::As2(syntax) => {
+            let media = db::media::info(&state.db, &app.name).await?;
+            as2(
+                document::app_actor(&state.config, &state.keys, &app, &media)?,
+                syntax,
+            )
+        }
         Format::Html => render_profile(&state, &app, None).await,
     }
 }
@@ -161,6 +171,16 @@ async fn render_profile(
     let ids: Vec<&str> = posts.iter().map(|p| p.id.as_str()).collect();
     let mut post_counts = db::objects::counts(&state.db, &ids).await?;
     let older = pages::next_cursor(&state.config, &posts);
+    let header_url = db::media::info(&state.db, &app.name)
+        .await?
+        .header
+        .map(|set| {
+            format!(
+                "{}/header?v={}",
+                state.config.actor_id(&app.name),
+                set.updated_at
+            )
+        });
     let views = posts
         .iter()
         .map(|object| PostView {
@@ -176,7 +196,7 @@ async fn render_profile(
             posts: views,
             older,
             later_page: before.is_some(),
-            header_url: None,
+            header_url,
         },
     ))
 }
@@ -206,6 +226,50 @@ async fn icon(
 ) -> Result<Response, AppError> {
     let app = load_app(&state, &name).await?;
     Ok(profile::icon_svg(&app))
+}
+
+/// The avatar: the operator's if set, else the generated PNG.
+async fn avatar(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<Response, AppError> {
+    let app = load_app(&state, &name).await?;
+    match db::media::get(&state.db, &app.name, MediaKind::Avatar).await? {
+        Some(set) => image_response(&set.media_type, set.bytes),
+        None => image_response("image/png", avatar::generated_png(&app)?),
+    }
+}
+
+/// The header, if the operator set one.
+async fn header(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<Response, AppError> {
+    let app = load_app(&state, &name).await?;
+    let set = db::media::get(&state.db, &app.name, MediaKind::Header)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("app '{}' has no header", app.name)))?;
+    image_response(&set.media_type, set.bytes)
+}
+
+/// An image with its type, cacheable by anyone for an hour (actor
+/// documents link versioned URLs, so a change is seen at once there), and
+/// never sniffed as anything else.
+fn image_response(media_type: &str, bytes: Vec<u8>) -> Result<Response, AppError> {
+    let content_type = HeaderValue::from_str(media_type)
+        .map_err(|_| AppError::Internal(format!("stored media type '{media_type}' is invalid")))?;
+    Ok((
+        [
+            (CONTENT_TYPE, content_type),
+            (
+                CACHE_CONTROL,
+                HeaderValue::from_static("public, max-age=3600"),
+            ),
+            (X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
+        ],
+        bytes,
+    )
+        .into_response())
 }
 
 async fn collection(

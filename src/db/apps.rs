@@ -147,6 +147,23 @@ pub async fn set_manual(db: &Db, name: &AppName, manual: bool) -> Result<(), App
     Ok(())
 }
 
+/// Writes an app's profile (display name, summary, whether it approves
+/// followers by hand) on the caller's connection. Returns whether the app
+/// exists.
+pub async fn update_profile(conn: &mut sqlx::AnyConnection, app: &App) -> Result<bool, AppError> {
+    let done = sqlx::query(
+        "UPDATE apps SET display_name = $2, summary = $3, manually_approves_followers = $4 \
+         WHERE name = $1",
+    )
+    .bind(app.name.as_str())
+    .bind(&app.display_name)
+    .bind(&app.summary)
+    .bind(i64::from(app.manually_approves_followers))
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() > 0)
+}
+
 /// As [`get`], inside a transaction (a handler must not take a second pool
 /// connection while it holds one: under load that deadlocks the pool).
 pub async fn get_in(

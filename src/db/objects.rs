@@ -222,7 +222,6 @@ pub struct Reply {
     pub object: StoredObject,
     pub author_name: Option<String>,
     pub author_username: Option<String>,
-    pub author_domain: Option<String>,
     pub author_url: Option<String>,
 }
 
@@ -232,7 +231,7 @@ pub async fn replies(db: &Db, id: &str, limit: i64) -> Result<Vec<Reply>, AppErr
     Ok(sqlx::query_as(
         "SELECT o.id, o.app_name, o.attributed_to, o.object_type, o.name, o.content, o.source_sexp, \
          o.in_reply_to, o.local, o.published, o.updated, o.deleted, a.name AS author_name, \
-         a.preferred_username AS author_username, a.domain AS author_domain, \
+         a.preferred_username AS author_username, \
          a.profile_url AS author_url \
          FROM objects o LEFT JOIN remote_actors a ON a.id = o.attributed_to \
          WHERE o.in_reply_to = $1 AND o.deleted IS NULL ORDER BY o.published, o.id LIMIT $2",

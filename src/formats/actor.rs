@@ -31,6 +31,8 @@ pub struct ActorFields<'a> {
     pub url: &'a str,
     /// (media type, URL) of the avatar.
     pub icon: Option<(&'a str, &'a str)>,
+    /// (media type, URL) of the header, the profile's banner.
+    pub image: Option<(&'a str, &'a str)>,
     /// Whether the actor has followers/following collections.
     pub follow_collections: bool,
     pub shared_inbox: &'a str,
@@ -104,6 +106,9 @@ pub fn render(a: &ActorFields<'_>) -> Result<Value, FormatError> {
     });
     if let Some((media_type, url)) = a.icon {
         doc["icon"] = json!({ "type": "Image", "mediaType": media_type, "url": url });
+    }
+    if let Some((media_type, url)) = a.image {
+        doc["image"] = json!({ "type": "Image", "mediaType": media_type, "url": url });
     }
     if a.accepts_sexp {
         doc[INBOX_FORMATS] = json!([MEDIA_TYPE, super::jsonld::MEDIA_TYPE]);
@@ -342,7 +347,8 @@ mod tests {
             name: "Blog",
             summary_html: "<p>hi</p>",
             url: "https://h.example/@blog",
-            icon: Some(("image/svg+xml", "https://h.example/actors/blog/icon.svg")),
+            icon: Some(("image/png", "https://h.example/actors/blog/avatar")),
+            image: None,
             follow_collections: true,
             shared_inbox: "https://h.example/inbox",
             manually_approves_followers: false,
@@ -362,7 +368,17 @@ mod tests {
         assert!(json_only.get(INBOX_FORMATS).is_none());
         assert!(!parse(&json_only, None).unwrap().accepts_sexp);
         assert_eq!(doc["followers"], "https://h.example/actors/blog/followers");
-        assert_eq!(doc["icon"]["mediaType"], "image/svg+xml");
+        assert_eq!(doc["icon"]["mediaType"], "image/png");
+        assert!(doc.get("image").is_none());
+        let with_header = render(&ActorFields {
+            image: Some(("image/jpeg", "https://h.example/actors/blog/header")),
+            ..fields.clone()
+        })
+        .unwrap();
+        assert_eq!(
+            with_header["image"],
+            json!({"type": "Image", "mediaType": "image/jpeg", "url": "https://h.example/actors/blog/header"})
+        );
         let parsed = parse(&doc, Some("https://h.example/actors/blog#main-key")).unwrap();
         assert_eq!(parsed.inbox, "https://h.example/actors/blog/inbox");
         assert_eq!(parsed.public_key_pem, "PEM");

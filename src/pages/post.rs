@@ -11,6 +11,7 @@ use crate::actors::App;
 use crate::config::Config;
 use crate::db::objects::Reply;
 use crate::http::html::{page, page_with_head};
+use crate::net::authority_of;
 use crate::sanitize::plain_text;
 
 /// How many replies a post's page shows.
@@ -83,8 +84,10 @@ fn reply_view(config: &Config, reply: &Reply) -> Markup {
         .and_then(web_link)
         .or_else(|| web_link(&o.attributed_to));
     let name = reply.author_name.as_deref().unwrap_or(&o.attributed_to);
-    let handle = match (&reply.author_username, &reply.author_domain) {
-        (Some(user), Some(domain)) => Some(format!("@{user}@{domain}")),
+    // The handle's host is the actor id's authority (a port included), as
+    // WebFinger resolves it.
+    let handle = match (&reply.author_username, authority_of(&o.attributed_to)) {
+        (Some(user), Some(host)) => Some(format!("@{user}@{host}")),
         _ => None,
     };
     let remote = o.local == 0;

@@ -46,9 +46,8 @@ impl Chromium {
         let url = format!("http://127.0.0.1:{port}");
         let mut last = String::new();
         for _ in 0..100 {
-            let mut builder = ClientBuilder::new(
-                hyper_util::client::legacy::connect::HttpConnector::new(),
-            );
+            let mut builder =
+                ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new());
             builder.capabilities(capabilities.clone());
             match builder.connect(&url).await {
                 Ok(client) => return Some(Chromium { client, driver }),
