@@ -10,7 +10,10 @@
 //!   HTML layout, `/health`.
 //! - [`discovery`]: WebFinger, NodeInfo, host-meta.
 //! - [`actors`]: the member apps' virtual actors and the instance actor:
-//!   rules, ActivityStreams documents, profile pages.
+//!   rules, ActivityStreams documents, avatars.
+//! - [`pages`]: what people see: profile and post pages, Atom feeds, link
+//!   previews.
+//! - [`admin`]: the administrators' pages, behind the admin role.
 //! - [`keys`]: the one instance keypair every actor projects.
 //! - [`formats`]: the activity model and its wire formats (JSON-LD and
 //!   sexp, `docs/sexp.md`), pure code: decoded once at the edge.
@@ -32,6 +35,7 @@
 //!   check, also replayed by `tests/fuzz_regressions.rs`.
 
 pub mod actors;
+pub mod admin;
 pub mod cli;
 pub mod config;
 pub mod db;

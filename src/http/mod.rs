@@ -25,7 +25,7 @@ use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 use crate::instance::AppState;
-use crate::{actors, discovery, inbox, oauth, outbox};
+use crate::{actors, admin, discovery, inbox, oauth, outbox};
 
 /// The whole application.
 pub fn app(state: AppState) -> Router {
@@ -36,6 +36,7 @@ pub fn app(state: AppState) -> Router {
         .merge(inbox::routes())
         .merge(outbox::api::routes())
         .merge(oauth::routes())
+        .merge(admin::routes())
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(
             state.clone(),

@@ -161,4 +161,17 @@ impl Browser {
         let r = request.send().await.unwrap();
         self.read(r).await
     }
+
+    /// POSTs a `multipart/form-data` form (an upload), with the cookies.
+    pub async fn post_multipart(&mut self, url: &str, form: reqwest::multipart::Form) -> Page {
+        let r = self
+            .client
+            .post(url)
+            .header(COOKIE, self.cookie_header())
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        self.read(r).await
+    }
 }

@@ -1,0 +1,49 @@
+//! The admin area (`/admin/…`): server-rendered pages for the hub's
+//! administrators, who sign in with the hub's own `/login` (members added
+//! with `rosefed users add --admin`). Every handler takes an
+//! [`AdminSession`](session::AdminSession), so no page or form can be
+//! reached without the admin role; every form carries a CSRF token
+//! ([`CsrfForm`](crate::oauth::endpoints::csrf_form::CsrfForm), or
+//! [`CsrfMultipart`](multipart::CsrfMultipart) for uploads). Pages are
+//! never framed or cached, and run no script.
+//!
+//! | path | what |
+//! |---|---|
+//! | `/admin` | the dashboard: what there is to administer |
+//! | `/admin/apps` | the member apps |
+//! | `/admin/apps/{name}` | an app's profile: name, summary, approval (GET, POST) |
+//! | `/admin/apps/{name}/images` | its avatar and header (POST, multipart) |
+
+pub mod apps;
+pub mod multipart;
+pub mod session;
+
+use axum::extract::DefaultBodyLimit;
+use axum::http::header::{CACHE_CONTROL, X_FRAME_OPTIONS};
+use axum::http::HeaderValue;
+use axum::routing::{get, post};
+use axum::Router;
+use tower_http::set_header::SetResponseHeaderLayer;
+
+use crate::instance::AppState;
+
+/// Largest admin request: an avatar and a header at their limit, plus the
+/// form around them.
+pub const MAX_BODY: usize = 2 * crate::actors::media::MAX_BYTES + 64 * 1024;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/admin", get(apps::dashboard))
+        .route("/admin/apps", get(apps::list))
+        .route("/admin/apps/{name}", get(apps::edit).post(apps::save))
+        .route("/admin/apps/{name}/images", post(apps::save_images))
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(SetResponseHeaderLayer::overriding(
+            X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ))
+}

@@ -1,0 +1,293 @@
+//! The admin area through the real server, on SQLite and PostgreSQL: who
+//! may see it (signed-out visitors go to `/login`, members without the
+//! admin role get 403 on every page and form), CSRF on every form, and an
+//! app's profile and images changed from the pages, with bad input shown
+//! back with the reason and nothing changed.
+
+mod common;
+
+use common::browser::{Browser, Page};
+use common::TestApp;
+use federation_tests::database::TestDatabase;
+use federation_tests::on_both_databases;
+use reqwest::multipart::{Form, Part};
+
+on_both_databases!(
+    only_admins_reach_the_admin_pages,
+    admins_edit_an_apps_profile,
+    admins_set_and_remove_images,
+);
+
+const PASSWORD: &str = "correct horse battery staple";
+
+async fn member(app: &TestApp, name: &str, admin: bool) {
+    rosefed::oauth::users::add(
+        &app.state.db,
+        name,
+        &format!("{name}@coop.example"),
+        PASSWORD,
+        admin,
+    )
+    .await
+    .unwrap();
+}
+
+async fn sign_in(app: &TestApp, name: &str) -> Browser {
+    let mut browser = Browser::new();
+    let form = browser.get(&app.url("/login")).await;
+    let csrf = form.hidden("csrf").unwrap();
+    let done = browser
+        .post_form(
+            &app.url("/login"),
+            &[("csrf", &csrf), ("username", name), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    browser
+}
+
+fn png(width: u32, height: u32) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut encoder = png::Encoder::new(&mut out, width, height);
+    encoder.set_color(png::ColorType::Rgb);
+    encoder.set_depth(png::BitDepth::Eight);
+    let mut writer = encoder.write_header().unwrap();
+    writer
+        .write_image_data(&vec![90; (width * height * 3) as usize])
+        .unwrap();
+    writer.finish().unwrap();
+    out
+}
+
+async fn only_admins_reach_the_admin_pages(db: TestDatabase) {
+    let app = TestApp::spawn(db).await;
+    member(&app, "bob", false).await;
+    member(&app, "root", true).await;
+    let pages = ["/admin", "/admin/apps", "/admin/apps/blog"];
+
+    // Signed out: to /login, coming back to the page afterwards.
+    let mut visitor = Browser::new();
+    for path in pages {
+        let page = visitor.get(&app.url(path)).await;
+        assert_eq!(page.status, 303, "{path}");
+        let location = page.location.unwrap();
+        let next: String = url::form_urlencoded::byte_serialize(path.as_bytes()).collect();
+        assert_eq!(location, format!("/login?next={next}"), "{path}");
+    }
+    let form = visitor
+        .post_form(&app.url("/admin/apps/blog"), &[("display_name", "x")])
+        .await;
+    assert_eq!(form.status, 303);
+
+    // A member without the role: 403 on every page and form.
+    let mut bob = sign_in(&app, "bob").await;
+    for path in pages {
+        let page = bob.get(&app.url(path)).await;
+        assert_eq!(page.status, 403, "{path}");
+        assert!(page.body.contains("Admins only"), "{path}");
+    }
+    let csrf = bob.get(&app.url("/login")).await.hidden("csrf").unwrap();
+    let post = bob
+        .post_form(
+            &app.url("/admin/apps/blog"),
+            &[
+                ("csrf", &csrf),
+                ("display_name", "Hijacked"),
+                ("summary", ""),
+            ],
+        )
+        .await;
+    assert_eq!(post.status, 403);
+    let upload = bob
+        .post_multipart(
+            &app.url("/admin/apps/blog/images"),
+            Form::new()
+                .text("csrf", csrf.clone())
+                .text("remove_avatar", "on"),
+        )
+        .await;
+    assert_eq!(upload.status, 403);
+    let actor = app.get_ap("/actors/blog").await;
+    assert_eq!(actor["name"], "Blog", "nothing changed");
+
+    // The admin: every page, never framed or cached.
+    let mut root = sign_in(&app, "root").await;
+    for path in pages {
+        let page = root.get(&app.url(path)).await;
+        assert_eq!(page.status, 200, "{path}");
+        assert_eq!(page.headers["x-frame-options"], "DENY", "{path}");
+        assert_eq!(page.headers["cache-control"], "no-store", "{path}");
+        assert!(!page.body.contains("<script"), "{path}");
+    }
+    assert_eq!(root.get(&app.url("/admin/apps/nobody")).await.status, 404);
+}
+
+/// The admin page of the app `blog`, which holds both forms.
+async fn profile_form(browser: &mut Browser, app: &TestApp) -> Page {
+    let page = browser.get(&app.url("/admin/apps/blog")).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    page
+}
+
+async fn admins_edit_an_apps_profile(db: TestDatabase) {
+    let app = TestApp::spawn(db).await;
+    member(&app, "root", true).await;
+    let mut root = sign_in(&app, "root").await;
+    let page = profile_form(&mut root, &app).await;
+    let csrf = page.hidden("csrf").unwrap();
+    assert!(
+        page.body.contains("value=\"Blog\""),
+        "the current name is filled in"
+    );
+
+    // Saved: the actor, the profile page and the form show it; the hostile
+    // name is escaped on every page.
+    let hostile = "<script>alert(1)</script> Blog";
+    let saved = root
+        .post_form(
+            &app.url("/admin/apps/blog"),
+            &[
+                ("csrf", &csrf),
+                ("display_name", hostile),
+                ("summary", "Line one\r\nline two"),
+                ("manually_approves_followers", "on"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    assert_eq!(saved.location.as_deref(), Some("/admin/apps/blog?saved"));
+    let actor = app.get_ap("/actors/blog").await;
+    assert_eq!(actor["name"], hostile);
+    assert_eq!(actor["summary"], "<p>Line one<br>line two</p>");
+    assert_eq!(actor["manuallyApprovesFollowers"], true);
+    let again = root.get(&app.url("/admin/apps/blog?saved")).await;
+    assert!(again.body.contains("role=\"status\""), "{}", again.body);
+    for body in [
+        again.body,
+        root.get(&app.url("/admin/apps")).await.body,
+        app.get("/@blog").await.text().await.unwrap(),
+    ] {
+        assert!(!body.contains("<script>alert"), "{body}");
+        assert!(
+            body.contains("&lt;script&gt;alert(1)&lt;/script&gt; Blog"),
+            "{body}"
+        );
+    }
+
+    // Refused: the reason and what was typed, nothing changed.
+    let refused = root
+        .post_form(
+            &app.url("/admin/apps/blog"),
+            &[
+                ("csrf", &csrf),
+                ("display_name", &"x".repeat(101)),
+                ("summary", "kept"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, 400);
+    assert!(refused.body.contains("Not saved"), "{}", refused.body);
+    assert!(
+        refused.body.contains("longer than 100 characters"),
+        "{}",
+        refused.body
+    );
+    assert!(
+        refused.body.contains(">kept</textarea>"),
+        "what was typed is kept"
+    );
+    assert_eq!(app.get_ap("/actors/blog").await["name"], hostile);
+
+    // Without the CSRF token, or with another: 403, nothing changed.
+    for token in ["", "forged-token-forged-token-forged-token-xxxx"] {
+        let forged = root
+            .post_form(
+                &app.url("/admin/apps/blog"),
+                &[("csrf", token), ("display_name", "Forged"), ("summary", "")],
+            )
+            .await;
+        assert_eq!(forged.status, 403, "{token}");
+    }
+    assert_eq!(app.get_ap("/actors/blog").await["name"], hostile);
+}
+
+async fn admins_set_and_remove_images(db: TestDatabase) {
+    let app = TestApp::spawn(db).await;
+    member(&app, "root", true).await;
+    let mut root = sign_in(&app, "root").await;
+    let csrf = profile_form(&mut root, &app).await.hidden("csrf").unwrap();
+    let avatar = png(64, 64);
+    let header = png(300, 100);
+    let file = |bytes: &[u8], name: &str| Part::bytes(bytes.to_vec()).file_name(name.to_string());
+
+    let saved = root
+        .post_multipart(
+            &app.url("/admin/apps/blog/images"),
+            Form::new()
+                .text("csrf", csrf.clone())
+                .part("avatar", file(&avatar, "me.png"))
+                .part("header", file(&header, "banner.png")),
+        )
+        .await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    let served = app.get("/actors/blog/avatar").await.bytes().await.unwrap();
+    assert_eq!(served.to_vec(), avatar);
+    let served = app.get("/actors/blog/header").await.bytes().await.unwrap();
+    assert_eq!(served.to_vec(), header);
+    let page = root.get(&app.url("/admin/apps/blog")).await;
+    assert!(page.body.contains("Current header"), "{}", page.body);
+
+    // Not an image: the reason, and both images unchanged. An empty file
+    // input (as a browser sends it) changes nothing.
+    let refused = root
+        .post_multipart(
+            &app.url("/admin/apps/blog/images"),
+            Form::new()
+                .text("csrf", csrf.clone())
+                .part("avatar", file(b"<svg onload=alert(1)>", "evil.png"))
+                .part("header", Part::bytes(Vec::new()).file_name(String::new())),
+        )
+        .await;
+    assert_eq!(refused.status, 400, "{}", refused.body);
+    assert!(refused.body.contains("Not saved"), "{}", refused.body);
+    assert!(!refused.body.contains("<svg"), "{}", refused.body);
+    let served = app.get("/actors/blog/avatar").await.bytes().await.unwrap();
+    assert_eq!(served.to_vec(), avatar);
+
+    // Over 2 MiB: refused before anything is stored.
+    let huge = vec![0u8; 2 * 1024 * 1024 + 1];
+    let refused = root
+        .post_multipart(
+            &app.url("/admin/apps/blog/images"),
+            Form::new()
+                .text("csrf", csrf.clone())
+                .part("avatar", file(&huge, "big.png")),
+        )
+        .await;
+    assert_eq!(refused.status, 400, "{}", refused.body);
+
+    // Without the token: 403.
+    let forged = root
+        .post_multipart(
+            &app.url("/admin/apps/blog/images"),
+            Form::new().text("remove_avatar", "on"),
+        )
+        .await;
+    assert_eq!(forged.status, 403);
+
+    // Removing: the generated avatar again, no header.
+    let removed = root
+        .post_multipart(
+            &app.url("/admin/apps/blog/images"),
+            Form::new()
+                .text("csrf", csrf)
+                .text("remove_avatar", "on")
+                .text("remove_header", "on"),
+        )
+        .await;
+    assert_eq!(removed.status, 303, "{}", removed.body);
+    let r = app.get("/actors/blog/avatar").await;
+    assert_eq!(r.headers()["content-type"], "image/png");
+    assert_ne!(r.bytes().await.unwrap().to_vec(), avatar);
+    assert_eq!(app.get("/actors/blog/header").await.status(), 404);
+}
