@@ -159,18 +159,19 @@ async fn render_profile(
     let counts = ProfileCounts {
         followers: collections::count(&state.db, &app.name, Collection::Followers).await?,
         following: collections::count(&state.db, &app.name, Collection::Following).await?,
-        posts: collections::count(&state.db, &app.name, Collection::Outbox).await?,
+        posts: db::objects::count_app_posts(&state.db, app.name.as_str()).await?,
     };
-    let posts = db::objects::app_posts(
+    // One more than a page, to know whether there is an older page.
+    let loaded = db::objects::app_posts(
         &state.db,
         app.name.as_str(),
         before.as_ref(),
-        POSTS_PER_PAGE,
+        POSTS_PER_PAGE + 1,
     )
     .await?;
+    let (posts, older) = pages::page_of(&state.config, loaded);
     let ids: Vec<&str> = posts.iter().map(|p| p.id.as_str()).collect();
     let mut post_counts = db::objects::counts(&state.db, &ids).await?;
-    let older = pages::next_cursor(&state.config, &posts);
     let header_url = db::media::info(&state.db, &app.name)
         .await?
         .header

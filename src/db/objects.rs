@@ -164,6 +164,16 @@ pub async fn app_posts(
     .await?)
 }
 
+/// How many live posts an app has (what its profile counts).
+pub async fn count_app_posts(db: &Db, app: &str) -> Result<i64, AppError> {
+    Ok(sqlx::query_scalar(
+        "SELECT COUNT(*) FROM objects WHERE app_name = $1 AND local = 1 AND deleted IS NULL",
+    )
+    .bind(app)
+    .fetch_one(db.pool())
+    .await?)
+}
+
 /// Likes, shares and live replies of a post.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Counts {

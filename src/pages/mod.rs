@@ -73,13 +73,23 @@ fn web_link(url: &str) -> Option<&str> {
     (url.starts_with("https://") || url.starts_with("http://")).then_some(url)
 }
 
-/// The cursor after the last post of a full page, as `?before=` carries
-/// it: `PUBLISHED.UUID` (our post ids end in a UUID).
-pub fn next_cursor(config: &Config, posts: &[StoredObject]) -> Option<String> {
-    if (posts.len() as i64) < POSTS_PER_PAGE {
-        return None;
+/// Splits what [`POSTS_PER_PAGE`]` + 1` posts loaded into the page and,
+/// when there are older ones, the cursor after the page's last post, as
+/// `?before=` carries it: `PUBLISHED.UUID` (our post ids end in a UUID).
+pub fn page_of(
+    config: &Config,
+    mut posts: Vec<StoredObject>,
+) -> (Vec<StoredObject>, Option<String>) {
+    if (posts.len() as i64) <= POSTS_PER_PAGE {
+        return (posts, None);
     }
-    let last = posts.last()?;
+    posts.truncate(POSTS_PER_PAGE as usize);
+    let cursor = cursor_after(config, posts.last());
+    (posts, cursor)
+}
+
+fn cursor_after(config: &Config, last: Option<&StoredObject>) -> Option<String> {
+    let last = last?;
     let uuid = last.id.strip_prefix(&config.url("/objects/"))?;
     Some(format!("{}.{uuid}", last.published))
 }
@@ -140,6 +150,40 @@ mod tests {
         for bad in ["", "x.y", "12", "12.", "12.a/b", "12.a?b", "12.<s>"] {
             assert_eq!(parse_cursor(&config, bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn a_page_has_an_older_link_only_when_older_posts_exist() {
+        let config = config();
+        let post = |i: i64| StoredObject {
+            id: config.url(&format!("/objects/p{i}")),
+            app_name: Some("blog".into()),
+            attributed_to: String::new(),
+            object_type: "Note".into(),
+            name: None,
+            content: String::new(),
+            source_sexp: None,
+            in_reply_to: None,
+            local: 1,
+            published: 1_000 - i,
+            updated: None,
+            deleted: None,
+        };
+        let exactly_a_page: Vec<_> = (0..POSTS_PER_PAGE).map(post).collect();
+        let (shown, older) = page_of(&config, exactly_a_page);
+        assert_eq!((shown.len() as i64, older), (POSTS_PER_PAGE, None));
+        let one_more: Vec<_> = (0..=POSTS_PER_PAGE).map(post).collect();
+        let (shown, older) = page_of(&config, one_more);
+        assert_eq!(shown.len() as i64, POSTS_PER_PAGE);
+        let cursor = older.expect("a cursor");
+        assert_eq!(
+            cursor,
+            format!("{}.p{}", 1_000 - (POSTS_PER_PAGE - 1), POSTS_PER_PAGE - 1)
+        );
+        assert_eq!(
+            parse_cursor(&config, &cursor).map(|c| c.id),
+            Some(shown[shown.len() - 1].id.clone())
+        );
     }
 
     #[test]
