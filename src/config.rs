@@ -335,6 +335,23 @@ pub struct Config {
     pub name_lookup: Option<NameLookup>,
 }
 
+impl HubArgs {
+    /// Every default, with this public URL: what `rosefed --public-url URL`
+    /// alone gives (for unit tests and the fuzz checks, which need a
+    /// configuration but no database).
+    pub fn with_public_url(public_url: &str) -> HubArgs {
+        HubArgs {
+            public_url: public_url.into(),
+            data_dir: "data".into(),
+            database_url: None,
+            database_max_connections: 1,
+            apps: Vec::new(),
+            federation: FederationArgs::default(),
+            oauth: OAuthArgs::default(),
+        }
+    }
+}
+
 impl Config {
     /// Validates the flags. Every failure names the flag and what is wrong.
     pub fn from_args(args: &HubArgs) -> Result<Config, AppError> {

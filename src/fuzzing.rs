@@ -365,16 +365,8 @@ fn hubs() -> &'static [Config; 2] {
     static HUBS: OnceLock<[Config; 2]> = OnceLock::new();
     HUBS.get_or_init(|| {
         let hub = |url: &str| {
-            Config::from_args(&HubArgs {
-                public_url: url.into(),
-                data_dir: "data".into(),
-                database_url: None,
-                database_max_connections: 1,
-                apps: vec![],
-                federation: Default::default(),
-                oauth: Default::default(),
-            })
-            .unwrap_or_else(|e| panic!("{url}: {e}"))
+            Config::from_args(&HubArgs::with_public_url(url))
+                .unwrap_or_else(|e| panic!("{url}: {e}"))
         };
         [hub("https://coop.example"), hub("http://127.0.0.1:8080")]
     })

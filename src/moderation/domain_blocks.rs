@@ -66,16 +66,7 @@ mod tests {
     use crate::config::HubArgs;
 
     fn config() -> Config {
-        Config::from_args(&HubArgs {
-            public_url: "https://social.coop.example".into(),
-            data_dir: "data".into(),
-            database_url: None,
-            database_max_connections: 4,
-            apps: Vec::new(),
-            federation: Default::default(),
-            oauth: Default::default(),
-        })
-        .unwrap()
+        Config::from_args(&HubArgs::with_public_url("https://social.coop.example")).unwrap()
     }
 
     #[test]

@@ -106,16 +106,7 @@ mod tests {
 
     #[test]
     fn escapes_and_lists_posts() {
-        let config = Config::from_args(&HubArgs {
-            public_url: "https://coop.example".into(),
-            data_dir: "data".into(),
-            database_url: None,
-            database_max_connections: 1,
-            apps: vec![],
-            federation: Default::default(),
-            oauth: Default::default(),
-        })
-        .unwrap();
+        let config = Config::from_args(&HubArgs::with_public_url("https://coop.example")).unwrap();
         let app = App {
             name: AppName::parse("blog").unwrap(),
             display_name: "<Blog & co>".into(),

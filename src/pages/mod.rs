@@ -129,16 +129,7 @@ mod tests {
     use crate::config::HubArgs;
 
     fn config() -> Config {
-        Config::from_args(&HubArgs {
-            public_url: "https://coop.example".into(),
-            data_dir: "data".into(),
-            database_url: None,
-            database_max_connections: 1,
-            apps: vec![],
-            federation: Default::default(),
-            oauth: Default::default(),
-        })
-        .unwrap()
+        Config::from_args(&HubArgs::with_public_url("https://coop.example")).unwrap()
     }
 
     #[test]
