@@ -13,7 +13,7 @@ use crate::db::{self, collections};
 use crate::error::AppError;
 use crate::instance;
 use crate::keys::InstanceKeys;
-use crate::moderation::domain_blocks;
+use crate::moderation::{self, domain_blocks};
 use crate::oauth;
 use crate::outbox::app_token;
 use crate::outbox::publish::{self, NewPost};
@@ -116,6 +116,9 @@ pub enum Command {
     /// Suspend or unsuspend remote domains (refused at the inbox).
     #[command(subcommand)]
     DomainBlocks(DomainBlocksCommand),
+    /// The moderation audit log: who did what, to what, when.
+    #[command(subcommand)]
+    AuditLog(AuditLogCommand),
     /// The delivery queue.
     #[command(subcommand)]
     Queue(QueueCommand),
@@ -133,16 +136,57 @@ pub enum FollowRequestsCommand {
 
 #[derive(Subcommand, Debug)]
 pub enum DomainBlocksCommand {
-    /// Suspend a domain (and its subdomains).
+    /// Block a domain (and its subdomains), or change its block.
     Add {
         domain: String,
+        /// suspend: refuse its servers, sever follows both ways, hide its
+        /// content; silence: keep its posts off the timeline unless an app
+        /// follows the author; noop: only the options below.
+        #[arg(long, default_value = "suspend")]
+        severity: String,
+        /// Strip its posts' attachments (the hub keeps none today).
+        #[arg(long)]
+        reject_media: bool,
+        /// Ignore reports (Flags) from it.
+        #[arg(long)]
+        reject_reports: bool,
+        /// Seen by admins only (alias: --reason).
+        #[arg(long, alias = "reason", default_value = "")]
+        private_comment: String,
+        /// Shown on the public list of blocks.
         #[arg(long, default_value = "")]
-        reason: String,
+        public_comment: String,
+        /// Show the domain partly starred on the public list.
+        #[arg(long)]
+        obfuscate: bool,
     },
-    /// Lift a suspension.
+    /// Lift a block.
     Remove { domain: String },
-    /// List suspended domains.
+    /// List blocks.
     List,
+    /// Import Mastodon's domain-block CSV
+    /// (#domain,#severity,#reject_media,#reject_reports,#public_comment,#obfuscate):
+    /// all lines or none; importing the same file twice changes nothing.
+    Import {
+        /// The CSV file (`-` for standard input).
+        file: std::path::PathBuf,
+        /// Only show what would change.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Print every block as Mastodon's CSV (private comments left out).
+    Export,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AuditLogCommand {
+    /// The newest moderation actions, newest first.
+    List {
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+    },
+    /// Every entry as CSV, oldest first.
+    Export,
 }
 
 #[derive(Subcommand, Debug)]
@@ -357,23 +401,28 @@ pub async fn run(cli: Cli) -> Result<(), AppError> {
             }
             Ok(())
         }
-        Command::DomainBlocks(cmd) => {
-            let (state, _) = instance::prepare(config).await?;
+        Command::DomainBlocks(cmd) => domain_blocks_command(config, cmd).await,
+        Command::AuditLog(cmd) => {
+            let db = instance::open_existing(&config).await?;
             match cmd {
-                DomainBlocksCommand::Add { domain, reason } => {
-                    let domain =
-                        domain_blocks::suspend(&state.db, &state.config, &domain, &reason).await?;
-                    println!("suspended {domain} and its subdomains");
-                }
-                DomainBlocksCommand::Remove { domain } => {
-                    let domain =
-                        domain_blocks::unsuspend(&state.db, &state.config, &domain).await?;
-                    println!("unsuspended {domain}");
-                }
-                DomainBlocksCommand::List => {
-                    for b in domain_blocks::list(&state.db).await? {
-                        println!("{:<40} {:<8} {}", b.domain, b.severity, b.reason);
+                AuditLogCommand::List { limit } => {
+                    for e in db::audit_log::recent(&db, limit.clamp(1, 10_000)).await? {
+                        println!(
+                            "{}  {:<12} {:<22} {:<30} {} {}",
+                            crate::formats::as2::rfc3339(e.at),
+                            e.actor,
+                            e.action,
+                            e.target,
+                            e.details,
+                            e.comment
+                        );
                     }
+                }
+                AuditLogCommand::Export => {
+                    print!(
+                        "{}",
+                        moderation::audit::to_csv(&db::audit_log::all(&db).await?)?
+                    );
                 }
             }
             Ok(())
@@ -533,6 +582,121 @@ fn media_change(
     actors::media::check_size(kind, std::fs::metadata(path).map_err(cannot)?.len())?;
     let bytes = std::fs::read(path).map_err(cannot)?;
     Ok(Some(actors::apps::MediaChange::Set(bytes)))
+}
+
+/// Who the CLI is in the audit log.
+const CLI_ACTOR: &str = "cli";
+
+async fn domain_blocks_command(config: Config, cmd: DomainBlocksCommand) -> Result<(), AppError> {
+    let (state, _) = instance::prepare(config).await?;
+    let (db, config) = (&state.db, &state.config);
+    match cmd {
+        DomainBlocksCommand::Add {
+            domain,
+            severity,
+            reject_media,
+            reject_reports,
+            private_comment,
+            public_comment,
+            obfuscate,
+        } => {
+            let spec = domain_blocks::BlockSpec {
+                domain,
+                severity: domain_blocks::Severity::parse(&severity)?,
+                reject_media,
+                reject_reports,
+                private_comment,
+                public_comment,
+                obfuscate,
+            };
+            let (domain, outcome) = domain_blocks::apply(db, config, CLI_ACTOR, &spec).await?;
+            let what = match outcome {
+                domain_blocks::Outcome::Created => "blocked",
+                domain_blocks::Outcome::Updated => "changed the block of",
+                domain_blocks::Outcome::Unchanged => "no change to the block of",
+            };
+            println!(
+                "{what} {domain} and its subdomains ({})",
+                spec.severity.as_str()
+            );
+        }
+        DomainBlocksCommand::Remove { domain } => {
+            let domain = domain_blocks::remove(db, config, CLI_ACTOR, &domain).await?;
+            println!("unblocked {domain}");
+        }
+        DomainBlocksCommand::List => {
+            for b in domain_blocks::list(db).await? {
+                let mut options = Vec::new();
+                for (set, name) in [
+                    (b.reject_media, "reject_media"),
+                    (b.reject_reports, "reject_reports"),
+                    (b.obfuscate, "obfuscate"),
+                ] {
+                    if set != 0 {
+                        options.push(name);
+                    }
+                }
+                println!(
+                    "{:<40} {:<8} {:<40} {}",
+                    b.domain,
+                    b.severity,
+                    options.join(","),
+                    b.private_comment
+                );
+            }
+        }
+        DomainBlocksCommand::Import { file, dry_run } => {
+            let text = if file.as_os_str() == "-" {
+                std::io::read_to_string(std::io::stdin())
+                    .map_err(|e| AppError::BadRequest(format!("cannot read standard input: {e}")))?
+            } else {
+                std::fs::read_to_string(&file).map_err(|e| {
+                    AppError::BadRequest(format!("cannot read {}: {e}", file.display()))
+                })?
+            };
+            let specs = domain_blocks::parse_csv(&text, config).map_err(|errors| {
+                let lines: Vec<String> = errors
+                    .iter()
+                    .map(|e| format!("line {}: {}", e.line, e.why))
+                    .collect();
+                AppError::BadRequest(format!(
+                    "{} has {} bad line(s), nothing imported: {}",
+                    file.display(),
+                    errors.len(),
+                    lines.join("; ")
+                ))
+            })?;
+            let planned = if dry_run {
+                domain_blocks::plan(db, config, &specs).await?
+            } else {
+                domain_blocks::import(db, config, CLI_ACTOR, &specs).await?
+            };
+            let count =
+                |o: domain_blocks::Outcome| planned.iter().filter(|p| p.outcome == o).count();
+            for p in &planned {
+                println!(
+                    "{:<10} {:<40} {}",
+                    format!("{:?}", p.outcome).to_lowercase(),
+                    p.domain,
+                    p.severity.as_str()
+                );
+            }
+            println!(
+                "{}: {} new, {} changed, {} unchanged",
+                if dry_run { "would import" } else { "imported" },
+                count(domain_blocks::Outcome::Created),
+                count(domain_blocks::Outcome::Updated),
+                count(domain_blocks::Outcome::Unchanged)
+            );
+        }
+        DomainBlocksCommand::Export => {
+            print!(
+                "{}",
+                domain_blocks::to_csv(&domain_blocks::list(db).await?)?
+            );
+        }
+    }
+    Ok(())
 }
 
 /// The public URL the hub last served under, when its database exists and

@@ -45,7 +45,92 @@ on_both_databases!(
     operator_commands,
     members_and_oauth_clients,
     commands_use_the_url_the_hub_serves_under,
+    domain_blocks_import_export_and_the_audit_log,
 );
+
+/// Mastodon's CSV through the CLI: a dry run changes nothing, an import is
+/// all or nothing with bad lines named, export gives the file back, and the
+/// audit log lists each change.
+async fn domain_blocks_import_export_and_the_audit_log(db: TestDatabase) {
+    let csv = "#domain,#severity,#reject_media,#reject_reports,#public_comment,#obfuscate\n\
+               loud.example,silence,false,true,\"Loud, often\",false\n\
+               spam.example,suspend,true,false,Spam,true\n";
+    let file = db.dir.path().join("blocks.csv");
+    std::fs::write(&file, csv).unwrap();
+    let path = file.display().to_string();
+    let dry = rosefed(&db, &["domain-blocks", "import", &path, "--dry-run"]);
+    assert!(dry.status.success(), "{}", stderr(&dry));
+    assert!(
+        stdout(&dry).contains("would import: 2 new, 0 changed, 0 unchanged"),
+        "{}",
+        stdout(&dry)
+    );
+    assert!(!stdout(&rosefed(&db, &["domain-blocks", "list"])).contains("example"));
+    let done = rosefed(&db, &["domain-blocks", "import", &path]);
+    assert!(
+        stdout(&done).contains("imported: 2 new"),
+        "{}",
+        stdout(&done)
+    );
+    let again = rosefed(&db, &["domain-blocks", "import", &path]);
+    assert!(
+        stdout(&again).contains("imported: 0 new, 0 changed, 2 unchanged"),
+        "{}",
+        stdout(&again)
+    );
+    assert_eq!(stdout(&rosefed(&db, &["domain-blocks", "export"])), csv);
+
+    let bad = db.dir.path().join("bad.csv");
+    std::fs::write(&bad, "#domain,#severity\nnew.example,suspend\nx,ban\n").unwrap();
+    assert_clear_failure(
+        &rosefed(
+            &db,
+            &["domain-blocks", "import", &bad.display().to_string()],
+        ),
+        "line 3: unknown severity 'ban'",
+    );
+    assert!(!stdout(&rosefed(&db, &["domain-blocks", "list"])).contains("new.example"));
+    assert_clear_failure(
+        &rosefed(
+            &db,
+            &["domain-blocks", "add", "odd.example", "--severity", "ban"],
+        ),
+        "unknown severity",
+    );
+
+    let changed = rosefed(
+        &db,
+        &[
+            "domain-blocks",
+            "add",
+            "loud.example",
+            "--severity",
+            "suspend",
+            "--private-comment",
+            "worse",
+        ],
+    );
+    assert!(
+        stdout(&changed).contains("changed the block of loud.example"),
+        "{}",
+        stdout(&changed)
+    );
+    let log = stdout(&rosefed(&db, &["audit-log", "list"]));
+    let lines: Vec<&str> = log.lines().collect();
+    assert_eq!(lines.len(), 3, "{log}");
+    assert!(
+        lines[0].contains("cli")
+            && lines[0].contains("domain_block.update")
+            && lines[0].contains("worse"),
+        "{log}"
+    );
+    let export = stdout(&rosefed(&db, &["audit-log", "export"]));
+    assert!(
+        export.starts_with("at,actor,action,target,comment,details\n"),
+        "{export}"
+    );
+    assert_eq!(export.lines().count(), 4, "{export}");
+}
 
 /// Commands run beside a hub without `--public-url` mint and print the
 /// addresses the hub serves under, not the default one: a post published

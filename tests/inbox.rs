@@ -96,9 +96,14 @@ async fn bad_requests_get_a_clear_status_and_change_nothing(db: TestDatabase) {
         |key_id: &str, date: SystemTime, b: &[u8]| peer.sign(key_id, "POST", &inbox, b, date);
 
     // A blocked domain: "localhost" reaches the same peer, under another name.
-    rosefed::db::domain_blocks::add(&app.state.db, "localhost", "test")
-        .await
-        .unwrap();
+    rosefed::moderation::domain_blocks::apply(
+        &app.state.db,
+        &app.state.config,
+        "test",
+        &rosefed::moderation::domain_blocks::BlockSpec::suspend("localhost"),
+    )
+    .await
+    .unwrap();
     let blocked_actor = peer.actor(0).replace("127.0.0.1", "localhost");
     let blocked = json!({"id": format!("{}/activities/b", peer.base().replace("127.0.0.1", "localhost")),
         "type": "Follow", "actor": blocked_actor, "object": app.url("/actors/blog")});

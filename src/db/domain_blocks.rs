@@ -1,9 +1,10 @@
-//! Domain blocks: the domains whose servers the hub refuses (today every
-//! block is a suspension), matched with their subdomains.
+//! Domain blocks: the domains the hub moderates, with Mastodon's severities
+//! and options, matched with their subdomains. The rules (what a valid
+//! block is, what each severity does) are `crate::moderation`'s.
 
-use sqlx::FromRow;
+use sqlx::{AnyConnection, FromRow};
 
-use super::{now_millis, Db};
+use super::Db;
 use crate::error::AppError;
 
 /// How a domain is stored and compared: lower case, and `evil.example.` is
@@ -12,53 +13,111 @@ fn normal(domain: &str) -> String {
     domain.trim().trim_end_matches('.').to_ascii_lowercase()
 }
 
-/// Whether `domain` or a parent domain is suspended (one query; the
-/// block list is short, and this runs on every inbox request).
-pub async fn is_blocked(db: &Db, domain: &str) -> Result<bool, AppError> {
-    let hit: Option<String> = sqlx::query_scalar(
-        "SELECT domain FROM domain_blocks WHERE domain = $1 OR $1 LIKE ('%.' || domain) LIMIT 1",
-    )
-    .bind(normal(domain))
-    .fetch_optional(db.pool())
-    .await?;
-    Ok(hit.is_some())
-}
-
-#[derive(Debug, FromRow)]
+#[derive(Clone, Debug, FromRow, PartialEq, Eq)]
 pub struct DomainBlock {
     pub domain: String,
+    /// `silence`, `suspend` or `noop`.
     pub severity: String,
-    pub reason: String,
+    pub reject_media: i64,
+    pub reject_reports: i64,
+    pub private_comment: String,
+    pub public_comment: String,
+    pub obfuscate: i64,
     pub created_at: i64,
+    pub updated_at: i64,
 }
 
-pub async fn add(db: &Db, domain: &str, reason: &str) -> Result<(), AppError> {
-    sqlx::query(
-        "INSERT INTO domain_blocks (domain, severity, reason, created_at) VALUES ($1, 'suspend', $2, $3) \
-         ON CONFLICT (domain) DO UPDATE SET reason = $2",
-    )
+const COLUMNS: &str = "domain, severity, reject_media, reject_reports, private_comment, \
+                       public_comment, obfuscate, created_at, updated_at";
+
+/// The block that applies to `domain`: its own, else its nearest parent's
+/// (one query; the list is short, and this runs on every inbox request).
+pub async fn matching(db: &Db, domain: &str) -> Result<Option<DomainBlock>, AppError> {
+    Ok(sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM domain_blocks WHERE domain = $1 OR $1 LIKE ('%.' || domain) \
+         ORDER BY LENGTH(domain) DESC LIMIT 1"
+    ))
     .bind(normal(domain))
-    .bind(reason)
-    .bind(now_millis())
-    .execute(db.pool())
+    .fetch_optional(db.pool())
+    .await?)
+}
+
+pub async fn get_in(
+    conn: &mut AnyConnection,
+    domain: &str,
+) -> Result<Option<DomainBlock>, AppError> {
+    Ok(sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM domain_blocks WHERE domain = $1"
+    ))
+    .bind(normal(domain))
+    .fetch_optional(conn)
+    .await?)
+}
+
+/// Inserts or replaces the block of `b.domain` (keeping its creation time).
+pub async fn upsert(conn: &mut AnyConnection, b: &DomainBlock) -> Result<(), AppError> {
+    sqlx::query(
+        "INSERT INTO domain_blocks (domain, severity, reject_media, reject_reports, private_comment, \
+         public_comment, obfuscate, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+         ON CONFLICT (domain) DO UPDATE SET severity = $2, reject_media = $3, reject_reports = $4, \
+         private_comment = $5, public_comment = $6, obfuscate = $7, updated_at = $9",
+    )
+    .bind(normal(&b.domain))
+    .bind(&b.severity)
+    .bind(b.reject_media)
+    .bind(b.reject_reports)
+    .bind(&b.private_comment)
+    .bind(&b.public_comment)
+    .bind(b.obfuscate)
+    .bind(b.created_at)
+    .bind(b.updated_at)
+    .execute(conn)
     .await?;
     Ok(())
 }
 
-pub async fn remove(db: &Db, domain: &str) -> Result<bool, AppError> {
+pub async fn remove(conn: &mut AnyConnection, domain: &str) -> Result<bool, AppError> {
     let done = sqlx::query("DELETE FROM domain_blocks WHERE domain = $1")
         .bind(normal(domain))
-        .execute(db.pool())
+        .execute(conn)
         .await?;
     Ok(done.rows_affected() > 0)
 }
 
 pub async fn list(db: &Db) -> Result<Vec<DomainBlock>, AppError> {
-    Ok(sqlx::query_as(
-        "SELECT domain, severity, reason, created_at FROM domain_blocks ORDER BY domain",
-    )
+    Ok(sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM domain_blocks ORDER BY domain"
+    ))
     .fetch_all(db.pool())
     .await?)
+}
+
+pub async fn list_in(conn: &mut AnyConnection) -> Result<Vec<DomainBlock>, AppError> {
+    Ok(sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM domain_blocks ORDER BY domain"
+    ))
+    .fetch_all(conn)
+    .await?)
+}
+
+/// Ends every follow between the hub's apps and actors on `domain` or its
+/// subdomains, both ways (a suspension severs them, as Mastodon's does).
+/// Returns how many were ended.
+pub async fn sever_follows(conn: &mut AnyConnection, domain: &str) -> Result<u64, AppError> {
+    let domain = normal(domain);
+    let mut ended = 0;
+    for table in ["followers", "following"] {
+        let done = sqlx::query(&format!(
+            "DELETE FROM {table} WHERE actor_id IN (SELECT id FROM remote_actors \
+             WHERE domain = $1 OR domain LIKE ('%.' || $1))"
+        ))
+        .bind(&domain)
+        .execute(&mut *conn)
+        .await?;
+        ended += done.rows_affected();
+    }
+    Ok(ended)
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@
 
 pub mod activities;
 pub mod apps;
+pub mod audit_log;
 pub mod collections;
 pub mod consents;
 pub mod delivery;

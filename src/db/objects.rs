@@ -120,14 +120,28 @@ pub async fn delete_by_author(conn: &mut AnyConnection, actor: &str) -> Result<(
     Ok(())
 }
 
-/// Newest posts first (the timeline), received and local.
+/// The condition (on `objects o` joined to `remote_actors a` on its
+/// author) that keeps what moderation hides out: posts by actors on a
+/// suspended domain, and on a silenced one unless an app follows the
+/// author. Local posts have no `remote_actors` row and always pass.
+const VISIBLE: &str = "NOT EXISTS (SELECT 1 FROM domain_blocks b \
+     WHERE (a.domain = b.domain OR a.domain LIKE ('%.' || b.domain)) \
+     AND (b.severity = 'suspend' OR (b.severity = 'silence' AND NOT EXISTS \
+     (SELECT 1 FROM following f WHERE f.actor_id = o.attributed_to AND f.state = 'accepted'))))";
+
+const O_COLUMNS: &str = "o.id, o.app_name, o.attributed_to, o.object_type, o.name, o.content, \
+     o.source_sexp, o.in_reply_to, o.local, o.published, o.updated, o.deleted";
+
+/// Newest posts first (the timeline), received and local, without what
+/// moderation hides.
 pub async fn recent(db: &Db, limit: i64) -> Result<Vec<StoredObject>, AppError> {
-    Ok(
-        sqlx::query_as(&format!("{SELECT} ORDER BY published DESC, id LIMIT $1"))
-            .bind(limit)
-            .fetch_all(db.pool())
-            .await?,
-    )
+    Ok(sqlx::query_as(&format!(
+        "SELECT {O_COLUMNS} FROM objects o LEFT JOIN remote_actors a ON a.id = o.attributed_to \
+         WHERE {VISIBLE} ORDER BY o.published DESC, o.id LIMIT $1"
+    ))
+    .bind(limit)
+    .fetch_all(db.pool())
+    .await?)
 }
 
 /// A point in an app's posts, newest first: the (published, id) of the
@@ -236,16 +250,15 @@ pub struct Reply {
 }
 
 /// The oldest `limit` live replies to a post, in the order they were
-/// written.
+/// written, without what moderation hides.
 pub async fn replies(db: &Db, id: &str, limit: i64) -> Result<Vec<Reply>, AppError> {
-    Ok(sqlx::query_as(
-        "SELECT o.id, o.app_name, o.attributed_to, o.object_type, o.name, o.content, o.source_sexp, \
-         o.in_reply_to, o.local, o.published, o.updated, o.deleted, a.name AS author_name, \
-         a.preferred_username AS author_username, \
+    Ok(sqlx::query_as(&format!(
+        "SELECT {O_COLUMNS}, a.name AS author_name, a.preferred_username AS author_username, \
          a.profile_url AS author_url \
          FROM objects o LEFT JOIN remote_actors a ON a.id = o.attributed_to \
-         WHERE o.in_reply_to = $1 AND o.deleted IS NULL ORDER BY o.published, o.id LIMIT $2",
-    )
+         WHERE o.in_reply_to = $1 AND o.deleted IS NULL AND {VISIBLE} \
+         ORDER BY o.published, o.id LIMIT $2"
+    ))
     .bind(id)
     .bind(limit)
     .fetch_all(db.pool())

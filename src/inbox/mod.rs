@@ -132,7 +132,8 @@ async fn pipeline(
     let actor_url = url::Url::parse(&actor_id)
         .map_err(|_| AppError::BadRequest("actor is not a URL".into()))?;
     let domain = actor_url.host_str().unwrap_or_default();
-    if db::domain_blocks::is_blocked(&state.db, domain).await? {
+    let block = db::domain_blocks::matching(&state.db, domain).await?;
+    if block.as_ref().is_some_and(|b| b.severity == "suspend") {
         return Err(AppError::Forbidden(format!(
             "domain {domain} is suspended here"
         )));
@@ -182,7 +183,15 @@ async fn pipeline(
         // Kept as the AS2 JSON every other stored activity is.
         Format::Sexp => std::borrow::Cow::Owned(formats::jsonld::encode(&activity.doc)),
     };
-    let done = activities::apply(state, &actor, &activity, target.as_ref(), &stored).await?;
+    let done = activities::apply(
+        state,
+        &actor,
+        &activity,
+        target.as_ref(),
+        &stored,
+        block.as_ref(),
+    )
+    .await?;
     Ok(accepted(done))
 }
 

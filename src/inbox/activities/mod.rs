@@ -12,7 +12,7 @@ use sqlx::AnyConnection;
 
 use crate::actors::AppName;
 use crate::config::Config;
-use crate::db::{self, remote::RemoteActor};
+use crate::db::{self, domain_blocks::DomainBlock, remote::RemoteActor};
 use crate::error::AppError;
 use crate::formats::activity::Activity;
 use crate::formats::as2::{id_of, origin};
@@ -26,6 +26,9 @@ pub struct Ctx<'a> {
     pub activity: &'a Activity,
     /// The app whose inbox was posted to, for per-actor inboxes.
     pub target: Option<&'a AppName>,
+    /// The block on the sender's domain short of a suspension (which never
+    /// gets this far), for the options it sets.
+    pub domain_block: Option<&'a DomainBlock>,
 }
 
 impl Ctx<'_> {
@@ -88,12 +91,14 @@ pub async fn apply(
     activity: &Activity,
     target: Option<&AppName>,
     raw: &[u8],
+    domain_block: Option<&DomainBlock>,
 ) -> Result<&'static str, AppError> {
     let ctx = Ctx {
         state,
         actor,
         activity,
         target,
+        domain_block,
     };
     let (id, kind) = (activity.id.as_str(), activity.kind.as_str());
     let mut tx = state.db.pool().begin().await?;
