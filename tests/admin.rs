@@ -16,6 +16,7 @@ on_both_databases!(
     only_admins_reach_the_admin_pages,
     admins_edit_an_apps_profile,
     admins_set_and_remove_images,
+    admins_moderate_domains_and_every_change_is_logged,
 );
 
 const PASSWORD: &str = "correct horse battery staple";
@@ -63,7 +64,15 @@ async fn only_admins_reach_the_admin_pages(db: TestDatabase) {
     let app = TestApp::spawn(db).await;
     member(&app, "bob", false).await;
     member(&app, "root", true).await;
-    let pages = ["/admin", "/admin/apps", "/admin/apps/blog"];
+    let pages = [
+        "/admin",
+        "/admin/apps",
+        "/admin/apps/blog",
+        "/admin/domain_blocks",
+        "/admin/domain_blocks/export.csv",
+        "/admin/audit_log",
+        "/admin/audit_log/export.csv",
+    ];
 
     // Signed out: to /login, coming back to the page afterwards.
     let mut visitor = Browser::new();
@@ -107,8 +116,38 @@ async fn only_admins_reach_the_admin_pages(db: TestDatabase) {
         )
         .await;
     assert_eq!(upload.status, 403);
+    for (path, form) in [
+        (
+            "/admin/domain_blocks",
+            vec![
+                ("csrf", csrf.as_str()),
+                ("domain", "spam.example"),
+                ("severity", "suspend"),
+            ],
+        ),
+        (
+            "/admin/domain_blocks/import",
+            vec![
+                ("csrf", csrf.as_str()),
+                ("csv", "#domain\nspam.example\n"),
+                ("confirm", "1"),
+            ],
+        ),
+        (
+            "/admin/domain_blocks/remove",
+            vec![("csrf", csrf.as_str()), ("domain", "spam.example")],
+        ),
+    ] {
+        assert_eq!(
+            bob.post_form(&app.url(path), &form).await.status,
+            403,
+            "{path}"
+        );
+    }
     let actor = app.get_ap("/actors/blog").await;
     assert_eq!(actor["name"], "Blog", "nothing changed");
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM domain_blocks").await, 0);
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM audit_log").await, 0);
 
     // The admin: every page, never framed or cached.
     let mut root = sign_in(&app, "root").await;
@@ -290,4 +329,184 @@ async fn admins_set_and_remove_images(db: TestDatabase) {
     assert_eq!(r.headers()["content-type"], "image/png");
     assert_ne!(r.bytes().await.unwrap().to_vec(), avatar);
     assert_eq!(app.get("/actors/blog/header").await.status(), 404);
+}
+
+async fn admins_moderate_domains_and_every_change_is_logged(db: TestDatabase) {
+    let app = TestApp::spawn(db).await;
+    member(&app, "root", true).await;
+    let mut root = sign_in(&app, "root").await;
+    let list = root.get(&app.url("/admin/domain_blocks")).await;
+    assert_eq!(list.status, 200);
+    let csrf = list.hidden("csrf").unwrap();
+    let hostile = "<script>alert(1)</script>";
+
+    // Add, with hostile comments, shown escaped.
+    let added = root
+        .post_form(
+            &app.url("/admin/domain_blocks"),
+            &[
+                ("csrf", &csrf),
+                ("domain", "Spam.Example"),
+                ("severity", "suspend"),
+                ("reject_reports", "on"),
+                ("obfuscate", "on"),
+                ("private_comment", hostile),
+                ("public_comment", "Spam & abuse"),
+            ],
+        )
+        .await;
+    assert_eq!(added.status, 303, "{}", added.body);
+    let list = root.get(&app.url(added.location.as_deref().unwrap())).await;
+    assert!(list.body.contains("Blocked spam.example."), "{}", list.body);
+    assert!(!list.body.contains("<script>alert"), "{}", list.body);
+    assert!(list.body.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+    assert!(
+        list.body.contains("reject reports, obfuscated"),
+        "{}",
+        list.body
+    );
+
+    // Refused: an unknown severity, the hub itself, a non-domain; the form
+    // comes back with the reason and nothing is stored.
+    for (domain, severity, why) in [
+        ("odd.example", "ban", "unknown severity"),
+        ("127.0.0.1", "suspend", "would block this hub itself"),
+        ("spam example", "suspend", "is not a domain name"),
+    ] {
+        let refused = root
+            .post_form(
+                &app.url("/admin/domain_blocks"),
+                &[("csrf", &csrf), ("domain", domain), ("severity", severity)],
+            )
+            .await;
+        assert_eq!(refused.status, 400, "{domain}");
+        assert!(refused.body.contains(why), "{domain}: {}", refused.body);
+    }
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM domain_blocks").await, 1);
+
+    // Edit: the form is filled in; a change is saved.
+    let edit = root
+        .get(&app.url("/admin/domain_blocks/edit?domain=spam.example"))
+        .await;
+    assert!(
+        edit.body.contains("<option value=\"suspend\" selected>"),
+        "{}",
+        edit.body
+    );
+    let changed = root
+        .post_form(
+            &app.url("/admin/domain_blocks"),
+            &[
+                ("csrf", &csrf),
+                ("domain", "spam.example"),
+                ("severity", "silence"),
+                ("obfuscate", "on"),
+                ("public_comment", "Spam & abuse"),
+            ],
+        )
+        .await;
+    assert_eq!(changed.status, 303);
+
+    // The public list: obfuscated, the public comment only.
+    let public = app.get("/about/blocks").await.text().await.unwrap();
+    assert!(public.contains("s*a*.example"), "{public}");
+    assert!(!public.contains("spam.example"), "{public}");
+    assert!(public.contains("Spam &amp; abuse"), "{public}");
+    assert!(
+        !public.contains("alert"),
+        "private comments stay private: {public}"
+    );
+
+    // Import: the preview changes nothing; confirming imports.
+    let csv = "#domain,#severity,#reject_media,#reject_reports,#public_comment,#obfuscate\n\
+               loud.example,silence,false,false,,false\n\
+               spam.example,suspend,false,false,Spam,false\n";
+    let preview = root
+        .post_form(
+            &app.url("/admin/domain_blocks/import"),
+            &[("csrf", &csrf), ("csv", csv)],
+        )
+        .await;
+    assert_eq!(preview.status, 200, "{}", preview.body);
+    assert!(
+        preview.body.contains("new block") && preview.body.contains("changed"),
+        "{}",
+        preview.body
+    );
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM domain_blocks").await,
+        1,
+        "a preview changes nothing"
+    );
+    let confirm = preview.hidden("csv").unwrap();
+    assert_eq!(confirm, csv, "the preview carries the file to confirm");
+    let imported = root
+        .post_form(
+            &app.url("/admin/domain_blocks/import"),
+            &[("csrf", &csrf), ("csv", &confirm), ("confirm", "1")],
+        )
+        .await;
+    assert_eq!(imported.status, 303, "{}", imported.body);
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM domain_blocks").await, 2);
+    // A bad file: each bad line named, nothing imported.
+    let bad = root
+        .post_form(
+            &app.url("/admin/domain_blocks/import"),
+            &[
+                ("csrf", &csrf),
+                (
+                    "csv",
+                    "#domain,#severity\nnew.example,suspend\nworse.example,ban\n",
+                ),
+                ("confirm", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, 400);
+    assert!(
+        bad.body.contains("Line 3: unknown severity"),
+        "{}",
+        bad.body
+    );
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM domain_blocks").await, 2);
+
+    // Export gives back what was imported (private comments left out).
+    let export = root.get(&app.url("/admin/domain_blocks/export.csv")).await;
+    assert_eq!(export.headers["content-type"], "text/csv; charset=utf-8");
+    assert_eq!(export.body, csv);
+
+    // Remove, without and with the token.
+    let forged = root
+        .post_form(
+            &app.url("/admin/domain_blocks/remove"),
+            &[("domain", "loud.example")],
+        )
+        .await;
+    assert_eq!(forged.status, 403);
+    let removed = root
+        .post_form(
+            &app.url("/admin/domain_blocks/remove"),
+            &[("csrf", &csrf), ("domain", "loud.example")],
+        )
+        .await;
+    assert_eq!(removed.status, 303);
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM domain_blocks").await, 1);
+
+    // The audit log shows every change under the admin's name, escaped.
+    let log = root.get(&app.url("/admin/audit_log")).await;
+    for action in [
+        "domain_block.create",
+        "domain_block.update",
+        "domain_block.remove",
+    ] {
+        assert!(log.body.contains(action), "{action}: {}", log.body);
+    }
+    assert!(!log.body.contains("<script>alert"), "{}", log.body);
+    let rows = app
+        .scalar("SELECT COUNT(*) FROM audit_log WHERE actor = 'root'")
+        .await;
+    // create, update, import (1 new + 1 changed), remove.
+    assert_eq!(rows, 5);
+    let export = root.get(&app.url("/admin/audit_log/export.csv")).await;
+    assert_eq!(export.body.lines().count(), 6, "{}", export.body);
 }

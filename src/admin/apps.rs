@@ -29,12 +29,15 @@ pub async fn dashboard(
     State(state): State<AppState>,
 ) -> Result<Response, AppError> {
     let apps = db::apps::count(&state.db).await?;
+    let blocks = db::domain_blocks::list(&state.db).await?.len();
     let body = html! {
         h1 { "Administration" }
         p { "Signed in as " strong { (admin.user.username) } ". " a href="/logout" { "Sign out" } }
         nav aria-label="Admin" {
             ul {
                 li { a href="/admin/apps" { "Member apps" } " (" (apps) ")" }
+                li { a href="/admin/domain_blocks" { "Domain blocks" } " (" (blocks) ")" }
+                li { a href="/admin/audit_log" { "Audit log" } }
             }
         }
     };

@@ -13,8 +13,13 @@
 //! | `/admin/apps` | the member apps |
 //! | `/admin/apps/{name}` | an app's profile: name, summary, approval (GET, POST) |
 //! | `/admin/apps/{name}/images` | its avatar and header (POST, multipart) |
+//! | `/admin/domain_blocks` | domain blocks: list and add (GET, POST) |
+//! | `/admin/domain_blocks/{edit,remove,import,export.csv}` | edit, remove, import with a preview, export |
+//! | `/admin/audit_log`, `/admin/audit_log/export.csv` | the audit log, and as CSV |
 
 pub mod apps;
+pub mod audit_log;
+pub mod domain_blocks;
 pub mod multipart;
 pub mod session;
 
@@ -37,6 +42,19 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/apps", get(apps::list))
         .route("/admin/apps/{name}", get(apps::edit).post(apps::save))
         .route("/admin/apps/{name}/images", post(apps::save_images))
+        .route(
+            domain_blocks::PATH,
+            get(domain_blocks::list).post(domain_blocks::save),
+        )
+        .route("/admin/domain_blocks/edit", get(domain_blocks::edit))
+        .route("/admin/domain_blocks/remove", post(domain_blocks::remove))
+        .route("/admin/domain_blocks/import", post(domain_blocks::import))
+        .route(
+            "/admin/domain_blocks/export.csv",
+            get(domain_blocks::export),
+        )
+        .route("/admin/audit_log", get(audit_log::list))
+        .route("/admin/audit_log/export.csv", get(audit_log::export))
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(SetResponseHeaderLayer::overriding(
             X_FRAME_OPTIONS,

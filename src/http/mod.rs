@@ -25,7 +25,7 @@ use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
 use crate::instance::AppState;
-use crate::{actors, admin, discovery, inbox, oauth, outbox};
+use crate::{actors, admin, discovery, inbox, oauth, outbox, pages};
 
 /// The whole application.
 pub fn app(state: AppState) -> Router {
@@ -37,6 +37,7 @@ pub fn app(state: AppState) -> Router {
         .merge(outbox::api::routes())
         .merge(oauth::routes())
         .merge(admin::routes())
+        .merge(pages::routes())
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(
             state.clone(),

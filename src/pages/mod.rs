@@ -8,18 +8,27 @@
 //! HTML (maud, every value escaped) or Atom XML (escaped by
 //! [`crate::http::html::escape`]). Post content is HTML the sanitizer
 //! produced when it was stored, the only markup passed through unescaped.
+//! The one page no other module serves, `/about/blocks` ([`about`]), has
+//! its handler here ([`routes`]).
 
+pub mod about;
 pub mod feed;
 pub mod post;
 pub mod preview;
 pub mod profile;
 
+use axum::routing::get;
+use axum::Router;
 use maud::{html, Markup};
 
 use crate::actors::{App, AppName};
 use crate::config::Config;
 use crate::db::objects::{Counts, Cursor, StoredObject};
 use crate::formats::as2::rfc3339;
+
+pub fn routes() -> Router<crate::instance::AppState> {
+    Router::new().route("/about/blocks", get(about::blocks))
+}
 
 /// How many posts a profile page or a feed shows.
 pub const POSTS_PER_PAGE: i64 = 20;
