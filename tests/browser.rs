@@ -109,3 +109,161 @@ async fn profile_and_post_pages_in_chromium() {
     browser.screenshot("post").await;
     browser.close().await;
 }
+
+/// An administrator in Chromium: signs in with the hub's own form, blocks
+/// a domain through the form, imports a CSV through the preview, and finds
+/// both in the audit log; a screenshot of the dashboard is saved.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_moderates_domains_in_chromium() {
+    let Some(browser) = Chromium::start().await else {
+        return;
+    };
+    let db = TestDatabase::create(Backend::Sqlite).await.expect("SQLite");
+    let app = TestApp::spawn(db).await;
+    rosefed::oauth::users::add(
+        &app.state.db,
+        "root",
+        "root@coop.example",
+        "correct horse battery",
+        true,
+    )
+    .await
+    .unwrap();
+    let c = &browser.client;
+
+    // Signed out, the admin area leads to the sign-in form and back.
+    c.goto(&app.url("/admin/domain_blocks")).await.unwrap();
+    c.find(Locator::Css("input[name=username]"))
+        .await
+        .unwrap()
+        .send_keys("root")
+        .await
+        .unwrap();
+    c.find(Locator::Css("input[name=password]"))
+        .await
+        .unwrap()
+        .send_keys("correct horse battery")
+        .await
+        .unwrap();
+    c.find(Locator::Css("form button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    assert_eq!(
+        c.current_url().await.unwrap().path(),
+        "/admin/domain_blocks"
+    );
+
+    // Block a domain through the form, keyboard and all.
+    c.find(Locator::Id("domain"))
+        .await
+        .unwrap()
+        .send_keys("spam.example")
+        .await
+        .unwrap();
+    c.find(Locator::Css("#severity option[value=silence]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.find(Locator::Id("public_comment"))
+        .await
+        .unwrap()
+        .send_keys("<b>Spam</b> & worse")
+        .await
+        .unwrap();
+    c.find(Locator::XPath("//button[text()='Block']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let status = c
+        .find(Locator::Css("[role=status]"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(status, "Blocked spam.example.");
+
+    // Import a CSV: the preview first, then the import.
+    c.find(Locator::Id("csv"))
+        .await
+        .unwrap()
+        .send_keys("#domain,#severity\nloud.example,suspend\n")
+        .await
+        .unwrap();
+    c.find(Locator::XPath("//button[text()='Preview import']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let preview = c
+        .find(Locator::Css("table"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        preview.contains("loud.example") && preview.contains("new block"),
+        "{preview}"
+    );
+    c.find(Locator::Css("button[name=confirm]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let status = c
+        .find(Locator::Css("[role=status]"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(status, "Imported: 1 new, 0 changed, 0 unchanged.");
+    let table = c
+        .find(Locator::Css("table"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        table.contains("<b>Spam</b> & worse"),
+        "shown as text: {table}"
+    );
+
+    // The audit log has both, under the admin's name.
+    c.goto(&app.url("/admin/audit_log")).await.unwrap();
+    let log = c
+        .find(Locator::Css("table"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(log.matches("domain_block.create").count(), 2, "{log}");
+    assert_eq!(log.matches("root").count(), 2, "{log}");
+    assert!(c.get_alert_text().await.is_err(), "no script ran");
+
+    c.goto(&app.url("/admin")).await.unwrap();
+    let dashboard = c
+        .find(Locator::Css("main"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(dashboard.contains("Domain blocks (2)"), "{dashboard}");
+    browser.screenshot("admin-dashboard").await;
+    c.goto(&app.url("/admin/domain_blocks")).await.unwrap();
+    browser.screenshot("admin-domain-blocks").await;
+    browser.close().await;
+}
