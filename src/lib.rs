@@ -28,7 +28,8 @@
 //!   holds the address ranges and URL authorities every layer shares.
 //! - [`sanitize`]: remote HTML made safe to show.
 //! - [`metrics`]: the Prometheus counters every layer records into.
-//! - [`moderation`]: the rules of admins' actions (domain blocks).
+//! - [`moderation`]: the rules of admins' actions (domain blocks with
+//!   severities, CSV import and export) and the audit log they write.
 //! - [`oauth`]: the OAuth2/OpenID Connect authorization server; [`secrets`]
 //!   makes and hashes the tokens it hands out.
 //! - `fuzzing` (hidden from the docs): the properties `fuzz/`'s targets
