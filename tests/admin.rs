@@ -17,6 +17,7 @@ on_both_databases!(
     admins_edit_an_apps_profile,
     admins_set_and_remove_images,
     admins_moderate_domains_and_every_change_is_logged,
+    the_dashboard_shows_counts_the_queue_and_failing_hosts,
 );
 
 const PASSWORD: &str = "correct horse battery staple";
@@ -509,4 +510,55 @@ async fn admins_moderate_domains_and_every_change_is_logged(db: TestDatabase) {
     assert_eq!(rows, 5);
     let export = root.get(&app.url("/admin/audit_log/export.csv")).await;
     assert_eq!(export.body.lines().count(), 6, "{}", export.body);
+}
+
+async fn the_dashboard_shows_counts_the_queue_and_failing_hosts(db: TestDatabase) {
+    use federation_tests::SendJson;
+    let app = TestApp::spawn(db).await;
+    member(&app, "root", true).await;
+    let mut root = sign_in(&app, "root").await;
+    let dashboard = root.get(&app.url("/admin")).await;
+    assert!(
+        dashboard.body.contains("Nothing waiting."),
+        "{}",
+        dashboard.body
+    );
+    assert!(dashboard.body.contains("1 members"), "{}", dashboard.body);
+
+    // A follower whose server then goes away: the post's delivery fails.
+    let peer = federation_tests::peer::Peer::start(false, false).await;
+    let host = peer.base().trim_start_matches("http://").to_string();
+    let follow = peer.follow(0, &app.url("/actors/blog"));
+    let r = peer
+        .post_as(0, &app.url("/actors/blog/inbox"), &follow)
+        .await;
+    assert_eq!(r.status(), 202);
+    drop(peer);
+    let token = app.token("blog").await;
+    let _: serde_json::Value = app
+        .client
+        .post(app.url("/api/v1/apps/blog/posts"))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"content": "<p>hello</p>"}))
+        .send_json()
+        .await;
+    // Polled as a person would reload it (the first attempt fails fast).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let page = loop {
+        let page = root.get(&app.url("/admin")).await.body;
+        let failing = page.split("Hosts failing").nth(1).unwrap_or_default();
+        if failing.contains(&host) {
+            break page;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no failing host shown: {page}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    assert!(page.contains("1 posts by the apps"), "{page}");
+    assert!(
+        page.contains(&format!("<td>{host}</td>")),
+        "the queue lists the host: {page}"
+    );
 }

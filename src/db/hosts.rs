@@ -81,3 +81,23 @@ pub async fn failed(db: &Db, host: &str, unavailable_after_ms: i64) -> Result<()
         .await?;
     Ok(())
 }
+
+/// A host whose deliveries are failing.
+#[derive(Debug, sqlx::FromRow)]
+pub struct Troubled {
+    pub host: String,
+    pub failing_since: Option<i64>,
+    /// Whether deliveries to it are suspended until it is heard from.
+    pub unavailable: i64,
+}
+
+/// Hosts failing or marked unavailable, the longest failing first.
+pub async fn troubled(db: &Db) -> Result<Vec<Troubled>, AppError> {
+    Ok(sqlx::query_as(
+        "SELECT host, failing_since, unavailable FROM hosts \
+         WHERE failing_since IS NOT NULL OR unavailable = 1 \
+         ORDER BY failing_since, host LIMIT 100",
+    )
+    .fetch_all(db.pool())
+    .await?)
+}

@@ -25,6 +25,7 @@ pub mod objects;
 pub mod remote;
 pub mod revocations;
 pub mod settings;
+pub mod stats;
 pub mod users;
 
 use std::time::Duration;
