@@ -133,76 +133,54 @@ async fn an_admin_moderates_domains_in_chromium() {
 
     // Signed out, the admin area leads to the sign-in form and back.
     c.goto(&app.url("/admin/domain_blocks")).await.unwrap();
-    c.find(Locator::Css("input[name=username]"))
-        .await
-        .unwrap()
-        .send_keys("root")
-        .await
-        .unwrap();
-    c.find(Locator::Css("input[name=password]"))
-        .await
-        .unwrap()
-        .send_keys("correct horse battery")
-        .await
-        .unwrap();
-    c.find(Locator::Css("form button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    type_into(c, Locator::Css("input[name=username]"), "root").await;
+    type_into(
+        c,
+        Locator::Css("input[name=password]"),
+        "correct horse battery",
+    )
+    .await;
+    click_then(
+        c,
+        Locator::Css("form button[type=submit]"),
+        Locator::Id("domain"),
+    )
+    .await;
     assert_eq!(
         c.current_url().await.unwrap().path(),
         "/admin/domain_blocks"
     );
 
-    // Block a domain through the form, keyboard and all.
-    c.find(Locator::Id("domain"))
-        .await
-        .unwrap()
-        .send_keys("spam.example")
-        .await
-        .unwrap();
+    // Block a domain through the form.
+    type_into(c, Locator::Id("domain"), "spam.example").await;
     c.find(Locator::Css("#severity option[value=silence]"))
         .await
         .unwrap()
         .click()
         .await
         .unwrap();
-    c.find(Locator::Id("public_comment"))
-        .await
-        .unwrap()
-        .send_keys("<b>Spam</b> & worse")
-        .await
-        .unwrap();
-    c.find(Locator::XPath("//button[text()='Block']"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    let status = c
-        .find(Locator::Css("[role=status]"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert_eq!(status, "Blocked spam.example.");
+    type_into(c, Locator::Id("public_comment"), "<b>Spam</b> & worse").await;
+    let status = click_then(
+        c,
+        Locator::XPath("//button[text()='Block']"),
+        Locator::Css("[role=status]"),
+    )
+    .await;
+    assert_eq!(status.text().await.unwrap(), "Blocked spam.example.");
 
     // Import a CSV: the preview first, then the import.
-    c.find(Locator::Id("csv"))
-        .await
-        .unwrap()
-        .send_keys("#domain,#severity\nloud.example,suspend\n")
-        .await
-        .unwrap();
-    c.find(Locator::XPath("//button[text()='Preview import']"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    type_into(
+        c,
+        Locator::Id("csv"),
+        "#domain,#severity\nloud.example,suspend\n",
+    )
+    .await;
+    click_then(
+        c,
+        Locator::XPath("//button[text()='Preview import']"),
+        Locator::Css("button[name=confirm]"),
+    )
+    .await;
     let preview = c
         .find(Locator::Css("table"))
         .await
@@ -214,20 +192,16 @@ async fn an_admin_moderates_domains_in_chromium() {
         preview.contains("loud.example") && preview.contains("new block"),
         "{preview}"
     );
-    c.find(Locator::Css("button[name=confirm]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    let status = c
-        .find(Locator::Css("[role=status]"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert_eq!(status, "Imported: 1 new, 0 changed, 0 unchanged.");
+    let status = click_then(
+        c,
+        Locator::Css("button[name=confirm]"),
+        Locator::Css("[role=status]"),
+    )
+    .await;
+    assert_eq!(
+        status.text().await.unwrap(),
+        "Imported: 1 new, 0 changed, 0 unchanged."
+    );
     let table = c
         .find(Locator::Css("table"))
         .await
@@ -266,4 +240,20 @@ async fn an_admin_moderates_domains_in_chromium() {
     c.goto(&app.url("/admin/domain_blocks")).await.unwrap();
     browser.screenshot("admin-domain-blocks").await;
     browser.close().await;
+}
+
+async fn type_into(c: &fantoccini::Client, at: Locator<'_>, text: &str) {
+    c.find(at).await.unwrap().send_keys(text).await.unwrap();
+}
+
+/// Clicks what `click` finds, then waits for `next`, which only the page
+/// the click leads to has: a click starts a navigation without waiting for
+/// it, so finding at once could find the old page's elements.
+async fn click_then(
+    c: &fantoccini::Client,
+    click: Locator<'_>,
+    next: Locator<'_>,
+) -> fantoccini::elements::Element {
+    c.find(click).await.unwrap().click().await.unwrap();
+    c.wait().for_element(next).await.unwrap()
 }
