@@ -18,6 +18,7 @@ on_both_databases!(
     admins_set_and_remove_images,
     admins_moderate_domains_and_every_change_is_logged,
     the_dashboard_shows_counts_the_queue_and_failing_hosts,
+    admins_resolve_and_forward_reports,
 );
 
 const PASSWORD: &str = "correct horse battery staple";
@@ -73,6 +74,7 @@ async fn only_admins_reach_the_admin_pages(db: TestDatabase) {
         "/admin/domain_blocks/export.csv",
         "/admin/audit_log",
         "/admin/audit_log/export.csv",
+        "/admin/reports",
     ];
 
     // Signed out: to /login, coming back to the page afterwards.
@@ -561,4 +563,190 @@ async fn the_dashboard_shows_counts_the_queue_and_failing_hosts(db: TestDatabase
         page.contains(&format!("<td>{host}</td>")),
         "the queue lists the host: {page}"
     );
+}
+
+async fn admins_resolve_and_forward_reports(db: TestDatabase) {
+    use federation_tests::peer::Peer;
+    use federation_tests::SendJson;
+    use serde_json::{json, Value};
+    let app = TestApp::spawn(db).await;
+    member(&app, "root", true).await;
+    let mut root = sign_in(&app, "root").await;
+    // A peer named `localhost` (the hub is 127.0.0.1) that checks the
+    // signatures of what it is sent.
+    let peer = Peer::start_as(Some("localhost"), true, true).await;
+
+    // A remote server reports our app, with a hostile comment.
+    let flag = json!({"id": peer.new_id(), "type": "Flag", "actor": peer.actor(0),
+        "object": [app.url("/actors/blog")], "content": "<script>alert(1)</script> rude"});
+    assert_eq!(
+        peer.post_as(0, &app.url("/inbox"), &flag).await.status(),
+        202
+    );
+    // A member app reports a remote actor and one of its posts.
+    let token = app.token("blog").await;
+    let filed: Value = app
+        .client
+        .post(app.url("/api/v1/apps/blog/reports"))
+        .bearer_auth(&token)
+        .json(
+            &json!({"target": peer.actor(1), "objects": [format!("{}/objects/9", peer.base())],
+                      "comment": "spam links"}),
+        )
+        .send_json()
+        .await;
+    let ours = filed["id"].as_str().unwrap().to_string();
+    // Reporting one of our own actors through the API is refused.
+    let r = app
+        .client
+        .post(app.url("/api/v1/apps/blog/reports"))
+        .bearer_auth(&token)
+        .json(&json!({"target": app.url("/actors/market")}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+
+    let list = root.get(&app.url("/admin/reports")).await;
+    assert!(!list.body.contains("<script>alert"), "{}", list.body);
+    assert!(
+        list.body
+            .contains("&lt;script&gt;alert(1)&lt;/script&gt; rude"),
+        "{}",
+        list.body
+    );
+    assert!(
+        list.body.contains("app blog") && list.body.contains("spam links"),
+        "{}",
+        list.body
+    );
+    let dashboard = root.get(&app.url("/admin")).await;
+    assert!(dashboard.body.contains("(2 open)"), "{}", dashboard.body);
+
+    // The remote report names only our actor: no block, nothing to forward.
+    let theirs = flag["id"].as_str().unwrap();
+    let view_url = |id: &str| {
+        format!(
+            "{}?id={}",
+            app.url("/admin/reports/view"),
+            url::form_urlencoded::byte_serialize(id.as_bytes()).collect::<String>()
+        )
+    };
+    let page = root.get(&view_url(theirs)).await;
+    assert_eq!(page.status, 200);
+    let csrf = page.hidden("csrf").unwrap();
+    assert!(
+        !page.body.contains("suspend_domain") && !page.body.contains("Forward"),
+        "{}",
+        page.body
+    );
+    let refused = root
+        .post_form(
+            &app.url("/admin/reports/resolve"),
+            &[
+                ("csrf", &csrf),
+                ("id", theirs),
+                ("action", "suspend_domain"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, 400);
+    assert!(
+        refused.body.contains("names no remote actor"),
+        "{}",
+        refused.body
+    );
+    let resolved = root
+        .post_form(
+            &app.url("/admin/reports/resolve"),
+            &[
+                ("csrf", &csrf),
+                ("id", theirs),
+                ("action", "none"),
+                ("comment", "apologised"),
+            ],
+        )
+        .await;
+    assert_eq!(resolved.status, 303, "{}", resolved.body);
+
+    // The app's report: forwarded once, as a Flag from the instance actor
+    // that the peer's signature check accepts.
+    let page = root.get(&view_url(&ours)).await;
+    assert!(
+        page.body.contains("Forward to their server"),
+        "{}",
+        page.body
+    );
+    let forwarded = root
+        .post_form(
+            &app.url("/admin/reports/forward"),
+            &[("csrf", &csrf), ("id", &ours)],
+        )
+        .await;
+    assert_eq!(forwarded.status, 303, "{}", forwarded.body);
+    federation_tests::eventually(
+        "the forwarded Flag",
+        std::time::Duration::from_secs(30),
+        || async { (peer.count("Flag", None) == 1).then_some(()) },
+    )
+    .await;
+    let delivered = peer
+        .deliveries()
+        .into_iter()
+        .find(|d| d.activity["type"] == "Flag")
+        .unwrap();
+    assert_eq!(delivered.activity["actor"], app.url("/actor"));
+    assert!(delivered.verified, "signed as the instance actor");
+    assert_eq!(delivered.activity["content"], "spam links");
+    let again = root
+        .post_form(
+            &app.url("/admin/reports/forward"),
+            &[("csrf", &csrf), ("id", &ours)],
+        )
+        .await;
+    assert_eq!(again.status, 400);
+    assert!(again.body.contains("already forwarded"), "{}", again.body);
+
+    // Resolved with a suspension of the reported actor's domain.
+    let resolved = root
+        .post_form(
+            &app.url("/admin/reports/resolve"),
+            &[
+                ("csrf", &csrf),
+                ("id", &ours),
+                ("action", "suspend_domain"),
+                ("comment", "spam ring"),
+            ],
+        )
+        .await;
+    assert_eq!(resolved.status, 303, "{}", resolved.body);
+    let severity = app
+        .text("SELECT severity FROM domain_blocks WHERE domain = 'localhost'")
+        .await;
+    assert_eq!(severity.as_deref(), Some("suspend"));
+    let again = root
+        .post_form(
+            &app.url("/admin/reports/resolve"),
+            &[("csrf", &csrf), ("id", &ours), ("action", "none")],
+        )
+        .await;
+    assert_eq!(again.status, 400);
+    assert!(again.body.contains("already resolved"), "{}", again.body);
+    let actions: Vec<String> = rosefed::db::audit_log::all(&app.state.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.action)
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "report.resolve",
+            "report.forward",
+            "domain_block.create",
+            "report.resolve"
+        ]
+    );
+    let dashboard = root.get(&app.url("/admin")).await;
+    assert!(dashboard.body.contains("(0 open)"), "{}", dashboard.body);
 }

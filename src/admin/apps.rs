@@ -32,6 +32,7 @@ pub async fn dashboard(
     let counts = db::stats::counts(&state.db).await?;
     let queue = db::delivery::status(&state.db).await?;
     let troubled = db::hosts::troubled(&state.db).await?;
+    let open_reports = db::reports::open_count(&state.db).await?;
     let body = html! {
         h1 { "Administration" }
         p { "Signed in as " strong { (admin.user.username) } ". " a href="/logout" { "Sign out" } }
@@ -39,6 +40,7 @@ pub async fn dashboard(
             ul {
                 li { a href="/admin/apps" { "Member apps" } " (" (counts.apps) ")" }
                 li { a href="/admin/domain_blocks" { "Domain blocks" } " (" (counts.domain_blocks) ")" }
+                li { a href="/admin/reports" { "Reports" } " (" (open_reports) " open)" }
                 li { a href="/admin/audit_log" { "Audit log" } }
             }
         }
@@ -47,7 +49,7 @@ pub async fn dashboard(
             li { (counts.members) " members" }
             li { (counts.local_posts) " posts by the apps; " (counts.remote_posts) " received" }
             li { (counts.remote_actors) " remote actors known" }
-            li { (counts.reports) " reports received" }
+            li { (counts.reports) " reports in all" }
         }
         h2 { "Delivery queue" }
         @if queue.iter().all(|h| h.pending == 0 && h.dead == 0) {

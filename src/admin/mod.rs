@@ -15,12 +15,15 @@
 //! | `/admin/apps/{name}/images` | its avatar and header (POST, multipart) |
 //! | `/admin/domain_blocks` | domain blocks: list and add (GET, POST) |
 //! | `/admin/domain_blocks/{edit,remove,import,export.csv}` | edit, remove, import with a preview, export |
+//! | `/admin/reports`, `/admin/reports/view?id=…` | reports, and one report |
+//! | `/admin/reports/{resolve,forward}` | resolve (with a domain block), forward (POST) |
 //! | `/admin/audit_log`, `/admin/audit_log/export.csv` | the audit log, and as CSV |
 
 pub mod apps;
 pub mod audit_log;
 pub mod domain_blocks;
 pub mod multipart;
+pub mod reports;
 pub mod session;
 
 use axum::extract::DefaultBodyLimit;
@@ -53,6 +56,10 @@ pub fn routes() -> Router<AppState> {
             "/admin/domain_blocks/export.csv",
             get(domain_blocks::export),
         )
+        .route(reports::PATH, get(reports::list))
+        .route("/admin/reports/view", get(reports::view))
+        .route("/admin/reports/resolve", post(reports::resolve))
+        .route("/admin/reports/forward", post(reports::forward))
         .route("/admin/audit_log", get(audit_log::list))
         .route("/admin/audit_log/export.csv", get(audit_log::export))
         .layer(DefaultBodyLimit::max(MAX_BODY))

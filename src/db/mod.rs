@@ -23,6 +23,7 @@ pub mod media;
 pub mod oauth;
 pub mod objects;
 pub mod remote;
+pub mod reports;
 pub mod revocations;
 pub mod settings;
 pub mod stats;

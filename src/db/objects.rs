@@ -1,4 +1,4 @@
-//! Posts (ours and received), reactions to them, and reports.
+//! Posts (ours and received) and reactions to them.
 
 use sqlx::{AnyConnection, FromRow};
 
@@ -326,22 +326,4 @@ pub async fn count_replies(db: &Db, object_id: &str) -> Result<i64, AppError> {
     .bind(object_id)
     .fetch_one(db.pool())
     .await?)
-}
-
-pub async fn add_report(
-    conn: &mut AnyConnection,
-    activity_id: &str,
-    actor: &str,
-    body: &str,
-) -> Result<(), AppError> {
-    sqlx::query(
-        "INSERT INTO reports (activity_id, actor, body, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
-    )
-    .bind(activity_id)
-    .bind(actor)
-    .bind(body)
-    .bind(now_millis())
-    .execute(conn)
-    .await?;
-    Ok(())
 }

@@ -191,7 +191,9 @@ pub async fn apply(
     Ok((row.domain, outcome))
 }
 
-async fn apply_in(
+/// As [`apply`], inside the caller's transaction (a report resolved with
+/// a block is one change).
+pub async fn apply_in(
     conn: &mut AnyConnection,
     config: &Config,
     by: &str,

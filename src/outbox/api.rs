@@ -15,6 +15,7 @@
 //! | `POST /api/v1/apps/{name}/{follow,unfollow}` | `{target}`: actor URL or `@user@host` |
 //! | `GET /api/v1/apps/{name}/follow-requests` | pending followers |
 //! | `POST /api/v1/apps/{name}/follow-requests/{approve,reject}` | `{actor}` |
+//! | `POST /api/v1/apps/{name}/reports` | `{target, objects?, comment?}`: report a remote actor to the admins |
 //! | `GET /api/v1/objects?id=URL` | a stored post (ours or received), with counts |
 //! | `GET /api/v1/timeline` | newest posts, ours and received |
 //! | `GET /objects/{uuid}`, `/activities/{uuid}` | what we minted, by negotiation |
@@ -37,6 +38,7 @@ use crate::formats::{sexp, Format};
 use crate::http::html::page;
 use crate::http::negotiate::{as2, Format as Representation, Negotiated};
 use crate::instance::AppState;
+use crate::moderation;
 use crate::pages::{self, PostView};
 
 pub fn routes() -> Router<AppState> {
@@ -45,6 +47,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/apps/{name}/posts/update", post(update_post))
         .route("/api/v1/apps/{name}/posts/delete", post(delete_post))
         .route("/api/v1/apps/{name}/follow-requests", get(follow_requests))
+        .route("/api/v1/apps/{name}/reports", post(file_report))
         .route(
             "/api/v1/apps/{name}/follow-requests/{decision}",
             post(decide),
@@ -128,6 +131,17 @@ async fn create_post(
         StatusCode::CREATED,
         Json(json!({ "id": id, "activity": activity })),
     ))
+}
+
+/// A member app reports a remote actor (and some of its posts) to the
+/// hub's admins, who may forward it to the actor's server.
+async fn file_report(
+    State(state): State<AppState>,
+    AppToken(app): AppToken,
+    Json(report): Json<moderation::reports::NewReport>,
+) -> Result<impl IntoResponse, AppError> {
+    let id = moderation::reports::file(&state, &app, &report).await?;
+    Ok((StatusCode::CREATED, Json(json!({ "id": id }))))
 }
 
 #[derive(Deserialize)]

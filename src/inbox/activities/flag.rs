@@ -12,7 +12,7 @@ pub async fn flag(ctx: &Ctx<'_>, conn: &mut AnyConnection) -> Result<&'static st
         tracing::info!(report = %ctx.id(), from = %ctx.actor.id, "report ignored: its domain's reports are rejected");
         return Ok("ignored: reports from this domain are rejected");
     }
-    db::objects::add_report(conn, ctx.id(), &ctx.actor.id, &ctx.activity.doc.to_string()).await?;
+    db::reports::add_remote(conn, ctx.id(), &ctx.actor.id, &ctx.activity.doc.to_string()).await?;
     tracing::warn!(report = %ctx.id(), from = %ctx.actor.id, "report received");
     Ok("report stored")
 }
