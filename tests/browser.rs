@@ -111,8 +111,9 @@ async fn profile_and_post_pages_in_chromium() {
 }
 
 /// An administrator in Chromium: signs in with the hub's own form, blocks
-/// a domain through the form, imports a CSV through the preview, and finds
-/// both in the audit log; a screenshot of the dashboard is saved.
+/// a domain through the form, imports a CSV through the preview, resolves
+/// a report, and finds all three in the audit log; a screenshot of the
+/// dashboard is saved.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_admin_moderates_domains_in_chromium() {
     let Some(browser) = Chromium::start().await else {
@@ -214,7 +215,40 @@ async fn an_admin_moderates_domains_in_chromium() {
         "shown as text: {table}"
     );
 
-    // The audit log has both, under the admin's name.
+    // A report an app filed: opened from the list and resolved.
+    let token = app.token("blog").await;
+    let r = app
+        .client
+        .post(app.url("/api/v1/apps/blog/reports"))
+        .bearer_auth(&token)
+        .json(&json!({"target": "http://spam.example/users/x", "comment": "<i>spam</i> again"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    c.goto(&app.url("/admin/reports")).await.unwrap();
+    let row = c
+        .find(Locator::Css("tbody tr"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        row.contains("<i>spam</i> again") && row.contains("open"),
+        "{row}"
+    );
+    click_then(c, Locator::Css("tbody tr a"), Locator::Id("comment")).await;
+    type_into(c, Locator::Id("comment"), "warned them").await;
+    let status = click_then(
+        c,
+        Locator::XPath("//button[text()='Resolve']"),
+        Locator::Css("[role=status]"),
+    )
+    .await;
+    assert_eq!(status.text().await.unwrap(), "Resolved.");
+
+    // The audit log has all three, under the admin's name.
     c.goto(&app.url("/admin/audit_log")).await.unwrap();
     let log = c
         .find(Locator::Css("table"))
@@ -224,7 +258,11 @@ async fn an_admin_moderates_domains_in_chromium() {
         .await
         .unwrap();
     assert_eq!(log.matches("domain_block.create").count(), 2, "{log}");
-    assert_eq!(log.matches("root").count(), 2, "{log}");
+    assert!(
+        log.contains("report.resolve") && log.contains("warned them"),
+        "{log}"
+    );
+    assert_eq!(log.matches("root").count(), 3, "{log}");
     assert!(c.get_alert_text().await.is_err(), "no script ran");
 
     c.goto(&app.url("/admin")).await.unwrap();
