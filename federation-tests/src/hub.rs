@@ -70,8 +70,41 @@ impl Hub {
         data_dir: &Path,
         extra: &[&str],
     ) -> Hub {
+        Hub::spawn_as(
+            "127.0.0.1",
+            public_port,
+            bind_port,
+            database_url,
+            data_dir,
+            extra,
+        )
+    }
+
+    /// As [`Hub::start_on`], with the public URL `http://{host}:{port}` (e.g.
+    /// `localhost`, which reaches the same loopback address under another
+    /// name, so one hub can moderate the other's domain).
+    pub async fn start_named_on(
+        host: &str,
+        port: u16,
+        database_url: &str,
+        data_dir: &Path,
+        extra: &[&str],
+    ) -> Hub {
+        let mut hub = Hub::spawn_as(host, port, port, database_url, data_dir, extra);
+        hub.wait_healthy().await;
+        hub
+    }
+
+    fn spawn_as(
+        host: &str,
+        public_port: u16,
+        bind_port: u16,
+        database_url: &str,
+        data_dir: &Path,
+        extra: &[&str],
+    ) -> Hub {
         let port = public_port;
-        let base = format!("http://127.0.0.1:{port}");
+        let base = format!("http://{host}:{port}");
         let logs = tempfile::tempdir().expect("log directory");
         let stdout = std::fs::File::create(logs.path().join("stdout")).expect("stdout file");
         let stderr = std::fs::File::create(logs.path().join("stderr")).expect("stderr file");

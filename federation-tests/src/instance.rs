@@ -44,9 +44,16 @@ impl Instance {
     /// As [`Instance::spawn`], with `extra` flags (e.g. `--no-sexp`). Its
     /// metrics are served on a port of their own.
     pub async fn spawn_with(backend: Backend, extra: &[&str]) -> Option<Instance> {
+        Instance::spawn_named(backend, "127.0.0.1", extra).await
+    }
+
+    /// As [`Instance::spawn_with`], with the public URL
+    /// `http://{host}:{port}` (e.g. `localhost`: the same loopback address
+    /// under a name another instance can block).
+    pub async fn spawn_named(backend: Backend, host: &str, extra: &[&str]) -> Option<Instance> {
         let db = TestDatabase::create(backend).await?;
         let port = free_port();
-        let base = format!("http://127.0.0.1:{port}");
+        let base = format!("http://{host}:{port}");
         let metrics = format!("127.0.0.1:{}", free_port());
         let mut args = FAST_DELIVERY.to_vec();
         args.extend(["--metrics-bind", metrics.as_str()]);
@@ -55,21 +62,15 @@ impl Instance {
             let token = cli(&base, &db.url, db.dir.path(), &["apps", "token", "blog"])
                 .trim()
                 .to_string();
-            (
-                token,
-                Hub::start_on(port, &db.url, db.dir.path(), &args).await,
-            )
+            (token, start(host, port, &db, &args).await)
         } else {
             let token = format!("provisioned-{}", uuid::Uuid::new_v4());
             let flag = format!("blog={token}");
             args.extend(["--app-token", flag.as_str()]);
-            (
-                token,
-                Hub::start_on(port, &db.url, db.dir.path(), &args).await,
-            )
+            (token, start(host, port, &db, &args).await)
         };
         Some(Instance {
-            authority: format!("127.0.0.1:{port}"),
+            authority: format!("{host}:{port}"),
             base,
             token,
             metrics_url: Some(format!("http://{metrics}/metrics")),
@@ -171,5 +172,14 @@ impl Instance {
         get_ap_json(&crate::http(), &self.url(path)).await["totalItems"]
             .as_i64()
             .unwrap_or(-1)
+    }
+}
+
+/// Starts a hub for an instance on `port`, named `host`.
+async fn start(host: &str, port: u16, db: &TestDatabase, args: &[&str]) -> Hub {
+    if host == "127.0.0.1" {
+        Hub::start_on(port, &db.url, db.dir.path(), args).await
+    } else {
+        Hub::start_named_on(host, port, &db.url, db.dir.path(), args).await
     }
 }
