@@ -19,6 +19,7 @@ on_both_databases!(
     admins_moderate_domains_and_every_change_is_logged,
     the_dashboard_shows_counts_the_queue_and_failing_hosts,
     admins_resolve_and_forward_reports,
+    admins_moderate_posts_and_actors_from_the_timeline,
 );
 
 const PASSWORD: &str = "correct horse battery staple";
@@ -75,6 +76,7 @@ async fn only_admins_reach_the_admin_pages(db: TestDatabase) {
         "/admin/audit_log",
         "/admin/audit_log/export.csv",
         "/admin/reports",
+        "/admin/timeline",
     ];
 
     // Signed out: to /login, coming back to the page afterwards.
@@ -749,4 +751,173 @@ async fn admins_resolve_and_forward_reports(db: TestDatabase) {
     );
     let dashboard = root.get(&app.url("/admin")).await;
     assert!(dashboard.body.contains("(0 open)"), "{}", dashboard.body);
+}
+
+async fn admins_moderate_posts_and_actors_from_the_timeline(db: TestDatabase) {
+    use federation_tests::peer::Peer;
+    use serde_json::{json, Value};
+    let app = TestApp::spawn(db).await;
+    member(&app, "root", true).await;
+    let mut root = sign_in(&app, "root").await;
+    let peer = Peer::start(true, false).await;
+    let inbox = app.url("/inbox");
+    let note = |i: usize, text: &str| {
+        let id = peer.new_id();
+        let activity = json!({"id": peer.new_id(), "type": "Create", "actor": peer.actor(i),
+            "to": ["https://www.w3.org/ns/activitystreams#Public"],
+            "object": {"id": id, "type": "Note", "attributedTo": peer.actor(i), "content": format!("<p>{text}</p>")}});
+        (id, activity)
+    };
+    let (first, create) = note(0, "first by u0");
+    assert_eq!(peer.post_as(0, &inbox, &create).await.status(), 202);
+    let (_, create) = note(0, "second by u0");
+    assert_eq!(peer.post_as(0, &inbox, &create).await.status(), 202);
+    let (_, create) = note(1, "by u1");
+    assert_eq!(peer.post_as(1, &inbox, &create).await.status(), 202);
+    let follow = peer.follow(1, &app.url("/actors/blog"));
+    assert_eq!(
+        peer.post_as(1, &app.url("/actors/blog/inbox"), &follow)
+            .await
+            .status(),
+        202
+    );
+    let public = || async {
+        let body: Value = app.get("/api/v1/timeline").await.json().await.unwrap();
+        body["orderedItems"].to_string()
+    };
+
+    let page = root.get(&app.url("/admin/timeline")).await;
+    assert_eq!(page.status, 200);
+    assert_eq!(
+        page.body.matches("<article class=\"post\">").count(),
+        3,
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains("u0 &amp; co"),
+        "authors by name, escaped: {}",
+        page.body
+    );
+    let csrf = page.hidden("csrf").unwrap();
+    // Hide and show a post.
+    assert_eq!(
+        act(&mut root, &app, &csrf, "hide_post", &first)
+            .await
+            .status,
+        303
+    );
+    assert!(!public().await.contains("first by u0"));
+    assert!(public().await.contains("second by u0"));
+    assert_eq!(
+        act(&mut root, &app, &csrf, "show_post", &first)
+            .await
+            .status,
+        303
+    );
+    assert!(public().await.contains("first by u0"));
+
+    // Silence u0: its posts leave the public timeline, it still delivers.
+    assert_eq!(
+        act(&mut root, &app, &csrf, "silence_actor", &peer.actor(0))
+            .await
+            .status,
+        303
+    );
+    let shown = public().await;
+    assert!(
+        !shown.contains("by u0") && shown.contains("by u1"),
+        "{shown}"
+    );
+    let (_, create) = note(0, "third by u0");
+    assert_eq!(peer.post_as(0, &inbox, &create).await.status(), 202);
+
+    // Suspend u1: refused from now on, its follow of blog ended.
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM followers").await, 1);
+    assert_eq!(
+        act(&mut root, &app, &csrf, "suspend_actor", &peer.actor(1))
+            .await
+            .status,
+        303
+    );
+    assert_eq!(app.scalar("SELECT COUNT(*) FROM followers").await, 0);
+    let (_, create) = note(1, "late by u1");
+    assert_eq!(peer.post_as(1, &inbox, &create).await.status(), 403);
+    assert!(!public().await.contains("by u1"));
+
+    // Remove a remote post here; our own posts are the apps' to delete.
+    assert_eq!(
+        act(&mut root, &app, &csrf, "remove_post", &first)
+            .await
+            .status,
+        303
+    );
+    let page = root.get(&app.url("/admin/timeline")).await;
+    assert!(!page.body.contains("first by u0"), "{}", page.body);
+    let token = app.token("blog").await;
+    let ours: Value = federation_tests::SendJson::send_json(
+        app.client
+            .post(app.url("/api/v1/apps/blog/posts"))
+            .bearer_auth(&token)
+            .json(&json!({"content": "<p>ours</p>"})),
+    )
+    .await;
+    let refused = act(
+        &mut root,
+        &app,
+        &csrf,
+        "remove_post",
+        ours["id"].as_str().unwrap(),
+    )
+    .await;
+    assert_eq!(refused.status, 400);
+    assert!(
+        refused.body.contains("deleted by the apps"),
+        "{}",
+        refused.body
+    );
+    // Without the CSRF token: refused.
+    let forged = root
+        .post_form(
+            &app.url("/admin/timeline/action"),
+            &[("action", "hide_post"), ("target", &first)],
+        )
+        .await;
+    assert_eq!(forged.status, 403);
+
+    // Lift u0's silence: its posts are back.
+    assert_eq!(
+        act(&mut root, &app, &csrf, "unmoderate_actor", &peer.actor(0))
+            .await
+            .status,
+        303
+    );
+    assert!(public().await.contains("second by u0"));
+    let actions: Vec<String> = rosefed::db::audit_log::all(&app.state.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.action)
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "post.hide",
+            "post.show",
+            "actor.silence",
+            "actor.suspend",
+            "post.remove",
+            "actor.unmoderate"
+        ]
+    );
+}
+
+/// Posts a timeline action as the admin.
+async fn act(browser: &mut Browser, app: &TestApp, csrf: &str, action: &str, target: &str) -> Page {
+    browser
+        .post_form(
+            &app.url("/admin/timeline/action"),
+            &[("csrf", csrf), ("action", action), ("target", target)],
+        )
+        .await
 }

@@ -15,6 +15,7 @@
 //! | `/admin/apps/{name}/images` | its avatar and header (POST, multipart) |
 //! | `/admin/domain_blocks` | domain blocks: list and add (GET, POST) |
 //! | `/admin/domain_blocks/{edit,remove,import,export.csv}` | edit, remove, import with a preview, export |
+//! | `/admin/timeline`, `POST /admin/timeline/action` | every post, with actions on posts and authors |
 //! | `/admin/reports`, `/admin/reports/view?id=…` | reports, and one report |
 //! | `/admin/reports/{resolve,forward}` | resolve (with a domain block), forward (POST) |
 //! | `/admin/audit_log`, `/admin/audit_log/export.csv` | the audit log, and as CSV |
@@ -25,6 +26,7 @@ pub mod domain_blocks;
 pub mod multipart;
 pub mod reports;
 pub mod session;
+pub mod timeline;
 
 use axum::extract::DefaultBodyLimit;
 use axum::http::header::{CACHE_CONTROL, X_FRAME_OPTIONS};
@@ -56,6 +58,8 @@ pub fn routes() -> Router<AppState> {
             "/admin/domain_blocks/export.csv",
             get(domain_blocks::export),
         )
+        .route(timeline::PATH, get(timeline::list))
+        .route("/admin/timeline/action", post(timeline::act))
         .route(reports::PATH, get(reports::list))
         .route("/admin/reports/view", get(reports::view))
         .route("/admin/reports/resolve", post(reports::resolve))

@@ -9,6 +9,7 @@
 //! on [`Backend`] in this module and nowhere else.
 
 pub mod activities;
+pub mod actor_moderation;
 pub mod apps;
 pub mod audit_log;
 pub mod collections;

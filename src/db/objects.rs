@@ -121,13 +121,18 @@ pub async fn delete_by_author(conn: &mut AnyConnection, actor: &str) -> Result<(
 }
 
 /// The condition (on `objects o` joined to `remote_actors a` on its
-/// author) that keeps what moderation hides out: posts by actors on a
-/// suspended domain, and on a silenced one unless an app follows the
-/// author. Local posts have no `remote_actors` row and always pass.
-const VISIBLE: &str = "NOT EXISTS (SELECT 1 FROM domain_blocks b \
-     WHERE (a.domain = b.domain OR a.domain LIKE ('%.' || b.domain)) \
-     AND (b.severity = 'suspend' OR (b.severity = 'silence' AND NOT EXISTS \
-     (SELECT 1 FROM following f WHERE f.actor_id = o.attributed_to AND f.state = 'accepted'))))";
+/// author) that keeps what moderation hides out: posts an admin hid, and
+/// posts by actors suspended (themselves or by their domain), or silenced
+/// unless an app follows the author. Local posts have no `remote_actors`
+/// row and pass the domain test.
+const VISIBLE: &str = "o.hidden = 0 \
+     AND NOT EXISTS (SELECT 1 FROM domain_blocks b \
+       WHERE (a.domain = b.domain OR a.domain LIKE ('%.' || b.domain)) \
+       AND (b.severity = 'suspend' OR (b.severity = 'silence' AND NOT EXISTS \
+       (SELECT 1 FROM following f WHERE f.actor_id = o.attributed_to AND f.state = 'accepted')))) \
+     AND NOT EXISTS (SELECT 1 FROM actor_moderation m WHERE m.actor_id = o.attributed_to \
+       AND (m.severity = 'suspend' OR NOT EXISTS \
+       (SELECT 1 FROM following f WHERE f.actor_id = o.attributed_to AND f.state = 'accepted')))";
 
 const O_COLUMNS: &str = "o.id, o.app_name, o.attributed_to, o.object_type, o.name, o.content, \
      o.source_sexp, o.in_reply_to, o.local, o.published, o.updated, o.deleted";
@@ -142,6 +147,62 @@ pub async fn recent(db: &Db, limit: i64) -> Result<Vec<StoredObject>, AppError> 
     .bind(limit)
     .fetch_all(db.pool())
     .await?)
+}
+
+/// A post as the admin timeline shows it: with its author's name, whether
+/// an admin hid it, and how its author and their domain are moderated.
+#[derive(Clone, Debug, FromRow)]
+pub struct TimelineRow {
+    #[sqlx(flatten)]
+    pub object: StoredObject,
+    pub hidden: i64,
+    pub author_name: Option<String>,
+    pub author_username: Option<String>,
+    /// `silence` or `suspend`, for the author.
+    pub actor_severity: Option<String>,
+    /// The domain block's severity, for the author's domain.
+    pub domain_severity: Option<String>,
+}
+
+/// Every stored post, newest first, before `cursor`, as admins see them:
+/// nothing left out, each with how it is moderated.
+pub async fn admin_timeline(
+    db: &Db,
+    cursor: Option<&Cursor>,
+    limit: i64,
+) -> Result<Vec<TimelineRow>, AppError> {
+    let (published, id) = match cursor {
+        Some(c) => (c.published, c.id.as_str()),
+        None => (i64::MAX, ""),
+    };
+    Ok(sqlx::query_as(&format!(
+        "SELECT {O_COLUMNS}, o.hidden, a.name AS author_name, a.preferred_username AS author_username, \
+         (SELECT m.severity FROM actor_moderation m WHERE m.actor_id = o.attributed_to) AS actor_severity, \
+         (SELECT b.severity FROM domain_blocks b WHERE a.domain = b.domain OR a.domain LIKE ('%.' || b.domain) \
+          ORDER BY LENGTH(b.domain) DESC LIMIT 1) AS domain_severity \
+         FROM objects o LEFT JOIN remote_actors a ON a.id = o.attributed_to \
+         WHERE o.deleted IS NULL AND (o.published < $1 OR (o.published = $1 AND o.id < $2)) \
+         ORDER BY o.published DESC, o.id DESC LIMIT $3"
+    ))
+    .bind(published)
+    .bind(id)
+    .bind(limit)
+    .fetch_all(db.pool())
+    .await?)
+}
+
+/// Hides or shows a post on this hub; false if there is no such post.
+pub async fn set_hidden(
+    conn: &mut AnyConnection,
+    id: &str,
+    hidden: bool,
+) -> Result<bool, AppError> {
+    let done = sqlx::query("UPDATE objects SET hidden = $2 WHERE id = $1")
+        .bind(id)
+        .bind(i64::from(hidden))
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected() > 0)
 }
 
 /// A point in an app's posts, newest first: the (published, id) of the

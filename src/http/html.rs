@@ -74,6 +74,7 @@ img.header{width:100%;max-height:12rem;object-fit:cover;border-radius:8px;margin
 h1{display:inline;vertical-align:middle}.handle,.meta{color:#666}ul{padding-left:1.2rem}\
 article.post{border-top:1px solid #ddd;padding:.8rem 0}.meta{font-size:.9rem}\
 .counts{list-style:none;padding:0;display:flex;gap:1rem}\
+form.inline{display:inline;margin-right:.4rem}\
 footer{margin-top:3rem;color:#888;font-size:.8rem}code{background:#f4f4f4;padding:0 .2rem}";
 
 #[cfg(test)]

@@ -138,6 +138,13 @@ async fn pipeline(
             "domain {domain} is suspended here"
         )));
     }
+    if db::actor_moderation::severity(&state.db, &actor_id)
+        .await?
+        .as_deref()
+        == Some("suspend")
+    {
+        return Err(AppError::Forbidden(format!("{actor_id} is suspended here")));
+    }
     let target = match app {
         Some(name) => {
             let name = AppName::parse(&name)

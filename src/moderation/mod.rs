@@ -4,6 +4,7 @@
 //! and the audit log every action is recorded in. Storage is in
 //! `db::domain_blocks`, `db::reports` and `db::audit_log`.
 
+pub mod actions;
 pub mod audit;
 pub mod domain_blocks;
 pub mod reports;

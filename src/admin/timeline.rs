@@ -1,0 +1,182 @@
+//! The admin timeline: every stored post, newest first, a page at a time,
+//! with its author, counts and how it is moderated, and the actions an
+//! admin takes on it or its author ([`crate::moderation::actions`]).
+
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use maud::{html, Markup, PreEscaped};
+use serde::Deserialize;
+
+use super::session::AdminSession;
+use crate::db::{self, objects::Cursor, objects::TimelineRow};
+use crate::error::AppError;
+use crate::formats::as2::{origin, rfc3339};
+use crate::http::html::page;
+use crate::instance::AppState;
+use crate::moderation::actions::{self, Action};
+use crate::oauth::endpoints::csrf_form::{CsrfForm, ProtectedForm};
+use crate::oauth::endpoints::redirect;
+use crate::oauth::session;
+
+pub const PATH: &str = "/admin/timeline";
+const PAGE: i64 = 40;
+
+#[derive(Deserialize)]
+pub struct TimelineQuery {
+    before: Option<i64>,
+    before_id: Option<String>,
+    done: Option<String>,
+}
+
+/// `GET /admin/timeline`.
+pub async fn list(
+    _admin: AdminSession,
+    State(state): State<AppState>,
+    Query(query): Query<TimelineQuery>,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    let cursor = match (query.before, query.before_id) {
+        (Some(published), Some(id)) => Some(Cursor { published, id }),
+        _ => None,
+    };
+    let rows = db::objects::admin_timeline(&state.db, cursor.as_ref(), PAGE + 1).await?;
+    let older = (rows.len() as i64 > PAGE).then(|| rows[PAGE as usize - 1].object.clone());
+    let rows = &rows[..rows.len().min(PAGE as usize)];
+    let ids: Vec<&str> = rows.iter().map(|r| r.object.id.as_str()).collect();
+    let counts = db::objects::counts(&state.db, &ids).await?;
+    let (csrf, cookie) = session::csrf_token(&state, &headers);
+    let base = state.config.base();
+    let body = html! {
+        p { a href="/admin" { "← Administration" } }
+        h1 { "Timeline" }
+        p { "Every post the hub holds, ours and received, newest first, with what moderation does to it. The public timeline leaves out what is marked hidden." }
+        @if let Some(done) = &query.done { p role="status" { (done.chars().take(200).collect::<String>()) } }
+        @if rows.is_empty() { p { "Nothing yet." } }
+        @for row in rows {
+            @let c = counts.get(&row.object.id).copied().unwrap_or_default();
+            (post(row, c, &csrf, origin(&row.object.id).as_deref() == Some(base)))
+        }
+        @if let Some(last) = older {
+            nav aria-label="More posts" {
+                a rel="next" href={ (PATH) "?before=" (last.published) "&before_id=" (urlencode(&last.id)) } { "Older posts →" }
+            }
+        }
+    };
+    let mut response = page("Timeline", body).into_response();
+    session::with_cookie(response.headers_mut(), cookie);
+    Ok(response)
+}
+
+fn post(row: &TimelineRow, counts: db::objects::Counts, csrf: &str, ours: bool) -> Markup {
+    let o = &row.object;
+    let author = row.author_name.as_deref().unwrap_or(&o.attributed_to);
+    let mut marks = Vec::new();
+    if row.hidden != 0 {
+        marks.push("hidden".to_string());
+    }
+    if let Some(s) = &row.actor_severity {
+        marks.push(format!("author {s}d"));
+    }
+    if let Some(s) = &row.domain_severity {
+        marks.push(format!("domain: {s}"));
+    }
+    let action = |name: &str, label: &str, target: &str| {
+        html! {
+            form.inline method="post" action={ (PATH) "/action" } {
+                input type="hidden" name="csrf" value=(csrf);
+                input type="hidden" name="action" value=(name);
+                input type="hidden" name="target" value=(target);
+                button type="submit" { (label) }
+            }
+        }
+    };
+    html! {
+        article.post {
+            p {
+                strong { (author) }
+                @if let Some(user) = &row.author_username { " " span.handle { "@" (user) } }
+                " · " time datetime=(rfc3339(o.published)) { (rfc3339(o.published)) }
+                @if !marks.is_empty() { " · " em { (marks.join(", ")) } }
+            }
+            // Sanitised when it was stored, whoever wrote it.
+            (PreEscaped(&o.content))
+            p.meta {
+                (counts.likes) " likes · " (counts.shares) " shares · " (counts.replies) " replies · "
+                @if o.id.starts_with("https://") || o.id.starts_with("http://") { a href=(o.id) rel="nofollow noopener noreferrer" { "original" } }
+            }
+            div.actions {
+                @if row.hidden != 0 {
+                    (action("show_post", "Show post", &o.id))
+                } @else {
+                    (action("hide_post", "Hide post", &o.id))
+                }
+                @if !ours {
+                    (action("remove_post", "Remove post here", &o.id))
+                    @if row.actor_severity.is_some() {
+                        (action("unmoderate_actor", "Lift the author's moderation", &o.attributed_to))
+                    } @else {
+                        (action("silence_actor", "Silence author", &o.attributed_to))
+                        (action("suspend_actor", "Suspend author", &o.attributed_to))
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ActionForm {
+    csrf: Option<String>,
+    action: String,
+    target: String,
+    #[serde(default)]
+    comment: String,
+}
+
+impl ProtectedForm for ActionForm {
+    const NAME: &'static str = "moderation action";
+    const RETRY: &'static str = "Reload the timeline and try again.";
+    fn csrf(&self) -> Option<&str> {
+        self.csrf.as_deref()
+    }
+}
+
+/// `POST /admin/timeline/action`.
+pub async fn act(
+    admin: AdminSession,
+    State(state): State<AppState>,
+    CsrfForm(form): CsrfForm<ActionForm>,
+) -> Result<Response, AppError> {
+    let action = Action::parse(&form.action)?;
+    match actions::apply(
+        &state.db,
+        &state.config,
+        &admin.user.username,
+        action,
+        &form.target,
+        &form.comment,
+    )
+    .await
+    {
+        Ok(()) => Ok(redirect(&format!(
+            "{PATH}?{}",
+            url::form_urlencoded::Serializer::new(String::new())
+                .append_pair("done", &format!("Done: {} {}", action.name(), form.target))
+                .finish()
+        ))),
+        Err(AppError::BadRequest(why) | AppError::NotFound(why)) => Ok((
+            StatusCode::BAD_REQUEST,
+            page(
+                "Not done",
+                html! { h1 { "Not done" } p role="alert" { (why) } p { a href=(PATH) { "Back to the timeline" } } },
+            ),
+        )
+            .into_response()),
+        Err(e) => Err(e),
+    }
+}
+
+fn urlencode(text: &str) -> String {
+    url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
+}
