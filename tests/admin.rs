@@ -112,6 +112,13 @@ async fn only_admins_reach_the_admin_pages(db: TestDatabase) {
         )
         .await;
     assert_eq!(post.status, 403);
+    let compose = bob
+        .post_form(
+            &app.url("/admin/apps/blog/posts"),
+            &[("csrf", &csrf), ("content", "<p>hijacked</p>")],
+        )
+        .await;
+    assert_eq!(compose.status, 403);
     let upload = bob
         .post_multipart(
             &app.url("/admin/apps/blog/images"),
@@ -241,6 +248,51 @@ async fn admins_edit_an_apps_profile(db: TestDatabase) {
         "what was typed is kept"
     );
     assert_eq!(app.get_ap("/actors/blog").await["name"], hostile);
+
+    // Publishing as the app: HTML, then a sexp tree; a bad tree is refused
+    // with the reader's reason.
+    let published = root
+        .post_form(
+            &app.url("/admin/apps/blog/posts"),
+            &[("csrf", &csrf), ("content", "<p>from the admin</p>")],
+        )
+        .await;
+    assert_eq!(published.status, 303, "{}", published.body);
+    let location = published.location.unwrap();
+    let id = url::Url::parse(&app.url(&location))
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == "published")
+        .map(|(_, v)| v.into_owned())
+        .unwrap();
+    let post = app.get_ap(&id.replace(&app.base, "")).await;
+    assert_eq!(post["content"], "<p>from the admin</p>");
+    assert_eq!(post["attributedTo"], app.url("/actors/blog"));
+    let tree = root
+        .post_form(
+            &app.url("/admin/apps/blog/posts"),
+            &[
+                ("csrf", &csrf),
+                ("title", "A tree"),
+                ("content", "(p \"hi \" (em \"there\"))"),
+                ("sexp", "on"),
+            ],
+        )
+        .await;
+    assert_eq!(tree.status, 303, "{}", tree.body);
+    let bad = root
+        .post_form(
+            &app.url("/admin/apps/blog/posts"),
+            &[("csrf", &csrf), ("content", "(p \"open"), ("sexp", "on")],
+        )
+        .await;
+    assert_eq!(bad.status, 400);
+    assert!(bad.body.contains("Not saved"), "{}", bad.body);
+    assert_eq!(
+        app.scalar("SELECT COUNT(*) FROM objects WHERE local = 1")
+            .await,
+        2
+    );
 
     // Without the CSRF token, or with another: 403, nothing changed.
     for token in ["", "forged-token-forged-token-forged-token-xxxx"] {

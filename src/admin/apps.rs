@@ -3,7 +3,8 @@
 //! header), changed through [`crate::actors::apps::update_profile`], the
 //! same rules and the same `Update` to followers as `rosefed apps set`.
 //! A refused change shows the form again with the reason and what was
-//! typed; a saved one redirects (so reloading does not resubmit).
+//! typed; a saved one redirects (so reloading does not resubmit). An admin
+//! can also publish as the app, through the same path as its API.
 
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -17,11 +18,13 @@ use crate::actors::apps::{self, MediaChange, ProfileChange};
 use crate::actors::{App, AppName};
 use crate::db;
 use crate::error::AppError;
+use crate::formats::sexp;
 use crate::http::html::page;
 use crate::instance::AppState;
 use crate::oauth::endpoints::csrf_form::{CsrfForm, ProtectedForm};
 use crate::oauth::endpoints::redirect;
 use crate::oauth::session;
+use crate::outbox::publish::{self, NewPost};
 
 /// `/admin`: what there is to administer, and how federation is going:
 /// counts, the delivery queue per host, and hosts that are failing.
@@ -120,6 +123,7 @@ pub async fn list(
 #[derive(Deserialize)]
 pub struct EditQuery {
     saved: Option<String>,
+    published: Option<String>,
 }
 
 /// `GET /admin/apps/{name}`: the app's forms.
@@ -136,7 +140,11 @@ pub async fn edit(
         summary: &app.summary,
         manual: app.manually_approves_followers,
     };
-    let notice = query.saved.is_some().then_some(Notice::Saved);
+    let notice = match (query.saved, query.published) {
+        (_, Some(id)) => Some(Notice::Published(id)),
+        (Some(_), None) => Some(Notice::Saved),
+        (None, None) => None,
+    };
     Ok(edit_page(&state, &headers, &app, &shown, notice, StatusCode::OK).await)
 }
 
@@ -217,6 +225,74 @@ pub async fn save_images(
     apply(&state, &admin, &headers, &app, change, &shown).await
 }
 
+/// The compose form as submitted.
+#[derive(Deserialize)]
+pub struct ComposeForm {
+    csrf: Option<String>,
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    content: String,
+    /// A checkbox.
+    sexp: Option<String>,
+}
+
+impl ProtectedForm for ComposeForm {
+    const NAME: &'static str = "compose";
+    const RETRY: &'static str = "Reload the page and publish again.";
+    fn csrf(&self) -> Option<&str> {
+        self.csrf.as_deref()
+    }
+}
+
+/// `POST /admin/apps/{name}/posts`: publishes as the app, as its API does.
+pub async fn publish(
+    admin: AdminSession,
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+    CsrfForm(form): CsrfForm<ComposeForm>,
+) -> Result<Response, AppError> {
+    let app = load(&state, &name).await?;
+    let title = form.title.trim();
+    let post = NewPost {
+        kind: Some(if title.is_empty() { "Note" } else { "Article" }.into()),
+        name: (!title.is_empty()).then(|| title.to_string()),
+        content: form.content.replace("\r\n", "\n"),
+        content_type: form.sexp.is_some().then(|| sexp::MEDIA_TYPE.to_string()),
+        in_reply_to: None,
+    };
+    match publish::create_post(&state, &app.name, &post).await {
+        Ok((id, _)) => {
+            tracing::info!(admin = %admin.user.username, app = %app.name, post = %id, "admin published as an app");
+            Ok(redirect(&format!(
+                "/admin/apps/{}?{}",
+                app.name,
+                url::form_urlencoded::Serializer::new(String::new())
+                    .append_pair("published", &id)
+                    .finish()
+            )))
+        }
+        Err(AppError::BadRequest(why)) => {
+            let shown = Shown {
+                display_name: &app.display_name,
+                summary: &app.summary,
+                manual: app.manually_approves_followers,
+            };
+            Ok(edit_page(
+                &state,
+                &headers,
+                &app,
+                &shown,
+                Some(Notice::Refused(why)),
+                StatusCode::BAD_REQUEST,
+            )
+            .await)
+        }
+        Err(e) => Err(e),
+    }
+}
+
 /// Applies a change: a redirect to the page when saved, the page again with
 /// the reason when refused.
 async fn apply(
@@ -268,6 +344,7 @@ struct Shown<'a> {
 
 enum Notice {
     Saved,
+    Published(String),
     Refused(String),
 }
 
@@ -291,6 +368,9 @@ async fn edit_page(
         h1 { (app.display_name) " " span.handle { (state.config.handle(&app.name)) } }
         @match &notice {
             Some(Notice::Saved) => { p role="status" { "Saved. Followers' servers are sent the new profile." } }
+            Some(Notice::Published(id)) => {
+                p role="status" { "Published. " @if id.starts_with(state.config.base()) { a href=(id) { "See the post" } } }
+            }
             Some(Notice::Refused(why)) => { p role="alert" { strong { "Not saved: " } (why) } }
             None => {}
         }
@@ -313,6 +393,25 @@ async fn edit_page(
                     label for="manual" { "Approve new followers by hand" }
                 }
                 button type="submit" { "Save profile" }
+            }
+        }
+        section aria-labelledby="compose" {
+            h2 #compose { "Publish as " (app.display_name) }
+            form method="post" action={ (action) "/posts" } {
+                (hidden_csrf(&csrf))
+                p {
+                    label for="title" { "Title (makes it an article; optional)" } br;
+                    input #title type="text" name="title" maxlength="300";
+                }
+                p {
+                    label for="content" { "Content" } br;
+                    textarea #content name="content" rows="5" cols="60" required {}
+                }
+                p {
+                    input #sexp type="checkbox" name="sexp";
+                    " " label for="sexp" { "The content is a sexp markup tree, e.g. " code { "(p \"Hello \" (em \"you\"))" } }
+                }
+                button type="submit" { "Publish" }
             }
         }
         section aria-labelledby="images" {

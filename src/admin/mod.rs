@@ -13,6 +13,7 @@
 //! | `/admin/apps` | the member apps |
 //! | `/admin/apps/{name}` | an app's profile: name, summary, approval (GET, POST) |
 //! | `/admin/apps/{name}/images` | its avatar and header (POST, multipart) |
+//! | `/admin/apps/{name}/posts` | publish as the app (POST) |
 //! | `/admin/domain_blocks` | domain blocks: list and add (GET, POST) |
 //! | `/admin/domain_blocks/{edit,remove,import,export.csv}` | edit, remove, import with a preview, export |
 //! | `/admin/timeline`, `POST /admin/timeline/action` | every post, with actions on posts and authors |
@@ -47,6 +48,7 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/apps", get(apps::list))
         .route("/admin/apps/{name}", get(apps::edit).post(apps::save))
         .route("/admin/apps/{name}/images", post(apps::save_images))
+        .route("/admin/apps/{name}/posts", post(apps::publish))
         .route(
             domain_blocks::PATH,
             get(domain_blocks::list).post(domain_blocks::save),
