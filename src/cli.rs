@@ -267,6 +267,19 @@ pub enum AppsCommand {
         #[arg(long)]
         force: bool,
     },
+    /// Send the app's notifications (follows, likes, announces, replies,
+    /// mentions) to a webhook: each is POSTed as JSON, with retries,
+    /// signed with HMAC-SHA256 under a secret printed once
+    /// (`X-Rosefed-Signature: sha256=HEX`).
+    Webhook {
+        name: String,
+        /// The URL to POST to (a new secret is made each time it is set).
+        #[arg(long, required_unless_present = "remove")]
+        url: Option<String>,
+        /// Stop sending notifications to a webhook.
+        #[arg(long, conflicts_with = "url")]
+        remove: bool,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -550,6 +563,25 @@ async fn apps(config: Config, cmd: AppsCommand) -> Result<(), AppError> {
                         "an Update is queued for {} follower inbox(es); the running hub delivers it",
                         done.update_queued_for
                     );
+                }
+            }
+        }
+        AppsCommand::Webhook { name, url, remove } => {
+            let name = AppName::parse(&name)?;
+            if db::apps::get(db, &name).await?.is_none() {
+                return Err(AppError::NotFound(format!("no app named '{name}'")));
+            }
+            match url {
+                Some(url) if !remove => {
+                    let secret = crate::notifications::set_webhook(db, config, &name, &url).await?;
+                    println!("{secret}");
+                    eprintln!("webhook for '{name}': {url}. The secret above is shown once; check X-Rosefed-Signature (sha256=HMAC of the body) with it.");
+                }
+                _ => {
+                    if !db::notifications::remove_webhook(db, name.as_str()).await? {
+                        return Err(AppError::NotFound(format!("app '{name}' has no webhook")));
+                    }
+                    println!("removed the webhook of {name}");
                 }
             }
         }

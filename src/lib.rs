@@ -23,7 +23,9 @@
 //! - [`signatures`]: HTTP Signatures and sexp envelopes, signed and checked.
 //! - [`inbox`]: receiving: verify, deduplicate, store and apply activities.
 //! - [`outbox`] and [`delivery`]: publishing, and the durable queue that
-//!   delivers to followers' inboxes with retries.
+//!   delivers to followers' inboxes (and apps' webhooks) with retries.
+//! - [`notifications`]: what each app is told (follows, likes, replies, …),
+//!   kept per app and pushed to its webhook.
 //! - [`fetch`]: every outgoing request, behind the SSRF guard; [`net`]
 //!   holds the address ranges and URL authorities every layer shares.
 //! - [`sanitize`]: remote HTML made safe to show.
@@ -54,6 +56,7 @@ pub mod keys;
 pub mod metrics;
 pub mod moderation;
 pub mod net;
+pub mod notifications;
 pub mod oauth;
 pub mod outbox;
 pub mod pages;

@@ -46,7 +46,62 @@ on_both_databases!(
     members_and_oauth_clients,
     commands_use_the_url_the_hub_serves_under,
     domain_blocks_import_export_and_the_audit_log,
+    webhooks_from_the_cli,
 );
+
+async fn webhooks_from_the_cli(db: TestDatabase) {
+    let set = rosefed(
+        &db,
+        &[
+            "apps",
+            "webhook",
+            "blog",
+            "--url",
+            "https://hooks.example/blog",
+        ],
+    );
+    assert!(set.status.success(), "{}", stderr(&set));
+    assert!(
+        stdout(&set).starts_with("whsec_"),
+        "the secret, once: {}",
+        stdout(&set)
+    );
+    assert!(
+        stderr(&set).contains("X-Rosefed-Signature"),
+        "{}",
+        stderr(&set)
+    );
+    assert_clear_failure(
+        &rosefed(
+            &db,
+            &["apps", "webhook", "blog", "--url", "ftp://hooks.example/"],
+        ),
+        "must be an absolute https URL",
+    );
+    assert_clear_failure(
+        &rosefed(
+            &db,
+            &[
+                "apps",
+                "webhook",
+                "nobody",
+                "--url",
+                "https://hooks.example/",
+            ],
+        ),
+        "no app named 'nobody'",
+    );
+    let removed = rosefed(&db, &["apps", "webhook", "blog", "--remove"]);
+    assert!(
+        stdout(&removed).contains("removed the webhook of blog"),
+        "{}",
+        stdout(&removed)
+    );
+    assert_clear_failure(
+        &rosefed(&db, &["apps", "webhook", "blog", "--remove"]),
+        "has no webhook",
+    );
+}
 
 /// Mastodon's CSV through the CLI: a dry run changes nothing, an import is
 /// all or nothing with bad lines named, export gives the file back, and the

@@ -14,6 +14,11 @@ use crate::error::AppError;
 pub struct Job {
     pub id: String,
     pub activity_id: String,
+    /// `activity` (an ActivityPub delivery) or `webhook` (a notification
+    /// to an app's webhook).
+    pub kind: String,
+    /// For activities, the key id they are signed under; for webhooks, the
+    /// app whose webhook secret signs them.
     pub key_id: String,
     pub inbox: String,
     pub host: String,
@@ -69,6 +74,39 @@ pub async fn enqueue(
     Ok(queued)
 }
 
+/// Queues a notification for an app's webhook, inside the caller's
+/// transaction; `id` (the notification's) is its activity id, so a
+/// notification is queued once.
+pub async fn enqueue_webhook(
+    conn: &mut AnyConnection,
+    id: &str,
+    app: &str,
+    body: &str,
+    url: &str,
+) -> Result<(), AppError> {
+    let seq: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) + 1 FROM delivery_jobs")
+        .fetch_one(&mut *conn)
+        .await?;
+    let now = now_millis();
+    sqlx::query(
+        "INSERT INTO delivery_jobs (id, seq, activity_id, object_id, key_id, inbox, host, body, state, \
+         attempts, next_attempt_at, lease_until, created_at, kind) \
+         VALUES ($1, $2, $3, NULL, $4, $5, $6, $7, 'pending', 0, $8, 0, $8, 'webhook') \
+         ON CONFLICT (activity_id, inbox) DO NOTHING",
+    )
+    .bind(uuid::Uuid::now_v7().to_string())
+    .bind(seq)
+    .bind(id)
+    .bind(app)
+    .bind(url)
+    .bind(crate::net::authority_of(url).unwrap_or_default())
+    .bind(body)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
 /// Claims up to `limit` due jobs for `lease_ms`. A job waits while an
 /// earlier job about the same object to the same inbox is still pending,
 /// and while its host is marked unavailable.
@@ -86,7 +124,7 @@ pub async fn claim(db: &Db, limit: i64, lease_ms: i64) -> Result<Vec<Job>, AppEr
                  AND p.object_id = j.object_id AND p.seq < j.seq AND p.state = 'pending') \
              AND NOT EXISTS (SELECT 1 FROM hosts h WHERE h.host = j.host AND h.unavailable = 1) \
            ORDER BY j.seq LIMIT $3 {lock}) \
-         RETURNING id, activity_id, key_id, inbox, host, body, attempts, lease_until"
+         RETURNING id, activity_id, kind, key_id, inbox, host, body, attempts, lease_until"
     );
     Ok(sqlx::query_as(&sql)
         .bind(now + lease_ms)

@@ -21,6 +21,7 @@ pub mod hosts;
 pub mod keys;
 pub mod login_attempts;
 pub mod media;
+pub mod notifications;
 pub mod oauth;
 pub mod objects;
 pub mod remote;

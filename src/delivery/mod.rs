@@ -227,6 +227,12 @@ async fn sexp_hosts(state: &AppState, jobs: &[Job]) -> HashSet<String> {
 
 /// One attempt at one job, and its bookkeeping.
 pub async fn deliver(state: &AppState, job: Job, format: Format) {
+    // Webhooks take the notification's JSON as it is.
+    let format = if job.kind == WEBHOOK {
+        Format::JsonLd
+    } else {
+        format
+    };
     let (format, body) = match format {
         Format::Sexp => match sexp_body(state, &job) {
             Ok(body) => (Format::Sexp, body),
@@ -303,6 +309,9 @@ async fn attempt(state: &AppState, job: &Job, format: Format, body: &[u8]) -> Ou
     if let Err(e) = state.fetcher.guard().check_url(&url) {
         return Outcome::Final(e.to_string());
     }
+    if job.kind == WEBHOOK {
+        return webhook(state, job, url, body).await;
+    }
     let signed = match signatures::sign(
         &state.keys,
         &job.key_id,
@@ -350,6 +359,42 @@ async fn attempt(state: &AppState, job: &Job, format: Format, body: &[u8]) -> Ou
                 fetch::FetchError::Refused(_, why) => format!("refused: {why}"),
                 other => format!("no answer: {other}"),
             },
+            retry_after_ms: None,
+        },
+    }
+}
+
+/// The job kind of a notification for an app's webhook.
+const WEBHOOK: &str = "webhook";
+
+/// One attempt at a webhook: the notification's JSON, signed with the
+/// app's current webhook secret (HMAC-SHA256), classified as deliveries are.
+async fn webhook(state: &AppState, job: &Job, url: url::Url, body: &[u8]) -> Outcome {
+    let hook = match db::notifications::webhook(&state.db, &job.key_id).await {
+        Ok(Some(hook)) => hook,
+        Ok(None) => return Outcome::Final("the app's webhook was removed".into()),
+        Err(e) => {
+            return Outcome::Retry {
+                error: e.to_string(),
+                retry_after_ms: None,
+            }
+        }
+    };
+    let request = state
+        .fetcher
+        .delivery_client()
+        .post(url)
+        .header("content-type", "application/json")
+        .header("user-agent", USER_AGENT)
+        .header(
+            crate::notifications::SIGNATURE_HEADER,
+            crate::notifications::sign(&hook.secret, body),
+        )
+        .body(body.to_vec());
+    match request.send().await {
+        Ok(response) => classify(response.status().as_u16(), retry_after(response.headers())),
+        Err(e) => Outcome::Retry {
+            error: format!("no answer: {}", fetch::send_error(&job.inbox, e)),
             retry_after_ms: None,
         },
     }

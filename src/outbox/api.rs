@@ -15,6 +15,7 @@
 //! | `POST /api/v1/apps/{name}/{follow,unfollow}` | `{target}`: actor URL or `@user@host` |
 //! | `GET /api/v1/apps/{name}/follow-requests` | pending followers |
 //! | `POST /api/v1/apps/{name}/follow-requests/{approve,reject}` | `{actor}` |
+//! | `GET /api/v1/apps/{name}/notifications` | the app's notifications, newest first (`?max_id=`, `?limit=`) |
 //! | `POST /api/v1/apps/{name}/reports` | `{target, objects?, comment?}`: report a remote actor to the admins |
 //! | `GET /api/v1/objects?id=URL` | a stored post (ours or received), with counts |
 //! | `GET /api/v1/timeline` | newest posts, ours and received |
@@ -48,6 +49,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/apps/{name}/posts/delete", post(delete_post))
         .route("/api/v1/apps/{name}/follow-requests", get(follow_requests))
         .route("/api/v1/apps/{name}/reports", post(file_report))
+        .route("/api/v1/apps/{name}/notifications", get(notifications))
         .route(
             "/api/v1/apps/{name}/follow-requests/{decision}",
             post(decide),
@@ -131,6 +133,36 @@ async fn create_post(
         StatusCode::CREATED,
         Json(json!({ "id": id, "activity": activity })),
     ))
+}
+
+/// The app's notifications, newest first: `?limit=` (1–200, default 40)
+/// and `?max_id=` (the last id seen) for older ones; the `Link` header
+/// names the next page, as Mastodon's API does.
+async fn notifications(
+    State(state): State<AppState>,
+    AppToken(app): AppToken,
+    RawQuery(query): RawQuery,
+) -> Result<Response, AppError> {
+    let limit = query_param(query.as_deref(), "limit")
+        .and_then(|l| l.parse::<i64>().ok())
+        .unwrap_or(40)
+        .clamp(1, 200);
+    let max_id = query_param(query.as_deref(), "max_id");
+    let list = db::notifications::list(&state.db, app.as_str(), max_id.as_deref(), limit).await?;
+    let items: Vec<Value> = list.iter().map(crate::notifications::to_json).collect();
+    let mut response = Json(Value::Array(items)).into_response();
+    if list.len() as i64 == limit {
+        if let Some(last) = list.last() {
+            let next = state.config.url(&format!(
+                "/api/v1/apps/{app}/notifications?limit={limit}&max_id={}",
+                last.id
+            ));
+            if let Ok(v) = axum::http::HeaderValue::from_str(&format!("<{next}>; rel=\"next\"")) {
+                response.headers_mut().insert(axum::http::header::LINK, v);
+            }
+        }
+    }
+    Ok(response)
 }
 
 /// A member app reports a remote actor (and some of its posts) to the

@@ -6,11 +6,13 @@
 use serde_json::Value;
 use sqlx::AnyConnection;
 
-use super::Ctx;
+use super::{local_app, Ctx};
+use crate::actors::AppName;
 use crate::db::{self, now_millis, objects::StoredObject};
 use crate::error::AppError;
 use crate::formats::as2::{check_id, first_id, id_of, is_public, millis, origin};
 use crate::formats::sexp;
+use crate::notifications::{self, Kind};
 use crate::remote;
 use crate::sanitize;
 
@@ -80,12 +82,78 @@ pub async fn create(ctx: &Ctx<'_>, conn: &mut AnyConnection) -> Result<&'static 
         updated: None,
         deleted: None,
     };
-    if db::objects::insert(conn, &stored).await? {
-        Ok("post stored")
-    } else {
-        Ok("ignored: post already known")
+    if !db::objects::insert(conn, &stored).await? {
+        return Ok("ignored: post already known");
     }
+    notify_apps(ctx, conn, object, &stored).await?;
+    Ok("post stored")
 }
+
+/// Tells the apps a new post concerns: the author of the post it replies
+/// to, and every app it mentions (once each; a reply is not also a
+/// mention).
+async fn notify_apps(
+    ctx: &Ctx<'_>,
+    conn: &mut AnyConnection,
+    object: &Value,
+    stored: &StoredObject,
+) -> Result<(), AppError> {
+    let config = &ctx.state.config;
+    let mut told: Vec<AppName> = Vec::new();
+    if let Some(parent) = &stored.in_reply_to {
+        let app = db::objects::get_in(conn, parent)
+            .await?
+            .and_then(|p| p.app_name)
+            .and_then(|name| AppName::parse(&name).ok());
+        if let Some(app) = app {
+            notifications::notify(
+                conn,
+                &app,
+                Kind::Reply,
+                &ctx.actor.id,
+                Some(&stored.id),
+                ctx.id(),
+            )
+            .await?;
+            told.push(app);
+        }
+    }
+    let tags = match object.get("tag") {
+        Some(Value::Array(tags)) => tags.iter().collect(),
+        Some(one @ Value::Object(_)) => vec![one],
+        _ => Vec::new(),
+    };
+    for tag in tags.into_iter().take(MAX_MENTIONS) {
+        if tag.get("type").and_then(Value::as_str) != Some("Mention") {
+            continue;
+        }
+        let Some(app) = tag
+            .get("href")
+            .and_then(Value::as_str)
+            .and_then(|h| local_app(config, h))
+        else {
+            continue;
+        };
+        if told.contains(&app) || db::apps::get_in(conn, &app).await?.is_none() {
+            continue;
+        }
+        notifications::notify(
+            conn,
+            &app,
+            Kind::Mention,
+            &ctx.actor.id,
+            Some(&stored.id),
+            ctx.id(),
+        )
+        .await?;
+        told.push(app);
+    }
+    Ok(())
+}
+
+/// Most mentions of one post looked at (a post naming every app of a big
+/// co-op is still a handful).
+const MAX_MENTIONS: usize = 50;
 
 pub async fn update(ctx: &Ctx<'_>, conn: &mut AnyConnection) -> Result<&'static str, AppError> {
     let object = ctx.object();

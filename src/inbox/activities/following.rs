@@ -7,6 +7,7 @@ use crate::db;
 use crate::error::AppError;
 use crate::formats::activity as activities;
 use crate::formats::as2::id_of;
+use crate::notifications::{self, Kind};
 use crate::outbox;
 
 /// A remote actor follows one of our apps: recorded as accepted and
@@ -31,6 +32,12 @@ pub async fn follow(ctx: &Ctx<'_>, conn: &mut AnyConnection) -> Result<&'static 
         if manual { "pending" } else { "accepted" },
     )
     .await?;
+    let kind = if manual {
+        Kind::FollowRequest
+    } else {
+        Kind::Follow
+    };
+    notifications::notify(conn, &app.name, kind, &ctx.actor.id, None, ctx.id()).await?;
     if manual {
         return Ok("follow request pending approval");
     }
