@@ -206,12 +206,12 @@ async fn admins_edit_an_apps_profile(db: TestDatabase) {
         )
         .await;
     assert_eq!(saved.status, 303, "{}", saved.body);
-    assert_eq!(saved.location.as_deref(), Some("/admin/apps/blog?saved"));
+    assert_eq!(saved.location.as_deref(), Some("/admin/apps/blog?saved=1"));
     let actor = app.get_ap("/actors/blog").await;
     assert_eq!(actor["name"], hostile);
     assert_eq!(actor["summary"], "<p>Line one<br>line two</p>");
     assert_eq!(actor["manuallyApprovesFollowers"], true);
-    let again = root.get(&app.url("/admin/apps/blog?saved")).await;
+    let again = root.get(&app.url("/admin/apps/blog?saved=1")).await;
     assert!(again.body.contains("role=\"status\""), "{}", again.body);
     for body in [
         again.body,
@@ -288,6 +288,12 @@ async fn admins_edit_an_apps_profile(db: TestDatabase) {
         .await;
     assert_eq!(bad.status, 400);
     assert!(bad.body.contains("Not saved"), "{}", bad.body);
+    assert!(
+        bad.body.contains("open</textarea>"),
+        "what was typed is kept: {}",
+        bad.body
+    );
+    assert!(bad.body.contains("name=\"sexp\" checked"), "{}", bad.body);
     assert_eq!(
         app.scalar("SELECT COUNT(*) FROM objects WHERE local = 1")
             .await,

@@ -213,6 +213,20 @@ async fn csv_imports_are_all_or_nothing_and_round_trip(db: TestDatabase) {
     );
     assert_eq!(app.scalar("SELECT COUNT(*) FROM audit_log").await, logged);
 
+    // Subdomains match by label: `_` in a blocked domain is no wildcard.
+    let spec = BlockSpec::suspend("a_b.example");
+    domain_blocks::apply(db, config, "root", &spec)
+        .await
+        .unwrap();
+    let matching = |host: &'static str| rosefed::db::domain_blocks::matching(db, host);
+    assert!(matching("x.a_b.example").await.unwrap().is_some());
+    assert!(matching("a_b.example").await.unwrap().is_some());
+    assert!(matching("x.aZb.example").await.unwrap().is_none());
+    assert!(matching("xa_b.example").await.unwrap().is_none());
+    domain_blocks::remove(db, config, "root", "a_b.example")
+        .await
+        .unwrap();
+
     // A file with one bad line imports nothing, and says which line.
     let bad = "#domain,#severity\nnew.example,suspend\nbad.example,ban\n";
     let errors = domain_blocks::parse_csv(bad, config).unwrap_err();

@@ -334,6 +334,10 @@ async fn remote_follow_sends_visitors_to_their_server(db: TestDatabase) {
                 let links = if resource.starts_with("acct:alice@") {
                     json!([{"rel": "http://ostatus.org/schema/1.0/subscribe",
                         "template": format!("http://{theirs}/authorize_interaction?uri={{uri}}")}])
+                } else if resource.starts_with("acct:mallory@") {
+                    // A server that would send visitors elsewhere.
+                    json!([{"rel": "http://ostatus.org/schema/1.0/subscribe",
+                        "template": "https://phish.example/login?next={uri}"}])
                 } else {
                     json!([])
                 };
@@ -370,6 +374,10 @@ async fn remote_follow_sends_visitors_to_their_server(db: TestDatabase) {
     assert_eq!(r.status(), 502);
     let text = r.text().await.unwrap();
     assert!(text.contains("Search for @blog@"), "{text}");
+    // A template on another host: this hub is no open redirect.
+    let r = follow(&format!("mallory@{theirs}")).await;
+    assert_eq!(r.status(), 502);
+    assert!(r.headers().get("location").is_none());
     // Not a handle at all.
     for bad in ["alice", "@alice@", "<script>@x", "a@b/c"] {
         let r = follow(bad).await;

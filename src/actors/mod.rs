@@ -3,10 +3,10 @@
 //! Every actor here is a projection of the one instance keypair (see
 //! [`crate::keys`]): each has its own id and `keyId`, and all share the key
 //! material. This module owns the app model and its rules ([`apps`]), the
-//! ActivityStreams documents ([`document`]), the HTML profile pages
-//! ([`profile`]), the generated avatar ([`avatar`]), the rules for
-//! operator-set avatars and headers ([`media`]) and the HTTP routes that
-//! serve them ([`routes`]).
+//! ActivityStreams documents ([`document`]), the front and collection
+//! pages ([`profile`]; profile pages and feeds are in [`crate::pages`]), the
+//! generated avatar ([`avatar`]), the rules for operator-set avatars and
+//! headers ([`media`]) and the HTTP routes that serve them ([`routes`]).
 
 pub mod apps;
 pub mod avatar;

@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 
 use crate::actors::{avatar, App};
 use crate::config::Config;
-use crate::http::html::{escape, page};
+use crate::http::html::{escape, page, web_link};
 use maud::html;
 
 pub fn home_page(config: &Config, apps: &[App]) -> Response {
@@ -47,8 +47,8 @@ pub fn collection_page_html(
         p { (total) " in all." }
         ul {
             @for item in items {
-                @if item.starts_with("https://") || item.starts_with("http://") {
-                    li { a href=(item) { (item) } }
+                @if let Some(url) = web_link(item) {
+                    li { a href=(url) { (item) } }
                 } @else {
                     li { (item) }
                 }

@@ -12,6 +12,7 @@ use axum::response::{IntoResponse, Response};
 use maud::{html, Markup};
 use serde::Deserialize;
 
+use super::back_to;
 use super::multipart::{CsrfMultipart, Field};
 use super::session::AdminSession;
 use crate::actors::apps::{self, MediaChange, ProfileChange};
@@ -22,73 +23,8 @@ use crate::formats::sexp;
 use crate::http::html::page;
 use crate::instance::AppState;
 use crate::oauth::endpoints::csrf_form::{CsrfForm, ProtectedForm};
-use crate::oauth::endpoints::redirect;
 use crate::oauth::session;
 use crate::outbox::publish::{self, NewPost};
-
-/// `/admin`: what there is to administer, and how federation is going:
-/// counts, the delivery queue per host, and hosts that are failing.
-pub async fn dashboard(
-    admin: AdminSession,
-    State(state): State<AppState>,
-) -> Result<Response, AppError> {
-    let counts = db::stats::counts(&state.db).await?;
-    let queue = db::delivery::status(&state.db).await?;
-    let troubled = db::hosts::troubled(&state.db).await?;
-    let open_reports = db::reports::open_count(&state.db).await?;
-    let body = html! {
-        h1 { "Administration" }
-        p { "Signed in as " strong { (admin.user.username) } ". " a href="/logout" { "Sign out" } }
-        nav aria-label="Admin" {
-            ul {
-                li { a href="/admin/apps" { "Member apps" } " (" (counts.apps) ")" }
-                li { a href="/admin/domain_blocks" { "Domain blocks" } " (" (counts.domain_blocks) ")" }
-                li { a href="/admin/timeline" { "Timeline" } }
-                li { a href="/admin/reports" { "Reports" } " (" (open_reports) " open)" }
-                li { a href="/admin/audit_log" { "Audit log" } }
-            }
-        }
-        h2 { "At a glance" }
-        ul {
-            li { (counts.members) " members" }
-            li { (counts.local_posts) " posts by the apps; " (counts.remote_posts) " received" }
-            li { (counts.remote_actors) " remote actors known" }
-            li { (counts.reports) " reports in all" }
-        }
-        h2 { "Delivery queue" }
-        @if queue.iter().all(|h| h.pending == 0 && h.dead == 0) {
-            p { "Nothing waiting." }
-        }
-        @if !queue.is_empty() {
-            table {
-                thead { tr {
-                    th scope="col" { "Host" } th scope="col" { "Pending" } th scope="col" { "Retrying" }
-                    th scope="col" { "Given up" } th scope="col" { "Delivered" }
-                } }
-                tbody {
-                    @for h in &queue {
-                        tr { td { (h.host) } td { (h.pending) } td { (h.failed) } td { (h.dead) } td { (h.done) } }
-                    }
-                }
-            }
-        }
-        h2 { "Hosts failing" }
-        @if troubled.is_empty() {
-            p { "None." }
-        } @else {
-            ul {
-                @for t in &troubled {
-                    li {
-                        (t.host)
-                        @if let Some(since) = t.failing_since { " failing since " (crate::formats::as2::rfc3339(since)) }
-                        @if t.unavailable != 0 { " (unavailable: deliveries wait until it is heard from)" }
-                    }
-                }
-            }
-        }
-    };
-    Ok(page("Administration", body))
-}
 
 /// `/admin/apps`: every app, linked to its page.
 pub async fn list(
@@ -135,11 +71,7 @@ pub async fn edit(
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
     let app = load(&state, &name).await?;
-    let shown = Shown {
-        display_name: &app.display_name,
-        summary: &app.summary,
-        manual: app.manually_approves_followers,
-    };
+    let shown = Shown::of(&app);
     let notice = match (query.saved, query.published) {
         (_, Some(id)) => Some(Notice::Published(id)),
         (Some(_), None) => Some(Notice::Saved),
@@ -189,6 +121,7 @@ pub async fn save(
         display_name: &form.display_name,
         summary: &summary,
         manual: form.manually_approves_followers.is_some(),
+        ..Shown::of(&app)
     };
     apply(&state, &admin, &headers, &app, change, &shown).await
 }
@@ -217,11 +150,7 @@ pub async fn save_images(
         header: wanted("header", "remove_header"),
         ..ProfileChange::default()
     };
-    let shown = Shown {
-        display_name: &app.display_name,
-        summary: &app.summary,
-        manual: app.manually_approves_followers,
-    };
+    let shown = Shown::of(&app);
     apply(&state, &admin, &headers, &app, change, &shown).await
 }
 
@@ -265,19 +194,17 @@ pub async fn publish(
     match publish::create_post(&state, &app.name, &post).await {
         Ok((id, _)) => {
             tracing::info!(admin = %admin.user.username, app = %app.name, post = %id, "admin published as an app");
-            Ok(redirect(&format!(
-                "/admin/apps/{}?{}",
-                app.name,
-                url::form_urlencoded::Serializer::new(String::new())
-                    .append_pair("published", &id)
-                    .finish()
-            )))
+            Ok(back_to(
+                &format!("/admin/apps/{}", app.name),
+                &[("published", &id)],
+            ))
         }
         Err(AppError::BadRequest(why)) => {
             let shown = Shown {
-                display_name: &app.display_name,
-                summary: &app.summary,
-                manual: app.manually_approves_followers,
+                title,
+                content: &post.content,
+                sexp: form.sexp.is_some(),
+                ..Shown::of(&app)
             };
             Ok(edit_page(
                 &state,
@@ -314,7 +241,10 @@ async fn apply(
                     "admin changed an app's profile"
                 );
             }
-            Ok(redirect(&format!("/admin/apps/{}?saved", app.name)))
+            Ok(back_to(
+                &format!("/admin/apps/{}", app.name),
+                &[("saved", "1")],
+            ))
         }
         Err(AppError::BadRequest(why)) => Ok(edit_page(
             state,
@@ -340,6 +270,24 @@ struct Shown<'a> {
     display_name: &'a str,
     summary: &'a str,
     manual: bool,
+    /// The compose form's title, content and sexp box, as typed.
+    title: &'a str,
+    content: &'a str,
+    sexp: bool,
+}
+
+impl<'a> Shown<'a> {
+    /// The app as stored, and an empty compose form.
+    fn of(app: &'a App) -> Shown<'a> {
+        Shown {
+            display_name: &app.display_name,
+            summary: &app.summary,
+            manual: app.manually_approves_followers,
+            title: "",
+            content: "",
+            sexp: false,
+        }
+    }
 }
 
 enum Notice {
@@ -369,7 +317,9 @@ async fn edit_page(
         @match &notice {
             Some(Notice::Saved) => { p role="status" { "Saved. Followers' servers are sent the new profile." } }
             Some(Notice::Published(id)) => {
-                p role="status" { "Published. " @if id.starts_with(state.config.base()) { a href=(id) { "See the post" } } }
+                // The id comes from the query string: linked only when it is
+                // one of this hub's posts.
+                p role="status" { "Published. " @if id.starts_with(&state.config.url("/objects/")) { a href=(id) { "See the post" } } }
             }
             Some(Notice::Refused(why)) => { p role="alert" { strong { "Not saved: " } (why) } }
             None => {}
@@ -401,14 +351,14 @@ async fn edit_page(
                 (hidden_csrf(&csrf))
                 p {
                     label for="title" { "Title (makes it an article; optional)" } br;
-                    input #title type="text" name="title" maxlength="300";
+                    input #title type="text" name="title" maxlength="300" value=(shown.title);
                 }
                 p {
                     label for="content" { "Content" } br;
-                    textarea #content name="content" rows="5" cols="60" required {}
+                    textarea #content name="content" rows="5" cols="60" required { (shown.content) }
                 }
                 p {
-                    input #sexp type="checkbox" name="sexp";
+                    input #sexp type="checkbox" name="sexp" checked[shown.sexp];
                     " " label for="sexp" { "The content is a sexp markup tree, e.g. " code { "(p \"Hello \" (em \"you\"))" } }
                 }
                 button type="submit" { "Publish" }

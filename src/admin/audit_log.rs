@@ -6,7 +6,7 @@ use axum::extract::State;
 use axum::response::Response;
 use maud::html;
 
-use super::domain_blocks::csv_download;
+use super::csv_download;
 use super::session::AdminSession;
 use crate::db;
 use crate::error::AppError;

@@ -5,13 +5,13 @@
 //! change is in the audit log under the admin's name.
 
 use axum::extract::{Query, State};
-use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use maud::{html, Markup};
 use serde::Deserialize;
 
 use super::session::AdminSession;
+use super::{back_to, csv_download, notice};
 use crate::db::domain_blocks::DomainBlock;
 use crate::error::AppError;
 use crate::formats::as2::rfc3339;
@@ -19,7 +19,6 @@ use crate::http::html::page;
 use crate::instance::AppState;
 use crate::moderation::domain_blocks::{self, BlockSpec, Outcome, Planned, Severity};
 use crate::oauth::endpoints::csrf_form::{CsrfForm, ProtectedForm};
-use crate::oauth::endpoints::redirect;
 use crate::oauth::session;
 
 pub const PATH: &str = "/admin/domain_blocks";
@@ -90,9 +89,7 @@ pub async fn list(
     Query(query): Query<ListQuery>,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
-    let notice = query
-        .done
-        .map(|what| Notice::Done(what.chars().take(200).collect()));
+    let notice = query.done.map(|what| Notice::Done(notice(&what)));
     list_page(
         &state,
         &headers,
@@ -266,27 +263,8 @@ pub async fn export(
     Ok(csv_download(csv, "domain_blocks.csv"))
 }
 
-/// A CSV answer the browser saves as `name`.
-pub fn csv_download(csv: String, name: &'static str) -> Response {
-    let mut response = csv.into_response();
-    let headers = response.headers_mut();
-    headers.insert(
-        CONTENT_TYPE,
-        HeaderValue::from_static("text/csv; charset=utf-8"),
-    );
-    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
-        headers.insert(CONTENT_DISPOSITION, v);
-    }
-    response
-}
-
 fn done(what: &str) -> Response {
-    redirect(&format!(
-        "{PATH}?{}",
-        url::form_urlencoded::Serializer::new(String::new())
-            .append_pair("done", what)
-            .finish()
-    ))
+    back_to(PATH, &[("done", what)])
 }
 
 enum Notice {

@@ -23,6 +23,7 @@
 
 pub mod apps;
 pub mod audit_log;
+pub mod dashboard;
 pub mod domain_blocks;
 pub mod multipart;
 pub mod reports;
@@ -30,13 +31,15 @@ pub mod session;
 pub mod timeline;
 
 use axum::extract::DefaultBodyLimit;
-use axum::http::header::{CACHE_CONTROL, X_FRAME_OPTIONS};
+use axum::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE, X_FRAME_OPTIONS};
 use axum::http::HeaderValue;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::instance::AppState;
+use crate::oauth::endpoints::redirect;
 
 /// Largest admin request: an avatar and a header at their limit, plus the
 /// form around them.
@@ -44,7 +47,7 @@ pub const MAX_BODY: usize = 2 * crate::actors::media::MAX_BYTES + 64 * 1024;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/admin", get(apps::dashboard))
+        .route("/admin", get(dashboard::show))
         .route("/admin/apps", get(apps::list))
         .route("/admin/apps/{name}", get(apps::edit).post(apps::save))
         .route("/admin/apps/{name}/images", post(apps::save_images))
@@ -77,4 +80,40 @@ pub fn routes() -> Router<AppState> {
             CACHE_CONTROL,
             HeaderValue::from_static("no-store"),
         ))
+}
+
+/// After a form did something: a 303 back to `path` with `pairs` in its
+/// query (the page then says what was done), so reloading does not submit
+/// the form again.
+pub fn back_to(path: &str, pairs: &[(&str, &str)]) -> Response {
+    redirect(&format!("{path}?{}", query(pairs)))
+}
+
+/// A URL query of `pairs`, encoded.
+pub fn query(pairs: &[(&str, &str)]) -> String {
+    let mut query = url::form_urlencoded::Serializer::new(String::new());
+    for (k, v) in pairs {
+        query.append_pair(k, v);
+    }
+    query.finish()
+}
+
+/// What a page shows of a `?done=` message (it comes from the URL, so it
+/// is bounded; maud escapes it).
+pub fn notice(done: &str) -> String {
+    done.chars().take(200).collect()
+}
+
+/// A CSV answer the browser saves as `name`.
+pub fn csv_download(csv: String, name: &'static str) -> Response {
+    let mut response = csv.into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/csv; charset=utf-8"),
+    );
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
+        headers.insert(CONTENT_DISPOSITION, v);
+    }
+    response
 }

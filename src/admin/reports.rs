@@ -10,22 +10,17 @@ use maud::html;
 use serde::Deserialize;
 
 use super::session::AdminSession;
+use super::{back_to, notice, query};
 use crate::db;
 use crate::error::AppError;
 use crate::formats::as2::rfc3339;
-use crate::http::html::page;
+use crate::http::html::{page, web_link};
 use crate::instance::AppState;
 use crate::moderation::reports::{self, Action, ReportView};
 use crate::oauth::endpoints::csrf_form::{CsrfForm, ProtectedForm};
-use crate::oauth::endpoints::redirect;
 use crate::oauth::session;
 
 pub const PATH: &str = "/admin/reports";
-
-/// Links only to http(s) ids (a remote Flag can name anything).
-fn link(id: &str) -> Option<&str> {
-    (id.starts_with("https://") || id.starts_with("http://")).then_some(id)
-}
 
 /// `GET /admin/reports`.
 pub async fn list(
@@ -48,7 +43,7 @@ pub async fn list(
                     @for r in &list {
                         @let view = ReportView::of(r);
                         tr {
-                            td { a href={ (PATH) "/view?id=" (urlencode(&r.activity_id)) } { (rfc3339(r.created_at)) } }
+                            td { a href={ (PATH) "/view?" (query(&[("id", &r.activity_id)])) } { (rfc3339(r.created_at)) } }
                             td { @if let Some(app) = &r.app_name { "app " (app) } @else { (r.actor) } }
                             td { (view.reported.join(", ")) }
                             td { (view.comment) }
@@ -103,14 +98,14 @@ async fn view_page(
     let body = html! {
         p { a href=(PATH) { "← Reports" } }
         h1 { "Report" }
-        @if let Some(done) = done { p role="status" { (done.chars().take(200).collect::<String>()) } }
+        @if let Some(done) = done { p role="status" { (notice(done)) } }
         @if let Some(why) = &refused { p role="alert" { strong { "Not done: " } (why) } }
         dl {
             dt { "Received" } dd { (rfc3339(report.created_at)) }
             dt { "From" } dd { @if let Some(app) = &report.app_name { "the app " (app) } @else { (report.actor) } }
             dt { "Reported" }
             dd { ul { @for id in &view.reported {
-                li { @if let Some(url) = link(id) { a href=(url) rel="nofollow noopener noreferrer" { (id) } } @else { (id) } }
+                li { @if let Some(url) = web_link(id) { a href=(url) rel="nofollow noopener noreferrer" { (id) } } @else { (id) } }
             } } }
             dt { "Comment" } dd { (view.comment) }
             dt { "Status" }
@@ -247,15 +242,5 @@ pub async fn forward(
 }
 
 fn back(id: &str, done: &str) -> Response {
-    redirect(&format!(
-        "{PATH}/view?{}",
-        url::form_urlencoded::Serializer::new(String::new())
-            .append_pair("id", id)
-            .append_pair("done", done)
-            .finish()
-    ))
-}
-
-fn urlencode(text: &str) -> String {
-    url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
+    back_to(&format!("{PATH}/view"), &[("id", id), ("done", done)])
 }

@@ -9,14 +9,14 @@ use maud::{html, Markup, PreEscaped};
 use serde::Deserialize;
 
 use super::session::AdminSession;
+use super::{back_to, notice, query};
 use crate::db::{self, objects::Cursor, objects::TimelineRow};
 use crate::error::AppError;
 use crate::formats::as2::{origin, rfc3339};
-use crate::http::html::page;
+use crate::http::html::{page, web_link};
 use crate::instance::AppState;
 use crate::moderation::actions::{self, Action};
 use crate::oauth::endpoints::csrf_form::{CsrfForm, ProtectedForm};
-use crate::oauth::endpoints::redirect;
 use crate::oauth::session;
 
 pub const PATH: &str = "/admin/timeline";
@@ -33,10 +33,10 @@ pub struct TimelineQuery {
 pub async fn list(
     _admin: AdminSession,
     State(state): State<AppState>,
-    Query(query): Query<TimelineQuery>,
+    Query(params): Query<TimelineQuery>,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
-    let cursor = match (query.before, query.before_id) {
+    let cursor = match (params.before, params.before_id.clone()) {
         (Some(published), Some(id)) => Some(Cursor { published, id }),
         _ => None,
     };
@@ -51,7 +51,7 @@ pub async fn list(
         p { a href="/admin" { "← Administration" } }
         h1 { "Timeline" }
         p { "Every post the hub holds, ours and received, newest first, with what moderation does to it. The public timeline leaves out what is marked hidden." }
-        @if let Some(done) = &query.done { p role="status" { (done.chars().take(200).collect::<String>()) } }
+        @if let Some(done) = &params.done { p role="status" { (notice(done)) } }
         @if rows.is_empty() { p { "Nothing yet." } }
         @for row in rows {
             @let c = counts.get(&row.object.id).copied().unwrap_or_default();
@@ -59,7 +59,7 @@ pub async fn list(
         }
         @if let Some(last) = older {
             nav aria-label="More posts" {
-                a rel="next" href={ (PATH) "?before=" (last.published) "&before_id=" (urlencode(&last.id)) } { "Older posts →" }
+                a rel="next" href={ (PATH) "?" (query(&[("before", &last.published.to_string()), ("before_id", &last.id)])) } { "Older posts →" }
             }
         }
     };
@@ -103,7 +103,7 @@ fn post(row: &TimelineRow, counts: db::objects::Counts, csrf: &str, ours: bool) 
             (PreEscaped(&o.content))
             p.meta {
                 (counts.likes) " likes · " (counts.shares) " shares · " (counts.replies) " replies · "
-                @if o.id.starts_with("https://") || o.id.starts_with("http://") { a href=(o.id) rel="nofollow noopener noreferrer" { "original" } }
+                @if let Some(url) = web_link(&o.id) { a href=(url) rel="nofollow noopener noreferrer" { "original" } }
             }
             div.actions {
                 @if row.hidden != 0 {
@@ -159,12 +159,10 @@ pub async fn act(
     )
     .await
     {
-        Ok(()) => Ok(redirect(&format!(
-            "{PATH}?{}",
-            url::form_urlencoded::Serializer::new(String::new())
-                .append_pair("done", &format!("Done: {} {}", action.name(), form.target))
-                .finish()
-        ))),
+        Ok(()) => Ok(back_to(
+            PATH,
+            &[("done", &format!("Done: {} {}", action.name(), form.target))],
+        )),
         Err(AppError::BadRequest(why) | AppError::NotFound(why)) => Ok((
             StatusCode::BAD_REQUEST,
             page(
@@ -175,8 +173,4 @@ pub async fn act(
             .into_response()),
         Err(e) => Err(e),
     }
-}
-
-fn urlencode(text: &str) -> String {
-    url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
 }

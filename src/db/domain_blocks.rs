@@ -13,6 +13,16 @@ fn normal(domain: &str) -> String {
     domain.trim().trim_end_matches('.').to_ascii_lowercase()
 }
 
+/// SQL that is true when `host` is `domain` or one of its subdomains.
+/// Not `LIKE '%.' || domain`: `_` is a `LIKE` wildcard and may appear in
+/// a domain, so `a_b.example` would match `x.aZb.example`.
+pub fn within(host: &str, domain: &str) -> String {
+    format!(
+        "({host} = {domain} OR (LENGTH({host}) > LENGTH({domain}) \
+         AND SUBSTR({host}, LENGTH({host}) - LENGTH({domain})) = '.' || {domain}))"
+    )
+}
+
 #[derive(Clone, Debug, FromRow, PartialEq, Eq)]
 pub struct DomainBlock {
     pub domain: String,
@@ -34,8 +44,8 @@ const COLUMNS: &str = "domain, severity, reject_media, reject_reports, private_c
 /// (one query; the list is short, and this runs on every inbox request).
 pub async fn matching(db: &Db, domain: &str) -> Result<Option<DomainBlock>, AppError> {
     Ok(sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM domain_blocks WHERE domain = $1 OR $1 LIKE ('%.' || domain) \
-         ORDER BY LENGTH(domain) DESC LIMIT 1"
+        "SELECT {COLUMNS} FROM domain_blocks WHERE {} ORDER BY LENGTH(domain) DESC LIMIT 1",
+        within("$1", "domain")
     ))
     .bind(normal(domain))
     .fetch_optional(db.pool())
@@ -93,14 +103,6 @@ pub async fn list(db: &Db) -> Result<Vec<DomainBlock>, AppError> {
     .await?)
 }
 
-pub async fn list_in(conn: &mut AnyConnection) -> Result<Vec<DomainBlock>, AppError> {
-    Ok(sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM domain_blocks ORDER BY domain"
-    ))
-    .fetch_all(conn)
-    .await?)
-}
-
 /// Ends every follow between the hub's apps and actors on `domain` or its
 /// subdomains, both ways (a suspension severs them, as Mastodon's does).
 /// Returns how many were ended.
@@ -109,8 +111,8 @@ pub async fn sever_follows(conn: &mut AnyConnection, domain: &str) -> Result<u64
     let mut ended = 0;
     for table in ["followers", "following"] {
         let done = sqlx::query(&format!(
-            "DELETE FROM {table} WHERE actor_id IN (SELECT id FROM remote_actors \
-             WHERE domain = $1 OR domain LIKE ('%.' || $1))"
+            "DELETE FROM {table} WHERE actor_id IN (SELECT id FROM remote_actors WHERE {})",
+            within("domain", "$1")
         ))
         .bind(&domain)
         .execute(&mut *conn)
@@ -122,7 +124,13 @@ pub async fn sever_follows(conn: &mut AnyConnection, domain: &str) -> Result<u64
 
 #[cfg(test)]
 mod tests {
-    use super::normal;
+    use super::{normal, within};
+
+    #[test]
+    fn subdomains_match_by_label_not_by_pattern() {
+        let sql = within("h", "d");
+        assert!(!sql.contains("LIKE"), "{sql}");
+    }
 
     #[test]
     fn a_domain_is_stored_and_matched_in_one_form() {

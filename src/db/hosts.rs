@@ -91,12 +91,13 @@ pub struct Troubled {
     pub unavailable: i64,
 }
 
-/// Hosts failing or marked unavailable, the longest failing first.
+/// Hosts failing or marked unavailable, the longest failing first (and
+/// those without a start last: SQLite and PostgreSQL sort NULL apart).
 pub async fn troubled(db: &Db) -> Result<Vec<Troubled>, AppError> {
     Ok(sqlx::query_as(
         "SELECT host, failing_since, unavailable FROM hosts \
          WHERE failing_since IS NOT NULL OR unavailable = 1 \
-         ORDER BY failing_since, host LIMIT 100",
+         ORDER BY failing_since IS NULL, failing_since, host LIMIT 100",
     )
     .fetch_all(db.pool())
     .await?)

@@ -1,6 +1,7 @@
 //! Instance-wide settings, one text value per key: the public URL the hub
 //! last served under (so CLI commands mint and print the same addresses as
-//! the server), and the first-start seeding marker (`apps`).
+//! the server), and the first-start seeding marker (`apps_seeded`, written
+//! by `db::apps::seed_once`).
 
 use super::Db;
 use crate::error::AppError;

@@ -26,6 +26,13 @@ pub fn escape(text: &str) -> String {
     out
 }
 
+/// `url` when it is an absolute http(s) URL, the only kind a page may put
+/// in an `href` that came from elsewhere (a remote id could be a
+/// `javascript:` URL, which escaping alone would leave clickable).
+pub fn web_link(url: &str) -> Option<&str> {
+    (url.starts_with("https://") || url.starts_with("http://")).then_some(url)
+}
+
 /// A complete page around `body`, with the headers every page carries.
 pub fn page(title: &str, body: Markup) -> Response {
     page_with_head(title, html! {}, body)
@@ -106,6 +113,13 @@ mod tests {
             .block_on(axum::body::to_bytes(response.into_body(), usize::MAX))
             .unwrap();
         String::from_utf8(bytes.to_vec()).unwrap()
+    }
+
+    #[test]
+    fn only_web_links() {
+        assert_eq!(web_link("https://a.example/"), Some("https://a.example/"));
+        assert_eq!(web_link("javascript:alert(1)"), None);
+        assert_eq!(web_link(" https://a.example/"), None);
     }
 
     #[test]

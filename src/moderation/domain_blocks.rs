@@ -1,7 +1,7 @@
 //! Domain blocks with Mastodon's severities (`silence`, `suspend`, `noop`)
 //! and options (`reject_media`, `reject_reports`, comments, `obfuscate`),
 //! added, changed, removed and imported or exported as Mastodon's CSV, each
-//! change recorded in the audit log in its own transaction. What each
+//! change recorded in the audit log in the transaction that makes it. What each
 //! severity does is enforced where the traffic is: the inbox refuses a
 //! suspended domain and ignores reports from one that rejects them; the
 //! timeline and post pages leave out what is hidden. A domain is checked and put in its one
@@ -13,6 +13,7 @@
 use serde_json::json;
 use sqlx::AnyConnection;
 
+use super::check_comment;
 use crate::config::{Config, Mode};
 use crate::db::{self, domain_blocks::DomainBlock, now_millis, Db};
 use crate::error::AppError;
@@ -80,9 +81,6 @@ impl Severity {
     }
 }
 
-/// Longest comment kept, in characters.
-pub const MAX_COMMENT: usize = 1000;
-
 /// A block as an admin asks for it (from the CLI, a form or a CSV line).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BlockSpec {
@@ -119,21 +117,8 @@ impl BlockSpec {
         existing: Option<&DomainBlock>,
     ) -> Result<DomainBlock, AppError> {
         let domain = domain(&self.domain, config)?;
-        for (what, text) in [
-            ("private comment", &self.private_comment),
-            ("public comment", &self.public_comment),
-        ] {
-            if text.chars().count() > MAX_COMMENT {
-                return Err(AppError::BadRequest(format!(
-                    "the {what} is longer than {MAX_COMMENT} characters"
-                )));
-            }
-            if text.chars().any(|c| c.is_control() && c != '\n') {
-                return Err(AppError::BadRequest(format!(
-                    "the {what} contains control characters"
-                )));
-            }
-        }
+        check_comment("private comment", &self.private_comment)?;
+        check_comment("public comment", &self.public_comment)?;
         let now = now_millis();
         Ok(DomainBlock {
             domain,

@@ -7,6 +7,7 @@
 use serde_json::{json, Value};
 
 use super::domain_blocks::{self, BlockSpec, Severity};
+use super::{check_comment, MAX_COMMENT};
 use crate::config::Config;
 use crate::db::{self, reports::Report};
 use crate::error::AppError;
@@ -14,8 +15,6 @@ use crate::formats::as2::{check_id, origin};
 use crate::instance::AppState;
 use crate::{outbox, remote};
 
-/// Longest comment a report may carry, in characters.
-pub const MAX_COMMENT: usize = 1000;
 /// Most posts one report may name.
 pub const MAX_OBJECTS: usize = 20;
 
@@ -190,6 +189,7 @@ pub async fn resolve(
         }
     };
     let comment = comment.trim();
+    check_comment("comment", comment)?;
     let resolution = match (&domain, severity) {
         (Some(d), Some(s)) => format!("{} {d}", s.as_str()),
         _ => "no action".to_string(),
@@ -199,9 +199,14 @@ pub async fn resolve(
         return Err(AppError::Conflict("the report is already resolved".into()));
     }
     if let (Some(domain), Some(severity)) = (&domain, severity) {
+        // The block's comment points back to the report, within the limit.
+        let private_comment: String = format!("report {id}: {comment}")
+            .chars()
+            .take(MAX_COMMENT)
+            .collect();
         let spec = BlockSpec {
             severity,
-            private_comment: format!("report {id}: {comment}"),
+            private_comment,
             ..BlockSpec::suspend(domain)
         };
         domain_blocks::apply_in(&mut tx, config, by, &spec).await?;

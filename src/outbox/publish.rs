@@ -65,9 +65,11 @@ pub async fn object_document(state: &AppState, o: &StoredObject) -> Result<Value
             "formerType": o.object_type, "deleted": rfc3339(deleted),
         }));
     }
-    let likes = db::objects::count_reactions(&state.db, &o.id, "Like").await?;
-    let shares = db::objects::count_reactions(&state.db, &o.id, "Announce").await?;
-    let replies = db::objects::count_replies(&state.db, &o.id).await?;
+    let counts = db::objects::counts(&state.db, &[o.id.as_str()])
+        .await?
+        .remove(&o.id)
+        .unwrap_or_default();
+    let (likes, shares, replies) = (counts.likes, counts.shares, counts.replies);
     let mut doc = json!({
         "@context": CONTEXT,
         "id": o.id,

@@ -56,7 +56,7 @@ pub fn atom(config: &Config, app: &App, posts: &[StoredObject]) -> String {
         element(&mut xml, "published", &rfc3339(o.published));
         element(&mut xml, "updated", &rfc3339(last_change(o)));
         xml.push_str("<content type=\"html\">");
-        xml.push_str(&escape(&o.content));
+        xml.push_str(&escape(&xml_text(&o.content)));
         xml.push_str("</content>\n</entry>\n");
     }
     xml.push_str("</feed>\n");

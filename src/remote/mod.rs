@@ -262,10 +262,24 @@ pub async fn follow_page(state: &AppState, account: &str, ours: &str) -> Result<
     let uri: String =
         url::form_urlencoded::byte_serialize(format!("acct:{ours}").as_bytes()).collect();
     let target = template.replace("{uri}", &uri);
+    // The visitor is sent only to their own server: a template pointing
+    // anywhere else would make this hub an open redirect for whoever
+    // controls a WebFinger answer.
+    let their_host = account.rsplit_once('@').map(|(_, host)| {
+        host.rsplit_once(':')
+            .map_or(host, |(h, _)| h)
+            .to_ascii_lowercase()
+    });
     match url::Url::parse(&target) {
-        Ok(u) if matches!(u.scheme(), "https" | "http") => Ok(target),
+        Ok(u)
+            if matches!(u.scheme(), "https" | "http")
+                && u.host_str().map(str::to_ascii_lowercase) == their_host =>
+        {
+            // The parsed form: what was checked is what is sent.
+            Ok(u.to_string())
+        }
         _ => Err(AppError::BadGateway(format!(
-            "your server's remote-follow address is not a web address. Search for @{ours} on your server instead."
+            "your server's remote-follow address is not a web address on your server. Search for @{ours} on your server instead."
         ))),
     }
 }
