@@ -77,6 +77,7 @@ async fn only_admins_reach_the_admin_pages(db: TestDatabase) {
         "/admin/audit_log/export.csv",
         "/admin/reports",
         "/admin/timeline",
+        "/admin/actors",
     ];
 
     // Signed out: to /login, coming back to the page afterwards.
@@ -943,6 +944,57 @@ async fn admins_moderate_posts_and_actors_from_the_timeline(db: TestDatabase) {
         .await;
     assert_eq!(forged.status, 403);
 
+    // The actors page lists both with their moderation; its buttons come
+    // back to it, and only to admin pages.
+    let actors = root.get(&app.url("/admin/actors?domain=127.0.0.1")).await;
+    assert_eq!(actors.status, 200);
+    assert!(
+        actors.body.contains(&peer.actor(0)) && actors.body.contains(&peer.actor(1)),
+        "{}",
+        actors.body
+    );
+    assert!(
+        actors.body.contains("<td>silence</td>") && actors.body.contains("<td>suspend</td>"),
+        "{}",
+        actors.body
+    );
+    let none = root
+        .get(&app.url("/admin/actors?domain=elsewhere.example"))
+        .await;
+    assert!(none.body.contains("None known."), "{}", none.body);
+    let lifted = root
+        .post_form(
+            &app.url("/admin/timeline/action"),
+            &[
+                ("csrf", &csrf),
+                ("action", "unmoderate_actor"),
+                ("target", &peer.actor(1)),
+                ("back", "/admin/actors"),
+            ],
+        )
+        .await;
+    assert!(lifted
+        .location
+        .as_deref()
+        .unwrap()
+        .starts_with("/admin/actors?done="));
+    let elsewhere = root
+        .post_form(
+            &app.url("/admin/timeline/action"),
+            &[
+                ("csrf", &csrf),
+                ("action", "suspend_actor"),
+                ("target", &peer.actor(1)),
+                ("back", "https://evil.example/"),
+            ],
+        )
+        .await;
+    assert!(elsewhere
+        .location
+        .as_deref()
+        .unwrap()
+        .starts_with("/admin/timeline?done="));
+
     // Lift u0's silence: its posts are back.
     assert_eq!(
         act(&mut root, &app, &csrf, "unmoderate_actor", &peer.actor(0))
@@ -965,6 +1017,8 @@ async fn admins_moderate_posts_and_actors_from_the_timeline(db: TestDatabase) {
             "actor.silence",
             "actor.suspend",
             "post.remove",
+            "actor.unmoderate",
+            "actor.suspend",
             "actor.unmoderate"
         ]
     );

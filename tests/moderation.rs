@@ -21,7 +21,78 @@ on_both_databases!(
     silence_keeps_posts_off_the_timeline_unless_followed,
     reject_reports_drops_flags,
     csv_imports_are_all_or_nothing_and_round_trip,
+    the_timeline_pages_newest_first_with_counts,
 );
+
+/// The public timeline: newest first, a page at a time through `next`,
+/// with counts, no deleted posts, nothing repeated or skipped.
+async fn the_timeline_pages_newest_first_with_counts(db: TestDatabase) {
+    let app = TestApp::spawn(db).await;
+    let peer = peer().await;
+    let token = app.token("blog").await;
+    let mut ours = Vec::new();
+    for i in 0..5 {
+        let created: Value = app
+            .client
+            .post(app.url("/api/v1/apps/blog/posts"))
+            .bearer_auth(&token)
+            .json(&json!({"content": format!("<p>post {i}</p>")}))
+            .send_json()
+            .await;
+        ours.push(created["id"].as_str().unwrap().to_string());
+    }
+    assert_eq!(post(&app, &peer, 0, "remote post").await, 202);
+    let like =
+        json!({"id": peer.new_id(), "type": "Like", "actor": peer.actor(0), "object": ours[4]});
+    assert_eq!(
+        peer.post_as(0, &app.url("/inbox"), &like).await.status(),
+        202
+    );
+    let r = app
+        .client
+        .post(app.url("/api/v1/apps/blog/posts/delete"))
+        .bearer_auth(&token)
+        .json(&json!({"id": ours[0]}))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success());
+
+    let mut seen: Vec<Value> = Vec::new();
+    let mut url = app.url("/api/v1/timeline?limit=2");
+    loop {
+        let page: Value = app
+            .client
+            .get(&url)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        seen.extend(page["orderedItems"].as_array().unwrap().iter().cloned());
+        match page["next"].as_str() {
+            Some(next) => url = next.to_string(),
+            None => break,
+        }
+    }
+    let contents: Vec<&str> = seen
+        .iter()
+        .map(|o| o["content"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        contents,
+        [
+            "<p>remote post</p>",
+            "<p>post 4</p>",
+            "<p>post 3</p>",
+            "<p>post 2</p>",
+            "<p>post 1</p>"
+        ],
+        "newest first, each once, the deleted one left out"
+    );
+    assert_eq!(seen[1]["likes"]["totalItems"], 1);
+}
 
 const PUBLIC: &str = "https://www.w3.org/ns/activitystreams#Public";
 

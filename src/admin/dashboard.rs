@@ -30,6 +30,7 @@ pub async fn show(
                 li { a href="/admin/apps" { "Member apps" } " (" (counts.apps) ")" }
                 li { a href="/admin/domain_blocks" { "Domain blocks" } " (" (counts.domain_blocks) ")" }
                 li { a href="/admin/timeline" { "Timeline" } }
+                li { a href="/admin/actors" { "Remote actors" } " (" (counts.remote_actors) ")" }
                 li { a href="/admin/reports" { "Reports" } " (" (open_reports) " open)" }
                 li { a href="/admin/audit_log" { "Audit log" } }
             }

@@ -17,10 +17,12 @@
 //! | `/admin/domain_blocks` | domain blocks: list and add (GET, POST) |
 //! | `/admin/domain_blocks/{edit,remove,import,export.csv}` | edit, remove, import with a preview, export |
 //! | `/admin/timeline`, `POST /admin/timeline/action` | every post, with actions on posts and authors |
+//! | `/admin/actors?domain=…` | the remote actors known, with actions on each |
 //! | `/admin/reports`, `/admin/reports/view?id=…` | reports, and one report |
 //! | `/admin/reports/{resolve,forward}` | resolve (with a domain block), forward (POST) |
 //! | `/admin/audit_log`, `/admin/audit_log/export.csv` | the audit log, and as CSV |
 
+pub mod actors;
 pub mod apps;
 pub mod audit_log;
 pub mod dashboard;
@@ -64,6 +66,7 @@ pub fn routes() -> Router<AppState> {
             get(domain_blocks::export),
         )
         .route(timeline::PATH, get(timeline::list))
+        .route(actors::PATH, get(actors::list))
         .route("/admin/timeline/action", post(timeline::act))
         .route(reports::PATH, get(reports::list))
         .route("/admin/reports/view", get(reports::view))

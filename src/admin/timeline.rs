@@ -81,16 +81,8 @@ fn post(row: &TimelineRow, counts: db::objects::Counts, csrf: &str, ours: bool) 
     if let Some(s) = &row.domain_severity {
         marks.push(format!("domain: {s}"));
     }
-    let action = |name: &str, label: &str, target: &str| {
-        html! {
-            form.inline method="post" action={ (PATH) "/action" } {
-                input type="hidden" name="csrf" value=(csrf);
-                input type="hidden" name="action" value=(name);
-                input type="hidden" name="target" value=(target);
-                button type="submit" { (label) }
-            }
-        }
-    };
+    let action =
+        |name: &str, label: &str, target: &str| action_form(csrf, name, label, target, PATH);
     html! {
         article.post {
             p {
@@ -125,6 +117,20 @@ fn post(row: &TimelineRow, counts: db::objects::Counts, csrf: &str, ours: bool) 
     }
 }
 
+/// A one-button form for `action` on `target`, which brings the admin
+/// back to `back` (an admin page) afterwards.
+pub fn action_form(csrf: &str, action: &str, label: &str, target: &str, back: &str) -> Markup {
+    html! {
+        form.inline method="post" action={ (PATH) "/action" } {
+            input type="hidden" name="csrf" value=(csrf);
+            input type="hidden" name="action" value=(action);
+            input type="hidden" name="target" value=(target);
+            input type="hidden" name="back" value=(back);
+            button type="submit" { (label) }
+        }
+    }
+}
+
 #[derive(Deserialize)]
 pub struct ActionForm {
     csrf: Option<String>,
@@ -132,6 +138,8 @@ pub struct ActionForm {
     target: String,
     #[serde(default)]
     comment: String,
+    /// The admin page to come back to.
+    back: Option<String>,
 }
 
 impl ProtectedForm for ActionForm {
@@ -159,10 +167,18 @@ pub async fn act(
     )
     .await
     {
-        Ok(()) => Ok(back_to(
-            PATH,
-            &[("done", &format!("Done: {} {}", action.name(), form.target))],
-        )),
+        Ok(()) => {
+            // Only back to an admin page: the field comes from the form.
+            let back = form
+                .back
+                .as_deref()
+                .filter(|b| *b == PATH || *b == super::actors::PATH)
+                .unwrap_or(PATH);
+            Ok(back_to(
+                back,
+                &[("done", &format!("Done: {} {}", action.name(), form.target))],
+            ))
+        }
         Err(AppError::BadRequest(why) | AppError::NotFound(why)) => Ok((
             StatusCode::BAD_REQUEST,
             page(

@@ -56,3 +56,29 @@ pub async fn sever_follows(conn: &mut AnyConnection, actor_id: &str) -> Result<u
     }
     Ok(ended)
 }
+
+/// A remote actor as the admin list shows it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Listed {
+    pub id: String,
+    pub domain: String,
+    pub name: Option<String>,
+    pub preferred_username: Option<String>,
+    pub fetched_at: i64,
+    pub severity: Option<String>,
+}
+
+/// Known remote actors, most recently fetched first; on `domain` and its
+/// subdomains when given.
+pub async fn list(db: &Db, domain: Option<&str>, limit: i64) -> Result<Vec<Listed>, AppError> {
+    Ok(sqlx::query_as(&format!(
+        "SELECT a.id, a.domain, a.name, a.preferred_username, a.fetched_at, m.severity \
+         FROM remote_actors a LEFT JOIN actor_moderation m ON m.actor_id = a.id \
+         WHERE $1 = '' OR {} ORDER BY a.fetched_at DESC, a.id LIMIT $2",
+        super::domain_blocks::within("a.domain", "$1")
+    ))
+    .bind(domain.unwrap_or("").trim().to_ascii_lowercase())
+    .bind(limit)
+    .fetch_all(db.pool())
+    .await?)
+}

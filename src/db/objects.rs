@@ -140,12 +140,24 @@ const O_COLUMNS: &str = "o.id, o.app_name, o.attributed_to, o.object_type, o.nam
      o.source_sexp, o.in_reply_to, o.local, o.published, o.updated, o.deleted";
 
 /// Newest posts first (the timeline), received and local, without what
-/// moderation hides.
-pub async fn recent(db: &Db, limit: i64) -> Result<Vec<StoredObject>, AppError> {
+/// moderation hides and without deleted ones, after `cursor`.
+pub async fn recent(
+    db: &Db,
+    cursor: Option<&Cursor>,
+    limit: i64,
+) -> Result<Vec<StoredObject>, AppError> {
+    let (published, id) = match cursor {
+        Some(c) => (c.published, c.id.as_str()),
+        None => (i64::MAX, ""),
+    };
     Ok(sqlx::query_as(&format!(
         "SELECT {O_COLUMNS} FROM objects o LEFT JOIN remote_actors a ON a.id = o.attributed_to \
-         WHERE {VISIBLE} ORDER BY o.published DESC, o.id LIMIT $1"
+         WHERE {VISIBLE} AND o.deleted IS NULL \
+         AND (o.published < $1 OR (o.published = $1 AND o.id < $2)) \
+         ORDER BY o.published DESC, o.id DESC LIMIT $3"
     ))
+    .bind(published)
+    .bind(id)
     .bind(limit)
     .fetch_all(db.pool())
     .await?)

@@ -18,7 +18,7 @@
 //! | `GET /api/v1/apps/{name}/notifications` | the app's notifications, newest first (`?max_id=`, `?limit=`) |
 //! | `POST /api/v1/apps/{name}/reports` | `{target, objects?, comment?}`: report a remote actor to the admins |
 //! | `GET /api/v1/objects?id=URL` | a stored post (ours or received), with counts |
-//! | `GET /api/v1/timeline` | newest posts, ours and received |
+//! | `GET /api/v1/timeline` | newest posts, ours and received, without what moderation hides; `?limit=`, and `next` names the next page (`?before=&before_id=`) |
 //! | `GET /objects/{uuid}`, `/activities/{uuid}` | what we minted, by negotiation |
 
 use axum::extract::{Path, RawQuery, State};
@@ -299,11 +299,37 @@ async fn timeline(
         .and_then(|l| l.parse::<i64>().ok())
         .unwrap_or(40)
         .clamp(1, 200);
-    let mut items = Vec::new();
-    for o in db::objects::recent(&state.db, limit).await? {
-        items.push(publish::object_document(&state, &o).await?);
+    let cursor = match (
+        query_param(query.as_deref(), "before").and_then(|b| b.parse::<i64>().ok()),
+        query_param(query.as_deref(), "before_id"),
+    ) {
+        (Some(published), Some(id)) => Some(db::objects::Cursor { published, id }),
+        _ => None,
+    };
+    let posts = db::objects::recent(&state.db, cursor.as_ref(), limit).await?;
+    let ids: Vec<&str> = posts.iter().map(|o| o.id.as_str()).collect();
+    let mut counts = db::objects::counts(&state.db, &ids).await?;
+    let items: Vec<Value> = posts
+        .iter()
+        .map(|o| {
+            let c = counts.remove(&o.id).unwrap_or_default();
+            publish::object_document_with(&state.config, o, c)
+        })
+        .collect();
+    let mut body = json!({ "orderedItems": items });
+    if posts.len() as i64 == limit {
+        if let Some(last) = posts.last() {
+            let next = state.config.url(&format!(
+                "/api/v1/timeline?limit={limit}&{}",
+                url::form_urlencoded::Serializer::new(String::new())
+                    .append_pair("before", &last.published.to_string())
+                    .append_pair("before_id", &last.id)
+                    .finish()
+            ));
+            body["next"] = json!(next);
+        }
     }
-    Ok(Json(json!({ "orderedItems": items })).into_response())
+    Ok(Json(body).into_response())
 }
 
 async fn object(

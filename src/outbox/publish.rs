@@ -59,16 +59,26 @@ fn followers_of(config: &Config, app: &AppName) -> String {
 
 /// The AS2 document of a stored post (a Tombstone once deleted).
 pub async fn object_document(state: &AppState, o: &StoredObject) -> Result<Value, AppError> {
-    if let Some(deleted) = o.deleted {
-        return Ok(json!({
-            "@context": CONTEXT, "id": o.id, "type": "Tombstone",
-            "formerType": o.object_type, "deleted": rfc3339(deleted),
-        }));
-    }
     let counts = db::objects::counts(&state.db, &[o.id.as_str()])
         .await?
         .remove(&o.id)
         .unwrap_or_default();
+    Ok(object_document_with(&state.config, o, counts))
+}
+
+/// The AS2 document of a stored post with its counts already known (a
+/// page of posts counts them all in one query).
+pub fn object_document_with(
+    config: &Config,
+    o: &StoredObject,
+    counts: db::objects::Counts,
+) -> Value {
+    if let Some(deleted) = o.deleted {
+        return json!({
+            "@context": CONTEXT, "id": o.id, "type": "Tombstone",
+            "formerType": o.object_type, "deleted": rfc3339(deleted),
+        });
+    }
     let (likes, shares, replies) = (counts.likes, counts.shares, counts.replies);
     let mut doc = json!({
         "@context": CONTEXT,
@@ -83,7 +93,7 @@ pub async fn object_document(state: &AppState, o: &StoredObject) -> Result<Value
         "replies": { "id": format!("{}/replies", o.id), "type": "Collection", "totalItems": replies },
     });
     if let Some(app) = o.app_name.as_deref().and_then(|a| AppName::parse(a).ok()) {
-        doc["cc"] = json!([followers_of(&state.config, &app)]);
+        doc["cc"] = json!([followers_of(config, &app)]);
         doc["url"] = json!(o.id);
     }
     if let Some(name) = &o.name {
@@ -98,7 +108,7 @@ pub async fn object_document(state: &AppState, o: &StoredObject) -> Result<Value
     if let Some(source) = &o.source_sexp {
         doc["source"] = json!({ "content": source, "mediaType": MEDIA_TYPE });
     }
-    Ok(doc)
+    doc
 }
 
 /// The inbox of the author of the post being replied to, if it is known
