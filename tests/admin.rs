@@ -150,6 +150,22 @@ async fn only_admins_reach_the_admin_pages(db: TestDatabase) {
             "/admin/domain_blocks/remove",
             vec![("csrf", csrf.as_str()), ("domain", "spam.example")],
         ),
+        (
+            "/admin/reports/resolve",
+            vec![("csrf", csrf.as_str()), ("id", "x"), ("action", "none")],
+        ),
+        (
+            "/admin/reports/forward",
+            vec![("csrf", csrf.as_str()), ("id", "x")],
+        ),
+        (
+            "/admin/timeline/action",
+            vec![
+                ("csrf", csrf.as_str()),
+                ("action", "hide_post"),
+                ("target", "https://a.example/p"),
+            ],
+        ),
     ] {
         assert_eq!(
             bob.post_form(&app.url(path), &form).await.status,
