@@ -543,14 +543,14 @@ async fn apps(config: Config, cmd: AppsCommand) -> Result<(), AppError> {
             manually_approves_followers,
         } => {
             let name = AppName::parse(&name)?;
-            let change = actors::apps::ProfileChange {
+            let change = crate::outbox::profile::ProfileChange {
                 display_name,
                 summary,
                 manually_approves_followers,
                 avatar: media_change(MediaKind::Avatar, avatar.as_deref(), remove_avatar)?,
                 header: media_change(MediaKind::Header, header.as_deref(), remove_header)?,
             };
-            let done = actors::apps::update_profile(&state, &name, change).await?;
+            let done = crate::outbox::profile::update_profile(&state, &name, change).await?;
             if done.changes.is_empty() {
                 println!("{}: nothing changed", config.handle(&name));
             } else {
@@ -600,9 +600,9 @@ fn media_change(
     kind: MediaKind,
     file: Option<&std::path::Path>,
     remove: bool,
-) -> Result<Option<actors::apps::MediaChange>, AppError> {
+) -> Result<Option<crate::outbox::profile::MediaChange>, AppError> {
     let Some(path) = file else {
-        return Ok(remove.then_some(actors::apps::MediaChange::Remove));
+        return Ok(remove.then_some(crate::outbox::profile::MediaChange::Remove));
     };
     let cannot = |e: std::io::Error| {
         AppError::BadRequest(format!(
@@ -613,7 +613,7 @@ fn media_change(
     // An oversized file is refused before it is read whole.
     actors::media::check_size(kind, std::fs::metadata(path).map_err(cannot)?.len())?;
     let bytes = std::fs::read(path).map_err(cannot)?;
-    Ok(Some(actors::apps::MediaChange::Set(bytes)))
+    Ok(Some(crate::outbox::profile::MediaChange::Set(bytes)))
 }
 
 /// Who the CLI is in the audit log.

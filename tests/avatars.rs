@@ -10,8 +10,8 @@ use std::process::{Command, Output};
 use common::TestApp;
 use federation_tests::database::TestDatabase;
 use federation_tests::on_both_databases;
-use rosefed::actors::apps::{self, MediaChange, ProfileChange};
 use rosefed::actors::AppName;
+use rosefed::outbox::profile::{self, MediaChange, ProfileChange};
 use serde_json::Value;
 
 on_both_databases!(
@@ -120,7 +120,7 @@ async fn operator_images_replace_and_restore(db: TestDatabase) {
     let (_, generated) = image(&app, "/actors/blog/avatar").await;
     let before = app.get_ap("/actors/blog").await;
 
-    let done = apps::update_profile(&app.state, &name("blog"), avatar(GIF.to_vec()))
+    let done = profile::update_profile(&app.state, &name("blog"), avatar(GIF.to_vec()))
         .await
         .unwrap();
     assert_eq!(done.changes, ["avatar set: image/gif, 1×1, 43 bytes"]);
@@ -144,7 +144,7 @@ async fn operator_images_replace_and_restore(db: TestDatabase) {
 
     // A header appears as `image`.
     let banner = png(300, 100, [10, 20, 30]);
-    let done = apps::update_profile(
+    let done = profile::update_profile(
         &app.state,
         &name("blog"),
         ProfileChange {
@@ -181,7 +181,7 @@ async fn operator_images_replace_and_restore(db: TestDatabase) {
 
     // Replacing keeps one of each.
     let square = png(64, 64, [200, 0, 0]);
-    apps::update_profile(&app.state, &name("blog"), avatar(square.clone()))
+    profile::update_profile(&app.state, &name("blog"), avatar(square.clone()))
         .await
         .unwrap();
     assert_eq!(
@@ -195,7 +195,7 @@ async fn operator_images_replace_and_restore(db: TestDatabase) {
     );
 
     // Removing restores the generated avatar and drops the header.
-    let done = apps::update_profile(
+    let done = profile::update_profile(
         &app.state,
         &name("blog"),
         ProfileChange {
@@ -218,7 +218,7 @@ async fn operator_images_replace_and_restore(db: TestDatabase) {
     assert_eq!(actor["icon"], before["icon"]);
     assert!(actor.get("image").is_none());
     // Removing what is not there changes nothing.
-    let done = apps::update_profile(
+    let done = profile::update_profile(
         &app.state,
         &name("blog"),
         ProfileChange {
@@ -231,7 +231,7 @@ async fn operator_images_replace_and_restore(db: TestDatabase) {
     assert!(done.changes.is_empty(), "{:?}", done.changes);
 
     // The images go with the app.
-    apps::update_profile(&app.state, &name("blog"), avatar(GIF.to_vec()))
+    profile::update_profile(&app.state, &name("blog"), avatar(GIF.to_vec()))
         .await
         .unwrap();
     rosefed::actors::apps::remove(&app.state.db, &name("blog"), false)
@@ -242,7 +242,7 @@ async fn operator_images_replace_and_restore(db: TestDatabase) {
 
 async fn bad_images_are_refused_and_change_nothing(db: TestDatabase) {
     let app = TestApp::spawn(db).await;
-    apps::update_profile(&app.state, &name("blog"), avatar(GIF.to_vec()))
+    profile::update_profile(&app.state, &name("blog"), avatar(GIF.to_vec()))
         .await
         .unwrap();
     let before = app.get_ap("/actors/blog").await;
@@ -287,7 +287,7 @@ async fn bad_images_are_refused_and_change_nothing(db: TestDatabase) {
             "display name is longer than 100 characters",
         ),
     ] {
-        let err = apps::update_profile(&app.state, &name("blog"), change)
+        let err = profile::update_profile(&app.state, &name("blog"), change)
             .await
             .unwrap_err();
         assert_eq!(err.status(), 400, "{err}");
@@ -300,7 +300,7 @@ async fn bad_images_are_refused_and_change_nothing(db: TestDatabase) {
     );
     assert_eq!(app.get("/actors/blog/header").await.status(), 404);
 
-    let err = apps::update_profile(&app.state, &name("nobody"), avatar(GIF.to_vec()))
+    let err = profile::update_profile(&app.state, &name("nobody"), avatar(GIF.to_vec()))
         .await
         .unwrap_err();
     assert_eq!(err.status(), 404);
@@ -317,7 +317,7 @@ async fn followers_are_sent_an_update(db: TestDatabase) {
     .execute(app.state.db.pool())
     .await
     .unwrap();
-    let done = apps::update_profile(
+    let done = profile::update_profile(
         &app.state,
         &name("market"),
         ProfileChange {
@@ -365,7 +365,7 @@ async fn followers_are_sent_an_update(db: TestDatabase) {
     );
 
     // Nothing changed: nothing sent.
-    let done = apps::update_profile(
+    let done = profile::update_profile(
         &app.state,
         &name("market"),
         ProfileChange {

@@ -1,6 +1,6 @@
 //! The admin pages for member apps: the list, and each app's profile
 //! (display name, summary, follower approval) and images (avatar and
-//! header), changed through [`crate::actors::apps::update_profile`], the
+//! header), changed through [`crate::outbox::profile::update_profile`], the
 //! same rules and the same `Update` to followers as `rosefed apps set`.
 //! A refused change shows the form again with the reason and what was
 //! typed; a saved one redirects (so reloading does not resubmit). An admin
@@ -15,7 +15,6 @@ use serde::Deserialize;
 use super::back_to;
 use super::multipart::{CsrfMultipart, Field};
 use super::session::AdminSession;
-use crate::actors::apps::{self, MediaChange, ProfileChange};
 use crate::actors::{App, AppName};
 use crate::db;
 use crate::error::AppError;
@@ -24,6 +23,7 @@ use crate::http::html::page;
 use crate::instance::AppState;
 use crate::oauth::endpoints::csrf_form::{CsrfForm, ProtectedForm};
 use crate::oauth::session;
+use crate::outbox::profile::{self, MediaChange, ProfileChange};
 use crate::outbox::publish::{self, NewPost};
 
 /// `/admin/apps`: every app, linked to its page.
@@ -230,7 +230,7 @@ async fn apply(
     change: ProfileChange,
     shown: &Shown<'_>,
 ) -> Result<Response, AppError> {
-    match apps::update_profile(state, &app.name, change).await {
+    match profile::update_profile(state, &app.name, change).await {
         Ok(done) => {
             if !done.changes.is_empty() {
                 tracing::info!(

@@ -168,11 +168,17 @@ pub async fn act(
     .await
     {
         Ok(()) => {
-            // Only back to an admin page: the field comes from the form.
+            // Only back to an admin page on this hub: the field comes from
+            // the form.
             let back = form
                 .back
                 .as_deref()
-                .filter(|b| *b == PATH || *b == super::actors::PATH)
+                .filter(|b| {
+                    b.strip_prefix("/admin/").is_some_and(|rest| {
+                        rest.bytes().all(|c| c.is_ascii_lowercase() || c == b'_' || c == b'/')
+                            && !rest.contains("//")
+                    })
+                })
                 .unwrap_or(PATH);
             Ok(back_to(
                 back,

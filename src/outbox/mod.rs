@@ -7,6 +7,7 @@
 
 pub mod api;
 pub mod app_token;
+pub mod profile;
 pub mod publish;
 
 use serde_json::Value;
