@@ -146,10 +146,7 @@ pub async fn recent(
     cursor: Option<&Cursor>,
     limit: i64,
 ) -> Result<Vec<StoredObject>, AppError> {
-    let (published, id) = match cursor {
-        Some(c) => (c.published, c.id.as_str()),
-        None => (i64::MAX, ""),
-    };
+    let (published, id) = Cursor::bounds(cursor);
     Ok(sqlx::query_as(&format!(
         "SELECT {O_COLUMNS} FROM objects o LEFT JOIN remote_actors a ON a.id = o.attributed_to \
          WHERE {VISIBLE} AND o.deleted IS NULL \
@@ -185,10 +182,7 @@ pub async fn admin_timeline(
     cursor: Option<&Cursor>,
     limit: i64,
 ) -> Result<Vec<TimelineRow>, AppError> {
-    let (published, id) = match cursor {
-        Some(c) => (c.published, c.id.as_str()),
-        None => (i64::MAX, ""),
-    };
+    let (published, id) = Cursor::bounds(cursor);
     Ok(sqlx::query_as(&format!(
         "SELECT {O_COLUMNS}, o.hidden, a.name AS author_name, a.preferred_username AS author_username, \
          (SELECT m.severity FROM actor_moderation m WHERE m.actor_id = o.attributed_to) AS actor_severity, \
@@ -229,6 +223,17 @@ pub struct Cursor {
     pub id: String,
 }
 
+impl Cursor {
+    /// The `(published, id)` a query compares against: the cursor's, or
+    /// with none, one past the newest possible post.
+    fn bounds(cursor: Option<&Cursor>) -> (i64, &str) {
+        match cursor {
+            Some(c) => (c.published, c.id.as_str()),
+            None => (i64::MAX, ""),
+        }
+    }
+}
+
 /// An app's live posts, newest first, after `cursor`.
 pub async fn app_posts(
     db: &Db,
@@ -236,11 +241,7 @@ pub async fn app_posts(
     cursor: Option<&Cursor>,
     limit: i64,
 ) -> Result<Vec<StoredObject>, AppError> {
-    // With no cursor, one past the newest possible post.
-    let (published, id) = match cursor {
-        Some(c) => (c.published, c.id.as_str()),
-        None => (i64::MAX, ""),
-    };
+    let (published, id) = Cursor::bounds(cursor);
     Ok(sqlx::query_as(&format!(
         "{SELECT} WHERE app_name = $1 AND local = 1 AND deleted IS NULL \
          AND (published < $3 OR (published = $3 AND id < $4)) \
