@@ -186,18 +186,27 @@ pub async fn resolve(
         }
         Err(e) => Err(e),
     };
-    match done {
-        Ok(()) => Ok(back(&form.id, "Resolved.")),
-        Err(AppError::BadRequest(why) | AppError::Conflict(why)) => {
-            view_page(
-                &state,
-                &headers,
-                &form.id,
-                None,
-                Some(why),
-                StatusCode::BAD_REQUEST,
-            )
-            .await
+    answer(
+        &state,
+        &headers,
+        &form.id,
+        done.map(|()| "Resolved.".to_string()),
+    )
+    .await
+}
+
+/// A form's result: back to the report saying what was done, or the report
+/// again with why it was not (400); other failures are errors.
+async fn answer(
+    state: &AppState,
+    headers: &HeaderMap,
+    id: &str,
+    result: Result<String, AppError>,
+) -> Result<Response, AppError> {
+    match result {
+        Ok(done) => Ok(back(id, &done)),
+        Err(AppError::BadRequest(why) | AppError::Conflict(why) | AppError::BadGateway(why)) => {
+            view_page(state, headers, id, None, Some(why), StatusCode::BAD_REQUEST).await
         }
         Err(e) => Err(e),
     }
@@ -224,21 +233,10 @@ pub async fn forward(
     headers: HeaderMap,
     CsrfForm(form): CsrfForm<ForwardForm>,
 ) -> Result<Response, AppError> {
-    match reports::forward(&state, &admin.user.username, &form.id).await {
-        Ok(inbox) => Ok(back(&form.id, &format!("Forwarded to {inbox}."))),
-        Err(AppError::BadRequest(why) | AppError::Conflict(why) | AppError::BadGateway(why)) => {
-            view_page(
-                &state,
-                &headers,
-                &form.id,
-                None,
-                Some(why),
-                StatusCode::BAD_REQUEST,
-            )
-            .await
-        }
-        Err(e) => Err(e),
-    }
+    let forwarded = reports::forward(&state, &admin.user.username, &form.id)
+        .await
+        .map(|inbox| format!("Forwarded to {inbox}."));
+    answer(&state, &headers, &form.id, forwarded).await
 }
 
 fn back(id: &str, done: &str) -> Response {
