@@ -195,16 +195,21 @@ pub fn json_guard(data: &[u8]) {
         usize::from(first & 0x0f)
     };
     let reference: Option<Value> = serde_json::from_slice(body).ok();
-    if let Some(tree) = &reference {
+    // The depth as written, not of the tree: a repeated key keeps only its
+    // last value in the tree, and the guard rightly counts the others too.
+    let written = serde_json::from_slice::<WrittenDepth>(body)
+        .ok()
+        .map(|d| d.0);
+    if let Some(written) = written {
         assert_eq!(
             jsonld::depth_exceeds(body, max),
-            depth(tree) > max,
+            written > max,
             "guard and parse disagree on the depth (limit {max})"
         );
     }
     let acceptable = reference
         .as_ref()
-        .filter(|t| t.is_object() && depth(t) <= max && !has_nul(t));
+        .filter(|t| t.is_object() && written.is_some_and(|d| d <= max) && !has_nul(t));
     let decoded = jsonld::decode(body, max);
     match (&decoded, acceptable) {
         (Ok(doc), Some(tree)) => {
@@ -238,12 +243,58 @@ pub fn json_guard(data: &[u8]) {
     }
 }
 
-/// How deeply arrays and objects nest in a tree (a scalar is 0).
-fn depth(value: &Value) -> usize {
-    match value {
-        Value::Array(items) => 1 + items.iter().map(depth).max().unwrap_or(0),
-        Value::Object(members) => 1 + members.values().map(depth).max().unwrap_or(0),
-        _ => 0,
+/// How deeply arrays and objects nest in a JSON text (a scalar is 0),
+/// counting every member as written, repeated keys included.
+struct WrittenDepth(usize);
+
+impl<'de> serde::Deserialize<'de> for WrittenDepth {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(WrittenDepthVisitor).map(WrittenDepth)
+    }
+}
+
+struct WrittenDepthVisitor;
+
+impl<'de> serde::de::Visitor<'de> for WrittenDepthVisitor {
+    type Value = usize;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<usize, E> {
+        Ok(0)
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<usize, E> {
+        Ok(0)
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<usize, E> {
+        Ok(0)
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<usize, E> {
+        Ok(0)
+    }
+    fn visit_str<E>(self, _: &str) -> Result<usize, E> {
+        Ok(0)
+    }
+    fn visit_unit<E>(self) -> Result<usize, E> {
+        Ok(0)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<usize, A::Error> {
+        let mut deepest = 0;
+        while let Some(WrittenDepth(d)) = seq.next_element()? {
+            deepest = deepest.max(d);
+        }
+        Ok(deepest + 1)
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<usize, A::Error> {
+        let mut deepest = 0;
+        while let Some((serde::de::IgnoredAny, WrittenDepth(d))) = map.next_entry()? {
+            deepest = deepest.max(d);
+        }
+        Ok(deepest + 1)
     }
 }
 
