@@ -433,6 +433,11 @@ impl Config {
         &self.base
     }
 
+    /// `http` or `https`.
+    pub fn scheme(&self) -> &str {
+        self.public_url.scheme()
+    }
+
     /// `host[:port]`, the part after `@` in handles.
     pub fn authority(&self) -> &str {
         &self.authority

@@ -15,7 +15,8 @@ use std::time::{Duration, Instant, SystemTime};
 use axum::http::{HeaderMap, HeaderName, HeaderValue};
 use rosefed::formats::{activity::Activity, jsonld, sexp};
 use rosefed::keys::InstanceKeys;
-use rosefed::signatures::{self, envelope, PublicKey, Requirements, Signature};
+use rosefed::signatures::cavage::{self, Signature};
+use rosefed::signatures::{envelope, PublicKey, Requirements};
 use serde_json::json;
 
 const KEY_ID: &str = "https://a.example/actors/blog#main-key";
@@ -102,7 +103,7 @@ pub fn run(iterations: usize) -> Result<(), String> {
     let json_body = jsonld::encode(&doc);
     let url = url::Url::parse(INBOX).map_err(|e| e.to_string())?;
     let mut headers = HeaderMap::new();
-    for (name, value) in signatures::sign(
+    for (name, value) in cavage::sign(
         &keys,
         KEY_ID,
         "POST",
@@ -128,9 +129,9 @@ pub fn run(iterations: usize) -> Result<(), String> {
             .and_then(|v| v.to_str().ok())
             .ok_or("no signature")?;
         let sig = Signature::parse(raw).map_err(|e| e.to_string())?;
-        signatures::check_request(&sig, &headers, &json_body, &requirements, SystemTime::now())
+        cavage::check_request(&sig, &headers, &json_body, &requirements, SystemTime::now())
             .map_err(|e| e.to_string())?;
-        let text = signatures::signing_string("POST", url.path(), &headers, &sig)
+        let text = cavage::signing_string("POST", url.path(), &headers, &sig)
             .map_err(|e| e.to_string())?;
         public
             .verify(&text, &sig.signature)

@@ -1,5 +1,5 @@
-//! Remote actors: the documents we fetched (our key cache) and which key
-//! ids each actor proved it owns.
+//! Remote actors: the documents we fetched and which keys (ids and texts)
+//! each actor proved it owns: the key cache signatures verify from.
 
 use sqlx::{AnyConnection, FromRow};
 
@@ -25,26 +25,41 @@ pub struct RemoteActor {
 const COLUMNS: &str = "a.id, a.domain, a.inbox, a.shared_inbox, a.key_id, a.public_key_pem, \
                        a.fetched_at, a.name, a.preferred_username, a.profile_url, a.icon_url";
 
-/// The actor proven to own `key_id` (see [`claim_key`]).
-pub async fn by_key_id(db: &Db, key_id: &str) -> Result<Option<RemoteActor>, AppError> {
-    Ok(sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM remote_keys k JOIN remote_actors a ON a.id = k.actor_id \
-         WHERE k.key_id = $1"
+/// The actor proven to own `key_id` (see [`claim_key`]) and the key's
+/// text (PEM or multibase).
+pub async fn by_key_id(db: &Db, key_id: &str) -> Result<Option<(RemoteActor, String)>, AppError> {
+    #[derive(FromRow)]
+    struct Owned {
+        #[sqlx(flatten)]
+        actor: RemoteActor,
+        key_text: String,
+    }
+    let owned: Option<Owned> = sqlx::query_as(&format!(
+        "SELECT {COLUMNS}, COALESCE(k.public_key, a.public_key_pem) AS key_text \
+         FROM remote_keys k JOIN remote_actors a ON a.id = k.actor_id WHERE k.key_id = $1"
     ))
     .bind(key_id)
     .fetch_optional(db.pool())
-    .await?)
+    .await?;
+    Ok(owned.map(|o| (o.actor, o.key_text)))
 }
 
-/// Records that `actor_id` owns `key_id`, replacing any earlier owner. Call
-/// only once ownership is proven: the one mapping signatures resolve by.
-pub async fn claim_key(db: &Db, key_id: &str, actor_id: &str) -> Result<(), AppError> {
+/// Records that `actor_id` owns `key_id`, whose text is `public_key`,
+/// replacing any earlier owner. Call only once ownership is proven: the
+/// one mapping signatures resolve by.
+pub async fn claim_key(
+    db: &Db,
+    key_id: &str,
+    actor_id: &str,
+    public_key: &str,
+) -> Result<(), AppError> {
     sqlx::query(
-        "INSERT INTO remote_keys (key_id, actor_id) VALUES ($1, $2) \
-         ON CONFLICT (key_id) DO UPDATE SET actor_id = $2",
+        "INSERT INTO remote_keys (key_id, actor_id, public_key) VALUES ($1, $2, $3) \
+         ON CONFLICT (key_id) DO UPDATE SET actor_id = $2, public_key = $3",
     )
     .bind(key_id)
     .bind(actor_id)
+    .bind(public_key)
     .execute(db.pool())
     .await?;
     Ok(())
@@ -85,8 +100,8 @@ pub async fn upsert(db: &Db, a: &RemoteActor) -> Result<(), AppError> {
 }
 
 /// An actor's own `Update` of itself, inside the inbox's transaction: its
-/// endpoints and listed key change; which keys it proved it owns
-/// (`remote_keys`) does not.
+/// endpoints and listed key change, and so does the text of that key if it
+/// already proved it owns it; which keys it owns (`remote_keys`) does not.
 pub async fn refresh_in(conn: &mut AnyConnection, a: &RemoteActor) -> Result<(), AppError> {
     sqlx::query(
         "UPDATE remote_actors SET inbox = $2, shared_inbox = $3, key_id = $4, public_key_pem = $5, \
@@ -103,8 +118,14 @@ pub async fn refresh_in(conn: &mut AnyConnection, a: &RemoteActor) -> Result<(),
     .bind(&a.preferred_username)
     .bind(&a.profile_url)
     .bind(&a.icon_url)
-    .execute(conn)
+    .execute(&mut *conn)
     .await?;
+    sqlx::query("UPDATE remote_keys SET public_key = $1 WHERE key_id = $2 AND actor_id = $3")
+        .bind(&a.public_key_pem)
+        .bind(&a.key_id)
+        .bind(&a.id)
+        .execute(conn)
+        .await?;
     Ok(())
 }
 

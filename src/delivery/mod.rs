@@ -312,7 +312,7 @@ async fn attempt(state: &AppState, job: &Job, format: Format, body: &[u8]) -> Ou
     if job.kind == WEBHOOK {
         return webhook(state, job, url, body).await;
     }
-    let signed = match signatures::sign(
+    let signed = match signatures::cavage::sign(
         &state.keys,
         &job.key_id,
         "POST",

@@ -340,7 +340,7 @@ impl Fetcher {
     pub async fn get_activity_json(&self, url: &str) -> Result<Value, FetchError> {
         let parsed = Url::parse(url).map_err(|e| FetchError::Invalid(url.into(), e.to_string()))?;
         self.guard.check_url(&parsed)?;
-        let signed = signatures::sign(
+        let signed = signatures::cavage::sign(
             &self.keys,
             &self.key_id,
             "GET",

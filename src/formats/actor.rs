@@ -128,8 +128,10 @@ pub struct ActorDocument {
     pub domain: String,
     pub inbox: String,
     pub shared_inbox: Option<String>,
+    /// The key asked for (or the first `publicKey`), and its text: PEM, or
+    /// a Multikey's `publicKeyMultibase`.
     pub key_id: String,
-    pub public_key_pem: String,
+    pub public_key: String,
     /// Whether its inbox takes `application/sexp`.
     pub accepts_sexp: bool,
     /// What our pages show of it.
@@ -197,8 +199,9 @@ fn web_url(url: &str) -> bool {
 }
 
 /// Reads the fields we keep from an actor document. With `key_id`, the key
-/// with that id must be listed, on the actor's origin and owned by the
-/// actor; without, the first listed key must be.
+/// with that id must be listed (in `publicKey`, or as a FEP-521a Multikey
+/// in `assertionMethod`), on the actor's origin and owned by the actor;
+/// without, the first `publicKey` must be.
 pub fn parse(doc: &Value, key_id: Option<&str>) -> Result<ActorDocument, FormatError> {
     let bad = |why: &str| FormatError::invalid(format!("unusable actor document: {why}"));
     let id = doc
@@ -214,39 +217,13 @@ pub fn parse(doc: &Value, key_id: Option<&str>) -> Result<ActorDocument, FormatE
         .and_then(|e| e.get("sharedInbox"))
         .and_then(Value::as_str)
         .map(str::to_string);
-    let keys: Vec<&Value> = match doc.get("publicKey") {
-        Some(Value::Array(list)) => list.iter().collect(),
-        Some(one @ Value::Object(_)) => vec![one],
-        _ => return Err(bad("no publicKey")),
-    };
-    let key = match key_id {
-        Some(wanted) => keys
-            .into_iter()
-            .find(|k| k.get("id").and_then(Value::as_str) == Some(wanted))
-            .ok_or_else(|| bad("the signing key is not listed"))?,
-        None => keys.into_iter().next().ok_or_else(|| bad("no publicKey"))?,
-    };
-    let found_key_id = key.get("id").and_then(Value::as_str).unwrap_or_default();
-    if origin(found_key_id) != origin(id) {
-        return Err(bad("key id is not on the actor's origin"));
-    }
-    let owner = key
-        .get("owner")
-        .and_then(Value::as_str)
-        .ok_or_else(|| bad("key has no owner"))?;
-    if owner != id {
-        return Err(bad("key owner is not the actor"));
-    }
-    let pem = key
-        .get("publicKeyPem")
-        .and_then(Value::as_str)
-        .ok_or_else(|| bad("key has no publicKeyPem"))?;
+    let (found_key_id, public_key) = listed_key(doc, id, key_id).map_err(bad)?;
     // Every one of these is stored, and several are indexed.
     for url in [
         Some(id),
         Some(inbox),
         shared_inbox.as_deref(),
-        Some(found_key_id),
+        Some(found_key_id.as_str()),
     ]
     .into_iter()
     .flatten()
@@ -266,11 +243,81 @@ pub fn parse(doc: &Value, key_id: Option<&str>) -> Result<ActorDocument, FormatE
         domain,
         inbox: inbox.to_string(),
         shared_inbox,
-        key_id: found_key_id.to_string(),
-        public_key_pem: pem.to_string(),
+        key_id: found_key_id,
+        public_key,
         accepts_sexp,
         profile: ActorProfile::parse(doc),
     })
+}
+
+/// Most keys read from one actor document.
+const MAX_KEYS: usize = 16;
+/// Longest key text kept (an RSA-8192 PEM is about 1,500 bytes).
+const MAX_KEY_TEXT: usize = 8192;
+
+/// The id and text of the key `wanted` (else the first `publicKey`) that
+/// the actor `id` lists and owns.
+fn listed_key(
+    doc: &Value,
+    id: &str,
+    wanted: Option<&str>,
+) -> Result<(String, String), &'static str> {
+    let list = |field: &str| -> Vec<&Value> {
+        match doc.get(field) {
+            Some(Value::Array(list)) => list.iter().take(MAX_KEYS).collect(),
+            Some(one @ Value::Object(_)) => vec![one],
+            _ => Vec::new(),
+        }
+    };
+    let text = |v: &Value, field: &str| v.get(field).and_then(Value::as_str).map(str::to_string);
+    let public_keys = list("publicKey");
+    let key = match wanted {
+        None => public_keys.first().copied().ok_or("no publicKey")?,
+        Some(wanted) => {
+            let is_wanted = |k: &&Value| k.get("id").and_then(Value::as_str) == Some(wanted);
+            match public_keys.iter().copied().find(is_wanted) {
+                Some(key) => key,
+                None => {
+                    // FEP-521a: a Multikey, owned through `controller`.
+                    let key = list("assertionMethod")
+                        .into_iter()
+                        .find(is_wanted)
+                        .ok_or("the signing key is not listed")?;
+                    if text(key, "type").as_deref() != Some("Multikey") {
+                        return Err("assertionMethod key is not a Multikey");
+                    }
+                    if origin(wanted) != origin(id) {
+                        return Err("key id is not on the actor's origin");
+                    }
+                    if text(key, "controller").as_deref() != Some(id) {
+                        return Err("key controller is not the actor");
+                    }
+                    let multibase =
+                        text(key, "publicKeyMultibase").ok_or("key has no publicKeyMultibase")?;
+                    if multibase.len() > MAX_KEY_TEXT {
+                        return Err("key is too long");
+                    }
+                    return Ok((wanted.to_string(), multibase));
+                }
+            }
+        }
+    };
+    let key_id = text(key, "id").unwrap_or_default();
+    if origin(&key_id) != origin(id) {
+        return Err("key id is not on the actor's origin");
+    }
+    if text(key, "owner").as_deref() != Some(id) {
+        return Err(if key.get("owner").is_some() {
+            "key owner is not the actor"
+        } else {
+            "key has no owner"
+        });
+    }
+    let pem = text(key, "publicKeyPem").ok_or("key has no publicKeyPem")?;
+    if pem.len() > MAX_KEY_TEXT {
+        return Err("key is too long");
+    }
+    Ok((key_id, pem))
 }
 
 #[cfg(test)]
@@ -381,6 +428,6 @@ mod tests {
         );
         let parsed = parse(&doc, Some("https://h.example/actors/blog#main-key")).unwrap();
         assert_eq!(parsed.inbox, "https://h.example/actors/blog/inbox");
-        assert_eq!(parsed.public_key_pem, "PEM");
+        assert_eq!(parsed.public_key, "PEM");
     }
 }

@@ -1,5 +1,6 @@
-//! Who sent this? Checks the HTTP signature of an inbox request (covered
-//! headers, Date, Digest, Host), or the signed envelope of a sexp activity,
+//! Who sent this? Checks the HTTP signature of an inbox request (RFC 9421
+//! or draft-cavage: coverage, time, digest, Host), or the signed envelope
+//! of a sexp activity,
 //! and proves, through [`crate::remote`], that the signing key belongs to
 //! the activity's actor.
 
@@ -12,10 +13,12 @@ use crate::error::AppError;
 use crate::formats::sexp::Envelope;
 use crate::instance::AppState;
 use crate::remote;
-use crate::signatures::{self, Requirements, Signature};
+use crate::signatures::cavage::{self, Signature};
+use crate::signatures::{self, rfc9421, Algorithm, Requirements, SignatureError};
 
-/// Verifies the request's signature and returns the actor it proves.
-/// Cheap checks (coverage, Date, Digest, Host) run before any fetch.
+/// Verifies the request's signature and returns the actor it proves: RFC
+/// 9421 when the request has a `Signature-Input`, draft-cavage otherwise.
+/// Cheap checks (coverage, time, digest, Host) run before any fetch.
 pub async fn authenticate(
     state: &AppState,
     method: &str,
@@ -24,37 +27,67 @@ pub async fn authenticate(
     body: &[u8],
     claimed_actor: &str,
 ) -> Result<RemoteActor, AppError> {
-    let unauthorized = |why: String| AppError::Unauthorized(why);
-    let raw = headers
-        .get("signature")
-        .and_then(|v| v.to_str().ok())
-        .ok_or_else(|| unauthorized(signatures::SignatureError::Missing.to_string()))?;
-    let sig = Signature::parse(raw).map_err(|e| unauthorized(e.to_string()))?;
+    let unauthorized = |e: SignatureError| AppError::Unauthorized(e.to_string());
     let requirements = Requirements {
         has_body: true,
         max_skew: Duration::from_secs(state.config.federation.signature_max_skew_secs),
     };
-    signatures::check_request(&sig, headers, body, &requirements, SystemTime::now())
-        .map_err(|e| unauthorized(e.to_string()))?;
-    // The signed Host must be ours: a request signed for another server
-    // cannot be replayed here.
+    let now = SystemTime::now();
+    if headers.contains_key("signature-input") {
+        let signatures = rfc9421::parse(headers).map_err(unauthorized)?;
+        check_host(state, headers)?;
+        let target = rfc9421::Target {
+            method,
+            scheme: state.config.scheme(),
+            authority: state.config.authority(),
+            path_and_query,
+            headers,
+        };
+        let (sig, base) =
+            rfc9421::select(signatures, &target, body, &requirements, now).map_err(unauthorized)?;
+        let key_id = sig.key_id.as_deref().unwrap_or_default();
+        return remote::verify_with_key_of(state, key_id, claimed_actor, |key| {
+            sig.verify(&base, key).map_err(|e| e.to_string())
+        })
+        .await;
+    }
+    let raw = headers
+        .get("signature")
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(|| unauthorized(SignatureError::Missing))?;
+    let sig = Signature::parse(raw).map_err(unauthorized)?;
+    cavage::check_request(&sig, headers, body, &requirements, now).map_err(unauthorized)?;
+    check_host(state, headers)?;
+    let signing_string =
+        cavage::signing_string(method, path_and_query, headers, &sig).map_err(unauthorized)?;
+    // `rsa-sha256` says RSA; `hs2019` (or nothing) means the key's own.
+    let alg = (sig.algorithm.as_deref() == Some("rsa-sha256")).then_some(Algorithm::RsaV15Sha256);
+    remote::verify_with_key_of(state, &sig.key_id, claimed_actor, |key| {
+        key.verify_with(
+            alg.unwrap_or_else(|| key.default_algorithm()),
+            signing_string.as_bytes(),
+            &sig.signature,
+        )
+        .map_err(|e| e.to_string())
+    })
+    .await
+}
+
+/// The Host the request was sent to must be ours: a request signed for
+/// another server cannot be replayed here.
+fn check_host(state: &AppState, headers: &HeaderMap) -> Result<(), AppError> {
     let host = headers
         .get("host")
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    if !host.eq_ignore_ascii_case(state.config.authority()) {
-        return Err(unauthorized(format!(
+    if host.eq_ignore_ascii_case(state.config.authority()) {
+        Ok(())
+    } else {
+        Err(AppError::Unauthorized(format!(
             "signed for host '{host}', not {}",
             state.config.authority()
-        )));
+        )))
     }
-    let signing_string = signatures::signing_string(method, path_and_query, headers, &sig)
-        .map_err(|e| unauthorized(e.to_string()))?;
-    remote::verify_with_key_of(state, &sig.key_id, claimed_actor, |key| {
-        key.verify(&signing_string, &sig.signature)
-            .map_err(|e| e.to_string())
-    })
-    .await
 }
 
 /// Verifies a sexp activity's own signature (`docs/sexp.md` §6) and

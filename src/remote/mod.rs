@@ -25,7 +25,7 @@ impl RemoteActor {
             inbox: doc.inbox.clone(),
             shared_inbox: doc.shared_inbox.clone(),
             key_id: doc.key_id.clone(),
-            public_key_pem: doc.public_key_pem.clone(),
+            public_key_pem: doc.public_key.clone(),
             fetched_at: now_millis(),
             name: doc.profile.name.clone(),
             preferred_username: doc.profile.preferred_username.clone(),
@@ -78,14 +78,14 @@ pub async fn verify_with_key_of(
             "keyId {key_id} is not on the actor's origin"
         )));
     }
-    let verify = |actor: &RemoteActor| -> Result<(), AppError> {
-        check(&*parsed_key(&actor.public_key_pem)?).map_err(AppError::Unauthorized)
+    let verify = |key: &str| -> Result<(), AppError> {
+        check(&*parsed_key(key)?).map_err(AppError::Unauthorized)
     };
-    let mut actor = resolve_key(state, key_id, false).await?;
-    let mut verified = verify(&actor);
+    let (mut actor, mut key) = resolve_key(state, key_id, false).await?;
+    let mut verified = verify(&key);
     if verified.is_err() && may_refetch(key_id) {
-        actor = resolve_key(state, key_id, true).await?;
-        verified = verify(&actor);
+        (actor, key) = resolve_key(state, key_id, true).await?;
+        verified = verify(&key);
     }
     verified?;
     if actor.id != claimed_actor {
@@ -121,37 +121,37 @@ fn may_refetch(key_id: &str) -> bool {
     true
 }
 
-/// Parsed keys by PEM: parsing is a large share of a verification's cost.
+/// Parsed keys by their text: parsing is a large share of a verification's cost.
 /// A pure cache (the database stays the source of truth), bounded by
 /// clearing it when full.
 type KeyCache = Mutex<HashMap<String, Arc<PublicKey>>>;
 static PARSED_KEYS: LazyLock<KeyCache> = LazyLock::new(Default::default);
 const MAX_PARSED_KEYS: usize = 10_000;
 
-fn parsed_key(pem: &str) -> Result<Arc<PublicKey>, AppError> {
-    if let Some(key) = PARSED_KEYS.lock().ok().and_then(|m| m.get(pem).cloned()) {
+fn parsed_key(text: &str) -> Result<Arc<PublicKey>, AppError> {
+    if let Some(key) = PARSED_KEYS.lock().ok().and_then(|m| m.get(text).cloned()) {
         return Ok(key);
     }
-    let key =
-        Arc::new(PublicKey::from_pem(pem).map_err(|e| AppError::Unauthorized(e.to_string()))?);
+    let key = Arc::new(PublicKey::parse(text).map_err(|e| AppError::Unauthorized(e.to_string()))?);
     if let Ok(mut map) = PARSED_KEYS.lock() {
         if map.len() >= MAX_PARSED_KEYS {
             map.clear();
         }
-        map.insert(pem.to_string(), key.clone());
+        map.insert(text.to_string(), key.clone());
     }
     Ok(key)
 }
 
-/// The actor owning `key_id`, from the cache unless `refresh`.
+/// The actor owning `key_id` and the key's text, from the cache unless
+/// `refresh`.
 async fn resolve_key(
     state: &AppState,
     key_id: &str,
     refresh: bool,
-) -> Result<RemoteActor, AppError> {
+) -> Result<(RemoteActor, String), AppError> {
     if !refresh {
-        if let Some(actor) = db::remote::by_key_id(&state.db, key_id).await? {
-            return Ok(actor);
+        if let Some(owned) = db::remote::by_key_id(&state.db, key_id).await? {
+            return Ok(owned);
         }
     }
     let unauthorized = |why: String| AppError::Unauthorized(why);
@@ -160,13 +160,18 @@ async fn resolve_key(
         .await
         .map_err(|e| unauthorized(e.to_string()))?;
     // keyId usually names the actor (with a fragment); some servers serve a
-    // key document with an `owner`, or the actor under the key's URL.
-    let owner = if doc.get("publicKey").is_some() {
+    // key document with an `owner` (a FEP-521a Multikey: a `controller`),
+    // or the actor under the key's URL.
+    let is_actor = doc.get("publicKey").is_some() || doc.get("assertionMethod").is_some();
+    let owner = if is_actor {
         doc.get("id")
             .and_then(Value::as_str)
             .unwrap_or_default()
             .to_string()
-    } else if let Some(owner) = doc.get("owner").and_then(Value::as_str) {
+    } else if let Some(owner) = ["owner", "controller"]
+        .into_iter()
+        .find_map(|field| doc.get(field).and_then(Value::as_str))
+    {
         owner.to_string()
     } else {
         return Err(unauthorized(format!("{url} is neither an actor nor a key")));
@@ -179,7 +184,7 @@ async fn resolve_key(
     // Only the actor's own document, fetched from its own id, may vouch for
     // a key: a document elsewhere on the site (an upload, a redirect) that
     // claims to be the actor is not believed.
-    let actor_doc = if owner == url && doc.get("publicKey").is_some() {
+    let actor_doc = if owner == url && is_actor {
         doc
     } else {
         fetch(state, &owner)
@@ -193,8 +198,8 @@ async fn resolve_key(
     // Proven both ways: the key's URL names the owner, and the owner's own
     // document lists the key. Only now is the key id mapped to the actor.
     let actor = remember(state, &doc).await?;
-    db::remote::claim_key(&state.db, key_id, &actor.id).await?;
-    Ok(actor)
+    db::remote::claim_key(&state.db, key_id, &actor.id, &doc.public_key).await?;
+    Ok((actor, doc.public_key))
 }
 
 /// A remote actor by id, from the cache or fetched (for delivering to it).

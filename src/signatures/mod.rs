@@ -1,485 +1,323 @@
-//! HTTP Signatures (draft-cavage-http-signatures-12, as the fediverse uses
-//! them): signing outgoing requests with the instance key and verifying
-//! incoming ones, plus the `Digest` header that binds a body to its
-//! signature.
+//! Signatures on HTTP requests and on activities: what the hub signs with
+//! its instance keys and what it accepts from peers.
 //!
-//! Verification is RSASSA-PKCS1-v1_5/SHA-256 through ring (constant-time,
-//! and independent of the `rsa` crate's timing advisory). `rsa-sha256` and
-//! `hs2019` are both accepted; with an RSA key they mean the same thing.
+//! - [`cavage`]: draft-cavage-http-signatures-12 (`Signature` alone), what
+//!   most of the fediverse still speaks;
+//! - [`rfc9421`]: RFC 9421 HTTP Message Signatures (`Signature-Input` and
+//!   `Signature`), its successor;
+//! - [`digest`]: the body digests both bind a body with (`Digest`, RFC 3230;
+//!   `Content-Digest`, RFC 9530);
+//! - [`envelope`]: a sexp activity's own signature (`docs/sexp.md` §6).
+//!
+//! The key types they verify with are here: [`PublicKey`] reads what actors
+//! publish (an RSA `publicKeyPem`, or a FEP-521a `Multikey`), and
+//! [`Algorithm`] names what a signature was made with. Verification goes
+//! through ring (constant-time, and independent of the `rsa` crate's timing
+//! advisory, RUSTSEC-2023-0071); the `rsa` crate only reads PEM.
 
-use std::time::{Duration, SystemTime};
-
-use axum::http::HeaderMap;
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
-use ring::signature::{UnparsedPublicKey, RSA_PKCS1_2048_8192_SHA256};
+use ring::signature::{
+    UnparsedPublicKey, ED25519, RSA_PKCS1_2048_8192_SHA256, RSA_PSS_2048_8192_SHA512,
+};
 use rsa::pkcs1::{DecodeRsaPublicKey, EncodeRsaPublicKey};
 use rsa::pkcs8::DecodePublicKey;
 use rsa::RsaPublicKey;
 
-use crate::error::AppError;
-use crate::keys::InstanceKeys;
-
+pub mod cavage;
+pub mod digest;
 pub mod envelope;
+pub mod rfc9421;
 
-/// Why a signature was refused. Each maps to 401 (or 400 for a malformed
-/// header) at the inbox, with this text in the log line.
+/// Why a signature was refused. Each maps to 401 at the inbox, with this
+/// text in the answer and in the log line.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum SignatureError {
     #[error("no Signature header")]
     Missing,
     #[error("malformed Signature header: {0}")]
     Malformed(String),
+    #[error("malformed Signature-Input: {0}")]
+    MalformedInput(String),
     #[error("unsupported signature algorithm '{0}'")]
     Algorithm(String),
     #[error("signature does not cover required header '{0}'")]
     Uncovered(&'static str),
+    #[error("signature does not cover {0}")]
+    UncoveredComponent(&'static str),
+    #[error("unsupported covered component {0}")]
+    Component(String),
     #[error("signed header '{0}' is missing from the request")]
     HeaderMissing(String),
     #[error("Date is outside the allowed window (skew {0} s)")]
     Skew(i64),
+    #[error("signature has expired")]
+    Expired,
+    #[error("signature has no 'created' time")]
+    NoCreated,
+    #[error("signature names no keyid")]
+    NoKeyId,
     #[error("unreadable Date header")]
     BadDate,
     #[error("Digest does not match the body")]
     DigestMismatch,
     #[error("no SHA-256 Digest for the body")]
     DigestMissing,
+    #[error("Content-Digest does not match the body")]
+    ContentDigestMismatch,
+    #[error("no sha-256 or sha-512 Content-Digest for the body")]
+    ContentDigestMissing,
     #[error("signature does not verify")]
     Invalid,
     #[error("unreadable public key: {0}")]
     BadKey(String),
+    #[error("a {key} key cannot verify an {alg} signature")]
+    KeyMismatch {
+        key: &'static str,
+        alg: &'static str,
+    },
 }
 
-/// A parsed `Signature` header.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Signature {
-    pub key_id: String,
-    pub algorithm: Option<String>,
-    /// Lower-cased header names, in signing order.
-    pub headers: Vec<String>,
-    pub signature: Vec<u8>,
-    pub created: Option<i64>,
-    pub expires: Option<i64>,
-}
-
-impl Signature {
-    /// Parses `keyId="…",algorithm="…",headers="…",signature="…"`.
-    pub fn parse(value: &str) -> Result<Signature, SignatureError> {
-        let malformed = |m: &str| SignatureError::Malformed(m.to_string());
-        let mut key_id = None;
-        let mut algorithm = None;
-        let mut headers = None;
-        let mut signature = None;
-        let mut created = None;
-        let mut expires = None;
-        let mut rest = value.trim();
-        while !rest.is_empty() {
-            let (name, after) = rest
-                .split_once('=')
-                .ok_or_else(|| malformed("expected name=value"))?;
-            let name = name.trim().to_ascii_lowercase();
-            let after = after.trim_start();
-            let (val, tail) = if let Some(quoted) = after.strip_prefix('"') {
-                let end = quoted
-                    .find('"')
-                    .ok_or_else(|| malformed("unterminated quote"))?;
-                (&quoted[..end], &quoted[end + 1..])
-            } else {
-                let end = after.find(',').unwrap_or(after.len());
-                (after[..end].trim(), &after[end..])
-            };
-            match name.as_str() {
-                "keyid" => key_id = Some(val.to_string()),
-                "algorithm" => algorithm = Some(val.to_ascii_lowercase()),
-                "headers" => {
-                    headers = Some(
-                        val.split_whitespace()
-                            .map(str::to_ascii_lowercase)
-                            .collect(),
-                    )
-                }
-                "signature" => {
-                    signature = Some(
-                        B64.decode(val)
-                            .map_err(|_| malformed("signature is not base64"))?,
-                    )
-                }
-                "created" => created = Some(val.parse().map_err(|_| malformed("bad created"))?),
-                "expires" => expires = Some(val.parse().map_err(|_| malformed("bad expires"))?),
-                _ => {}
-            }
-            rest = tail
-                .trim_start()
-                .strip_prefix(',')
-                .unwrap_or(tail)
-                .trim_start();
-        }
-        Ok(Signature {
-            key_id: key_id.ok_or_else(|| malformed("no keyId"))?,
-            algorithm,
-            // The spec's default is (created) only; peers always list them.
-            headers: headers.unwrap_or_else(|| vec!["(created)".into()]),
-            signature: signature.ok_or_else(|| malformed("no signature"))?,
-            created,
-            expires,
-        })
-    }
-}
-
-/// The string both sides sign: one `name: value` line per covered header.
-pub fn signing_string(
-    method: &str,
-    path_and_query: &str,
-    headers: &HeaderMap,
-    sig: &Signature,
-) -> Result<String, SignatureError> {
-    let mut lines = Vec::with_capacity(sig.headers.len());
-    for name in &sig.headers {
-        let value = match name.as_str() {
-            "(request-target)" => format!("{} {path_and_query}", method.to_ascii_lowercase()),
-            "(created)" => sig
-                .created
-                .ok_or_else(|| SignatureError::HeaderMissing(name.clone()))?
-                .to_string(),
-            "(expires)" => sig
-                .expires
-                .ok_or_else(|| SignatureError::HeaderMissing(name.clone()))?
-                .to_string(),
-            _ => {
-                let values: Vec<&str> = headers
-                    .get_all(name.as_str())
-                    .iter()
-                    .map(|v| v.to_str().map(str::trim))
-                    .collect::<Result<_, _>>()
-                    .map_err(|_| SignatureError::HeaderMissing(name.clone()))?;
-                if values.is_empty() {
-                    return Err(SignatureError::HeaderMissing(name.clone()));
-                }
-                values.join(", ")
-            }
-        };
-        lines.push(format!("{name}: {value}"));
-    }
-    Ok(lines.join("\n"))
-}
-
-/// What an inbound request must prove, and how much clock skew is allowed.
+/// What an inbound request's signature must prove, and how much clock skew
+/// is allowed; the same for both schemes.
 pub struct Requirements {
+    /// The request has a body, which a digest must bind.
     pub has_body: bool,
-    pub max_skew: Duration,
+    pub max_skew: std::time::Duration,
 }
 
-/// Checks algorithm, coverage, Date window and Digest: everything that needs
-/// no key. Cheap, so the inbox runs it before fetching anything.
-pub fn check_request(
-    sig: &Signature,
-    headers: &HeaderMap,
-    body: &[u8],
-    req: &Requirements,
-    now: SystemTime,
-) -> Result<(), SignatureError> {
-    if let Some(alg) = &sig.algorithm {
-        if alg != "rsa-sha256" && alg != "hs2019" {
-            return Err(SignatureError::Algorithm(alg.clone()));
-        }
-    }
-    let covers = |h: &str| sig.headers.iter().any(|x| x == h);
-    if !covers("(request-target)") {
-        return Err(SignatureError::Uncovered("(request-target)"));
-    }
-    if !covers("host") {
-        return Err(SignatureError::Uncovered("host"));
-    }
-    if !covers("date") && !covers("(created)") {
-        return Err(SignatureError::Uncovered("date"));
-    }
-    if req.has_body && !covers("digest") {
-        return Err(SignatureError::Uncovered("digest"));
-    }
-    let now_s = now
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0);
-    let max = req.max_skew.as_secs();
-    // `created` and `expires` are any i64 the peer wrote: saturating, so
-    // an extreme one is refused as a skew instead of overflowing (found
-    // while writing the signature_header fuzz target).
-    let skew_of = |t: i64| t.saturating_sub(now_s);
-    if covers("date") {
-        let date = headers
-            .get("date")
-            .and_then(|v| v.to_str().ok())
-            .ok_or_else(|| SignatureError::HeaderMissing("date".into()))?;
-        let when = httpdate::parse_http_date(date).map_err(|_| SignatureError::BadDate)?;
-        let when_s = when
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .map(|d| d.as_secs() as i64)
-            .unwrap_or(0);
-        let skew = skew_of(when_s);
-        if skew.unsigned_abs() > max {
-            return Err(SignatureError::Skew(skew));
-        }
-    }
-    if let Some(created) = sig.created {
-        let skew = skew_of(created);
-        if skew.unsigned_abs() > max {
-            return Err(SignatureError::Skew(skew));
-        }
-    }
-    if let Some(expires) = sig.expires {
-        if expires < now_s {
-            return Err(SignatureError::Skew(skew_of(expires)));
-        }
-    }
-    if covers("digest") || req.has_body {
-        verify_digest(headers, body)?;
-    }
-    Ok(())
+/// What a signature was made with: the algorithms of RFC 9421's registry
+/// that the hub verifies (asymmetric only: it shares no secrets with
+/// peers), plus draft-cavage's `rsa-sha256`, which is the first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Algorithm {
+    /// RSASSA-PKCS1-v1_5 with SHA-256 (`rsa-v1_5-sha256`; draft-cavage's
+    /// `rsa-sha256`, and `hs2019` with an RSA key).
+    RsaV15Sha256,
+    /// RSASSA-PSS with SHA-512 and a 64-byte salt (`rsa-pss-sha512`).
+    RsaPssSha512,
+    /// Ed25519 (`ed25519`).
+    Ed25519,
 }
 
-/// `SHA-256=<base64>` of a body.
-pub fn digest_header(body: &[u8]) -> String {
-    format!(
-        "SHA-256={}",
-        B64.encode(ring::digest::digest(&ring::digest::SHA256, body))
-    )
-}
-
-/// The Digest header must carry a SHA-256 (`SHA-256=` or `sha-256=`) that
-/// matches the raw body; other algorithms listed beside it are ignored.
-pub fn verify_digest(headers: &HeaderMap, body: &[u8]) -> Result<(), SignatureError> {
-    let value = headers
-        .get("digest")
-        .and_then(|v| v.to_str().ok())
-        .ok_or(SignatureError::DigestMissing)?;
-    let expected = B64.encode(ring::digest::digest(&ring::digest::SHA256, body));
-    let mut saw_sha256 = false;
-    for part in value.split(',') {
-        if let Some((alg, digest)) = part.trim().split_once('=') {
-            if alg.eq_ignore_ascii_case("sha-256") {
-                saw_sha256 = true;
-                // Base64 may itself end in '='; split_once kept the rest.
-                if digest.trim() == expected {
-                    return Ok(());
-                }
-            }
+impl Algorithm {
+    /// The RFC 9421 name (`alg` parameter).
+    pub fn name(self) -> &'static str {
+        match self {
+            Algorithm::RsaV15Sha256 => "rsa-v1_5-sha256",
+            Algorithm::RsaPssSha512 => "rsa-pss-sha512",
+            Algorithm::Ed25519 => "ed25519",
         }
     }
-    Err(if saw_sha256 {
-        SignatureError::DigestMismatch
-    } else {
-        SignatureError::DigestMissing
-    })
+
+    /// Reads an RFC 9421 `alg` value.
+    pub fn from_name(name: &str) -> Result<Algorithm, SignatureError> {
+        match name {
+            "rsa-v1_5-sha256" => Ok(Algorithm::RsaV15Sha256),
+            "rsa-pss-sha512" => Ok(Algorithm::RsaPssSha512),
+            "ed25519" => Ok(Algorithm::Ed25519),
+            other => Err(SignatureError::Algorithm(other.chars().take(64).collect())),
+        }
+    }
 }
 
-/// A public key in the form ring verifies with (PKCS#1 DER).
-#[derive(Clone, Debug)]
-pub struct PublicKey {
-    pkcs1_der: Vec<u8>,
+/// Multicodec prefixes (unsigned varints) of the public keys a FEP-521a
+/// `Multikey` can hold: `ed25519-pub` (0xed) and `rsa-pub` (0x1205, PKCS#1
+/// DER follows).
+const ED25519_PUB: [u8; 2] = [0xed, 0x01];
+const RSA_PUB: [u8; 2] = [0x85, 0x24];
+/// The DER of an Ed25519 SubjectPublicKeyInfo up to the key's 32 bytes
+/// (RFC 8410): `SEQUENCE { SEQUENCE { OID 1.3.101.112 } BIT STRING }`.
+const ED25519_SPKI_PREFIX: [u8; 12] = [
+    0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00,
+];
+
+/// A public key in the form ring verifies with.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PublicKey {
+    /// PKCS#1 DER.
+    Rsa(Vec<u8>),
+    Ed25519([u8; 32]),
 }
 
 impl PublicKey {
-    /// Accepts SPKI (`BEGIN PUBLIC KEY`, what actors publish) and PKCS#1
-    /// (`BEGIN RSA PUBLIC KEY`) PEM.
-    pub fn from_pem(pem: &str) -> Result<PublicKey, SignatureError> {
-        let key = RsaPublicKey::from_public_key_pem(pem.trim())
-            .or_else(|_| RsaPublicKey::from_pkcs1_pem(pem.trim()))
-            .map_err(|e| SignatureError::BadKey(e.to_string()))?;
-        let der = key
-            .to_pkcs1_der()
-            .map_err(|e| SignatureError::BadKey(e.to_string()))?;
-        Ok(PublicKey {
-            pkcs1_der: der.as_bytes().to_vec(),
-        })
+    /// Reads a key as actors publish them: PEM (`BEGIN PUBLIC KEY` with an
+    /// RSA or Ed25519 key, or `BEGIN RSA PUBLIC KEY`), or a Multikey's
+    /// `publicKeyMultibase` (`z` + base58btc of a multicodec key).
+    pub fn parse(text: &str) -> Result<PublicKey, SignatureError> {
+        let text = text.trim();
+        if text.starts_with("-----BEGIN") {
+            PublicKey::from_pem(text)
+        } else if let Some(base58) = text.strip_prefix('z') {
+            PublicKey::from_multibase(base58)
+        } else {
+            Err(SignatureError::BadKey(
+                "neither PEM nor a base58btc multibase key".into(),
+            ))
+        }
     }
 
-    pub fn verify(&self, signing_string: &str, signature: &[u8]) -> Result<(), SignatureError> {
-        UnparsedPublicKey::new(&RSA_PKCS1_2048_8192_SHA256, &self.pkcs1_der)
-            .verify(signing_string.as_bytes(), signature)
-            .map_err(|_| SignatureError::Invalid)
+    /// Accepts SPKI (`BEGIN PUBLIC KEY`: RSA or Ed25519) and PKCS#1 (`BEGIN
+    /// RSA PUBLIC KEY`) PEM.
+    pub fn from_pem(pem: &str) -> Result<PublicKey, SignatureError> {
+        let pem = pem.trim();
+        if let Ok(key) =
+            RsaPublicKey::from_public_key_pem(pem).or_else(|_| RsaPublicKey::from_pkcs1_pem(pem))
+        {
+            let der = key
+                .to_pkcs1_der()
+                .map_err(|e| SignatureError::BadKey(e.to_string()))?;
+            return Ok(PublicKey::Rsa(der.as_bytes().to_vec()));
+        }
+        let body: String = pem
+            .lines()
+            .filter(|l| !l.starts_with("-----"))
+            .map(str::trim)
+            .collect();
+        let der = B64
+            .decode(body)
+            .map_err(|_| SignatureError::BadKey("PEM body is not base64".into()))?;
+        match der.strip_prefix(&ED25519_SPKI_PREFIX[..]) {
+            Some(key) => ed25519(key),
+            None => Err(SignatureError::BadKey(
+                "PEM holds neither an RSA nor an Ed25519 public key".into(),
+            )),
+        }
+    }
+
+    fn from_multibase(base58: &str) -> Result<PublicKey, SignatureError> {
+        // The longest key we read is RSA-8192: about 1,100 bytes of base58.
+        if base58.len() > 2048 {
+            return Err(SignatureError::BadKey("multibase key is too long".into()));
+        }
+        let bytes = bs58::decode(base58)
+            .into_vec()
+            .map_err(|_| SignatureError::BadKey("multibase key is not base58btc".into()))?;
+        if let Some(key) = bytes.strip_prefix(&ED25519_PUB[..]) {
+            ed25519(key)
+        } else if let Some(der) = bytes.strip_prefix(&RSA_PUB[..]) {
+            RsaPublicKey::from_pkcs1_der(der)
+                .map_err(|e| SignatureError::BadKey(format!("rsa-pub multikey: {e}")))?;
+            Ok(PublicKey::Rsa(der.to_vec()))
+        } else {
+            Err(SignatureError::BadKey(
+                "multikey is neither ed25519-pub nor rsa-pub".into(),
+            ))
+        }
+    }
+
+    /// What kind of key this is, for messages.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            PublicKey::Rsa(_) => "RSA",
+            PublicKey::Ed25519(_) => "Ed25519",
+        }
+    }
+
+    /// The algorithm a signature by this key is assumed to use when it
+    /// names none (draft-cavage `hs2019`, RFC 9421 without `alg`).
+    pub fn default_algorithm(&self) -> Algorithm {
+        match self {
+            PublicKey::Rsa(_) => Algorithm::RsaV15Sha256,
+            PublicKey::Ed25519(_) => Algorithm::Ed25519,
+        }
+    }
+
+    /// Verifies `signature` over `message` made with `alg`; the key must be
+    /// of the algorithm's kind.
+    pub fn verify_with(
+        &self,
+        alg: Algorithm,
+        message: &[u8],
+        signature: &[u8],
+    ) -> Result<(), SignatureError> {
+        let verified = match (self, alg) {
+            (PublicKey::Rsa(der), Algorithm::RsaV15Sha256) => {
+                UnparsedPublicKey::new(&RSA_PKCS1_2048_8192_SHA256, der).verify(message, signature)
+            }
+            (PublicKey::Rsa(der), Algorithm::RsaPssSha512) => {
+                UnparsedPublicKey::new(&RSA_PSS_2048_8192_SHA512, der).verify(message, signature)
+            }
+            (PublicKey::Ed25519(key), Algorithm::Ed25519) => {
+                UnparsedPublicKey::new(&ED25519, key).verify(message, signature)
+            }
+            (key, alg) => {
+                return Err(SignatureError::KeyMismatch {
+                    key: key.kind(),
+                    alg: alg.name(),
+                })
+            }
+        };
+        verified.map_err(|_| SignatureError::Invalid)
+    }
+
+    /// Verifies with the key's own algorithm ([`Self::default_algorithm`]):
+    /// draft-cavage signatures and sexp envelopes.
+    pub fn verify(&self, message: &str, signature: &[u8]) -> Result<(), SignatureError> {
+        self.verify_with(self.default_algorithm(), message.as_bytes(), signature)
     }
 }
 
-/// Headers for a signed request: `Date`, `Host`, `Digest` (with a body) and
-/// `Signature`, covering `(request-target) host date [digest]`.
-pub fn sign(
-    keys: &InstanceKeys,
-    key_id: &str,
-    method: &str,
-    url: &url::Url,
-    body: Option<&[u8]>,
-    now: SystemTime,
-) -> Result<Vec<(&'static str, String)>, AppError> {
-    let host = crate::net::authority(url);
-    let date = httpdate::fmt_http_date(now);
-    let mut path = url.path().to_string();
-    if let Some(q) = url.query() {
-        path.push('?');
-        path.push_str(q);
-    }
-    let mut out = vec![("date", date.clone()), ("host", host.clone())];
-    let mut names = "(request-target) host date".to_string();
-    let mut to_sign = format!(
-        "(request-target): {} {path}\nhost: {host}\ndate: {date}",
-        method.to_ascii_lowercase()
-    );
-    if let Some(body) = body {
-        let digest = digest_header(body);
-        to_sign.push_str(&format!("\ndigest: {digest}"));
-        names.push_str(" digest");
-        out.push(("digest", digest));
-    }
-    let signature = B64.encode(keys.sign_rsa_sha256(to_sign.as_bytes())?);
-    out.push((
-        "signature",
-        format!("keyId=\"{key_id}\",algorithm=\"rsa-sha256\",headers=\"{names}\",signature=\"{signature}\""),
-    ));
-    Ok(out)
+fn ed25519(key: &[u8]) -> Result<PublicKey, SignatureError> {
+    <[u8; 32]>::try_from(key)
+        .map(PublicKey::Ed25519)
+        .map_err(|_| SignatureError::BadKey("an Ed25519 key is 32 bytes".into()))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use axum::http::HeaderValue;
-
-    fn keys() -> InstanceKeys {
-        InstanceKeys::from_stored(&InstanceKeys::generate().unwrap()).unwrap()
-    }
-
-    fn headers_of(pairs: &[(&'static str, String)]) -> HeaderMap {
-        let mut h = HeaderMap::new();
-        for (k, v) in pairs {
-            h.insert(*k, HeaderValue::from_str(v).unwrap());
-        }
-        h
-    }
-
-    const REQ: Requirements = Requirements {
-        has_body: true,
-        max_skew: Duration::from_secs(3600),
-    };
+    use crate::keys::InstanceKeys;
 
     #[test]
-    fn round_trip_and_tampering() {
-        let k = keys();
-        let url = url::Url::parse("http://127.0.0.1:9/actors/blog/inbox").unwrap();
-        let body = br#"{"type":"Follow"}"#;
-        let now = SystemTime::now();
-        let pairs = sign(
-            &k,
-            "http://a/actors/x#main-key",
-            "POST",
-            &url,
-            Some(body),
-            now,
-        )
-        .unwrap();
-        let headers = headers_of(&pairs);
-        let sig = Signature::parse(headers["signature"].to_str().unwrap()).unwrap();
-        assert_eq!(sig.key_id, "http://a/actors/x#main-key");
-        check_request(&sig, &headers, body, &REQ, now).unwrap();
-        let s = signing_string("POST", "/actors/blog/inbox", &headers, &sig).unwrap();
-        let public = PublicKey::from_pem(k.rsa_public_pem()).unwrap();
-        public.verify(&s, &sig.signature).unwrap();
-
-        // Another path, another key, another body: all refused.
-        let other = signing_string("POST", "/inbox", &headers, &sig).unwrap();
+    fn keys_read_from_pem_and_multikey() {
+        let keys = InstanceKeys::from_stored(&InstanceKeys::generate().unwrap()).unwrap();
+        let rsa = PublicKey::parse(keys.rsa_public_pem()).unwrap();
+        assert_eq!(rsa.kind(), "RSA");
+        let ed = PublicKey::parse(&keys.ed25519_multibase()).unwrap();
         assert_eq!(
-            public.verify(&other, &sig.signature),
-            Err(SignatureError::Invalid)
+            ed,
+            PublicKey::Ed25519(keys.ed25519_public().try_into().unwrap())
         );
-        let stranger = PublicKey::from_pem(keys().rsa_public_pem()).unwrap();
-        assert_eq!(
-            stranger.verify(&s, &sig.signature),
-            Err(SignatureError::Invalid)
-        );
-        assert_eq!(
-            check_request(&sig, &headers, b"{}", &REQ, now),
-            Err(SignatureError::DigestMismatch)
-        );
-    }
 
-    #[test]
-    fn date_window() {
-        let k = keys();
-        let url = url::Url::parse("http://h/inbox").unwrap();
-        let then = SystemTime::now() - Duration::from_secs(7200);
-        let pairs = sign(&k, "k", "POST", &url, Some(b"x"), then).unwrap();
-        let headers = headers_of(&pairs);
-        let sig = Signature::parse(headers["signature"].to_str().unwrap()).unwrap();
-        assert!(matches!(
-            check_request(&sig, &headers, b"x", &REQ, SystemTime::now()),
-            Err(SignatureError::Skew(s)) if s < -7000
-        ));
-    }
-
-    #[test]
-    fn extreme_created_and_expires_are_skews_not_overflows() {
-        let h = HeaderMap::new();
-        let req = Requirements {
-            has_body: false,
-            max_skew: Duration::from_secs(3600),
-        };
-        for (field, value) in [
-            ("created", i64::MIN),
-            ("created", i64::MAX),
-            ("expires", i64::MIN),
-        ] {
-            let sig = Signature::parse(&format!(
-                r#"keyId="k",headers="(request-target) host (created)",signature="AAAA",{field}={value}"#
-            ))
+        let message = b"hello";
+        ed.verify_with(Algorithm::Ed25519, message, &keys.sign_ed25519(message))
             .unwrap();
-            let checked = check_request(&sig, &h, b"", &req, SystemTime::now());
-            assert!(
-                matches!(checked, Err(SignatureError::Skew(_))),
-                "{field}={value}: {checked:?}"
-            );
-        }
+        let rsa_sig = keys.sign_rsa_sha256(message).unwrap();
+        rsa.verify_with(Algorithm::RsaV15Sha256, message, &rsa_sig)
+            .unwrap();
+        assert_eq!(
+            rsa.verify_with(Algorithm::RsaPssSha512, message, &rsa_sig),
+            Err(SignatureError::Invalid)
+        );
+        assert_eq!(
+            ed.verify_with(Algorithm::RsaV15Sha256, message, &rsa_sig),
+            Err(SignatureError::KeyMismatch {
+                key: "Ed25519",
+                alg: "rsa-v1_5-sha256"
+            })
+        );
     }
 
     #[test]
-    fn coverage_and_algorithms() {
-        let mut sig = Signature::parse(
-            r#"keyId="k",algorithm="hs2019",headers="(request-target) host date digest",signature="AAAA""#,
-        )
-        .unwrap();
-        let h = HeaderMap::new();
-        sig.headers.retain(|x| x != "digest");
-        assert_eq!(
-            check_request(&sig, &h, b"x", &REQ, SystemTime::now()),
-            Err(SignatureError::Uncovered("digest"))
-        );
-        sig.algorithm = Some("hmac-sha256".into());
-        assert!(matches!(
-            check_request(&sig, &h, b"x", &REQ, SystemTime::now()),
-            Err(SignatureError::Algorithm(_))
-        ));
+    fn bad_keys_are_refused_with_a_reason() {
+        let short = format!("z{}", bs58::encode([0xed, 0x01, 1, 2, 3]).into_string());
+        let unknown = format!("z{}", bs58::encode([0x12, 0x00, 1, 2, 3]).into_string());
+        let huge = format!("z{}", "1".repeat(5000));
         for bad in [
             "",
-            "keyId=",
-            r#"keyId="k""#,
-            r#"keyId="k",signature="!!""#,
-            r#"keyId="k,signature="x""#,
+            "zzz0OIl",
+            short.as_str(),
+            unknown.as_str(),
+            huge.as_str(),
+            "-----BEGIN PUBLIC KEY-----\n!!\n-----END PUBLIC KEY-----",
+            "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----",
+            "uABCD",
         ] {
-            assert!(Signature::parse(bad).is_err(), "{bad}");
+            assert!(
+                matches!(PublicKey::parse(bad), Err(SignatureError::BadKey(_))),
+                "{bad:.40}"
+            );
         }
-    }
-
-    #[test]
-    fn digests() {
-        let body = b"hello";
-        let good = digest_header(body);
-        for form in [
-            good.clone(),
-            good.replace("SHA-256", "sha-256"),
-            format!("MD5=abc,{good}"),
-        ] {
-            let h = headers_of(&[("digest", form.clone())]);
-            verify_digest(&h, body).unwrap_or_else(|e| panic!("{form}: {e}"));
-        }
-        let h = headers_of(&[("digest", "SHA-512=abc".into())]);
-        assert_eq!(verify_digest(&h, body), Err(SignatureError::DigestMissing));
-        let h = headers_of(&[("digest", digest_header(b"other"))]);
-        assert_eq!(verify_digest(&h, body), Err(SignatureError::DigestMismatch));
     }
 }
