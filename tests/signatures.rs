@@ -113,6 +113,9 @@ async fn each_algorithm_is_accepted_with_the_key_its_actor_publishes(db: TestDat
     }
 }
 
+/// A tampering case: name, headers, body, what the refusal says.
+type Tamper<'a> = (&'a str, Vec<(String, String)>, Vec<u8>, &'a str);
+
 async fn tampered_requests_are_refused(db: TestDatabase) {
     let app = TestApp::spawn(db).await;
     let peer = Peer::start(true, false).await;
@@ -126,7 +129,7 @@ async fn tampered_requests_are_refused(db: TestDatabase) {
     let mut other_body = follow.clone();
     other_body.extend_from_slice(b" ");
     let t = now();
-    let cases: Vec<(&str, Vec<(String, String)>, Vec<u8>, &str)> = vec![
+    let cases: Vec<Tamper> = vec![
         (
             "the body changed",
             sign(&ed, "ed25519", &inbox, t, ""),
