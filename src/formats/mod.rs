@@ -15,6 +15,8 @@
 //! - [`actor`]: actor documents, rendered for our actors and parsed from
 //!   remote ones.
 //! - [`collection`]: ordered collections and their pages.
+//! - [`jcs`]: the JSON Canonicalization Scheme (RFC 8785), the bytes that
+//!   FEP-8b32 `eddsa-jcs-2022` proofs hash.
 //! - [`jsonld`]: the JSON-LD codec (bytes ↔ tree, with its guards).
 //! - [`sexp`]: the S-expression data type, its reader (with limits and
 //!   line:column errors), printers, canonical form, and the markup of post
@@ -24,6 +26,7 @@ pub mod activity;
 pub mod actor;
 pub mod as2;
 pub mod collection;
+pub mod jcs;
 pub mod jsonld;
 pub mod sexp;
 
