@@ -87,6 +87,24 @@ pub struct FederationArgs {
     /// peers whose actors say they take it, and JSON-LD to everyone else.
     #[arg(long, env = "ROSEFED_NO_SEXP", global = true)]
     pub no_sexp: bool,
+    /// How outgoing requests are signed. `double-knock`: RFC 9421 with the
+    /// Ed25519 key first, and draft-cavage with the RSA key for hosts that
+    /// refuse it (remembered for a week). `cavage`: draft-cavage only.
+    /// Either way, incoming requests may use either scheme.
+    #[arg(
+        long,
+        env = "ROSEFED_HTTP_SIGNATURES",
+        value_enum,
+        default_value_t = HttpSignatures::DoubleKnock,
+        global = true
+    )]
+    pub http_signatures: HttpSignatures,
+    /// Authorized fetch (Mastodon's "secure mode"): GETs of actors,
+    /// objects and collections must be signed by a server that is not
+    /// suspended here. The instance actor, WebFinger, NodeInfo and HTML
+    /// pages stay open.
+    #[arg(long, env = "ROSEFED_AUTHORIZED_FETCH", global = true)]
+    pub authorized_fetch: bool,
     /// Oldest `created` a sexp envelope may carry, in seconds: how long a
     /// forwarded or relayed activity stays verifiable by its own signature.
     #[arg(
@@ -184,12 +202,23 @@ pub struct FederationArgs {
     pub extra_ca_file: Option<PathBuf>,
 }
 
+/// How outgoing requests are signed (`--http-signatures`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum HttpSignatures {
+    /// RFC 9421 first, draft-cavage for hosts that refuse it.
+    DoubleKnock,
+    /// draft-cavage only.
+    Cavage,
+}
+
 impl Default for FederationArgs {
     fn default() -> FederationArgs {
         FederationArgs {
             max_body_bytes: 1024 * 1024,
             max_json_depth: 64,
             no_sexp: false,
+            http_signatures: HttpSignatures::DoubleKnock,
+            authorized_fetch: false,
             sexp_signature_max_age_secs: 24 * 3600,
             signature_max_skew_secs: 3600,
             received_retention_days: 30,

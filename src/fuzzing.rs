@@ -35,19 +35,20 @@ use crate::oauth::clients::{self, Registration};
 use crate::oauth::endpoints::{apps, authorize, register};
 use crate::oauth::{grants, scopes};
 use crate::signatures::cavage::Signature;
-use crate::signatures::{self, Requirements};
+use crate::signatures::{self, rfc9421, Requirements};
 
 /// A target's check: panics when a property fails.
 pub type Check = fn(&[u8]);
 
 /// The names of the targets, as `fuzz/Cargo.toml` lists them, with their
 /// checks: what the regression test walks.
-pub const TARGETS: [(&str, Check); 7] = [
+pub const TARGETS: [(&str, Check); 8] = [
     ("read", read),
     ("render", render),
     ("activity", activity),
     ("json_guard", json_guard),
     ("signature_header", signature_header),
+    ("signature_input", signature_input),
     ("webfinger_resource", webfinger_resource),
     ("oauth_params", oauth_params),
 ];
@@ -376,6 +377,81 @@ pub fn signature_header(data: &[u8]) {
             for (line, name) in lines.iter().zip(&sig.headers) {
                 assert!(line.starts_with(&format!("{name}: ")), "{s}");
             }
+        }
+    }
+}
+
+/// RFC 9421's fields ([`rfc9421::parse_fields`]) and what runs after
+/// them, and the public-key reader. The first line is `Signature-Input`,
+/// the second `Signature`, the third `Content-Digest`, the rest the body;
+/// the whole input is also read as a public key.
+///
+/// - Whatever parses is within the limits: at most [`rfc9421::MAX_LABELS`]
+///   signatures with distinct labels, at most
+///   [`rfc9421::MAX_COMPONENTS`] distinct components each.
+/// - Its `@signature-params` text parses again to the same signature: the
+///   base the hub builds is over what the peer described.
+/// - `check` and `base` run on it, and a base has a line per component
+///   (at least) and ends with the `@signature-params` line.
+/// - [`signatures::PublicKey::parse`] never panics.
+pub fn signature_input(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let _ = signatures::PublicKey::parse(text);
+    let mut parts = text.splitn(4, '\n');
+    let input = parts.next().unwrap_or_default();
+    let signature = parts.next().unwrap_or_default();
+    let digest = parts.next();
+    let body = parts.next().unwrap_or_default().as_bytes();
+    let Ok(sigs) = rfc9421::parse_fields(input, signature) else {
+        return;
+    };
+    assert!(!sigs.is_empty() && sigs.len() <= rfc9421::MAX_LABELS);
+    let mut labels = std::collections::HashSet::new();
+    let mut headers = HeaderMap::new();
+    headers.insert("host", HeaderValue::from_static("coop.example"));
+    headers.insert(
+        "date",
+        HeaderValue::from_static("Thu, 01 Jan 2026 00:00:00 GMT"),
+    );
+    if let Some(v) = digest.and_then(|v| HeaderValue::from_str(v).ok()) {
+        headers.insert("content-digest", v);
+    }
+    let target = rfc9421::Target {
+        method: "POST",
+        scheme: "https",
+        authority: "coop.example",
+        path_and_query: "/inbox?a=1&b=%20",
+        headers: &headers,
+    };
+    let now = SystemTime::UNIX_EPOCH + Duration::from_secs(NOW);
+    for sig in &sigs {
+        assert!(
+            labels.insert(sig.label.clone()),
+            "label {} twice",
+            sig.label
+        );
+        assert!(sig.components.len() <= rfc9421::MAX_COMPONENTS);
+        let again = rfc9421::parse_fields(
+            &format!("{}={}", sig.label, sig.params()),
+            &format!("{}=:{}:", sig.label, B64.encode(&sig.signature)),
+        )
+        .unwrap_or_else(|e| panic!("{} does not parse again: {e}", sig.params()));
+        assert_eq!(again.as_slice(), std::slice::from_ref(sig));
+        for has_body in [true, false] {
+            let req = Requirements {
+                has_body,
+                max_skew: Duration::from_secs(3600),
+            };
+            let _ = sig.check(&headers, body, &req, now);
+        }
+        if let Ok(base) = sig.base(&target) {
+            assert!(
+                base.ends_with(&format!("\"@signature-params\": {}", sig.params())),
+                "{base}"
+            );
+            assert!(base.lines().count() > sig.components.len(), "{base}");
         }
     }
 }

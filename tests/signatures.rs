@@ -3,7 +3,10 @@
 //! rosefed's: each algorithm with the key an actor publishes for it
 //! (`publicKey` for RSA, an `assertionMethod` Multikey for Ed25519), the
 //! tampering cases, and malformed fields, which get 401 with a reason and
-//! never a 5xx. Every test runs on SQLite and PostgreSQL.
+//! never a 5xx; FEP-8b32 object proofs on what arrives (a forward is
+//! accepted on its proof alone) and on what the hub sends. Every test runs
+//! on SQLite and PostgreSQL. Deliveries "double-knock": RFC 9421 first,
+//! draft-cavage for a peer that refuses it, remembered with an expiry.
 
 mod common;
 
@@ -19,6 +22,10 @@ on_both_databases!(
     each_algorithm_is_accepted_with_the_key_its_actor_publishes,
     tampered_requests_are_refused,
     malformed_signature_fields_get_401_never_a_5xx,
+    a_forwarded_activity_is_accepted_on_its_proof_alone,
+    outgoing_activities_carry_a_proof,
+    deliveries_double_knock_and_remember_who_refused_rfc9421,
+    cavage_only_signing_is_an_option,
 );
 
 const CT: &str = "application/activity+json";
@@ -317,4 +324,247 @@ async fn malformed_signature_fields_get_401_never_a_5xx(db: TestDatabase) {
         assert!(why.contains(expected), "{name}: {why}");
     }
     assert_eq!(app.scalar("SELECT COUNT(*) FROM followers").await, 0);
+}
+
+/// A Create of a public Note by peer actor `i`, with a FEP-8b32 proof by
+/// `key_id` (made with rosefed's signer: its output is checked against
+/// the FEP's own example in `signatures::proof`).
+fn proven_create(peer: &Peer, i: usize, key_id: &str, content: &str) -> Value {
+    let mut create = serde_json::json!({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": peer.new_id(), "type": "Create", "actor": peer.actor(i),
+        "to": ["https://www.w3.org/ns/activitystreams#Public"],
+        "object": {"id": peer.new_id(), "type": "Note", "attributedTo": peer.actor(i),
+                   "to": ["https://www.w3.org/ns/activitystreams#Public"], "content": content},
+    });
+    rosefed::signatures::proof::attach(&mut create, key_id, "2026-12-07T00:00:00Z", |m| {
+        peer.sign_ed25519(m)
+    })
+    .unwrap();
+    create
+}
+
+async fn a_forwarded_activity_is_accepted_on_its_proof_alone(db: TestDatabase) {
+    let app = TestApp::spawn(db).await;
+    let peer = Peer::start(true, false).await;
+    let inbox = app.url("/inbox");
+    let stored = |id: &str| {
+        let (app, id) = (&app, id.to_string());
+        async move {
+            app.scalar(&format!(
+                "SELECT COUNT(*) FROM ap_activities WHERE id = '{id}'"
+            ))
+            .await
+        }
+    };
+    // HTTP-signed by another actor (a relay, a forward): the proof is u0's.
+    let create = proven_create(&peer, 0, &peer.ed25519_key_id(0), "forwarded");
+    let r = peer.post_as(1, &inbox, &create).await;
+    assert_eq!(r.status(), 202, "{}", reason(r).await);
+    assert_eq!(stored(create["id"].as_str().unwrap()).await, 1);
+    // No HTTP signature at all.
+    let create = proven_create(&peer, 0, &peer.ed25519_key_id(0), "unsigned");
+    let r = post(&inbox, &[], create.to_string().into_bytes()).await;
+    assert_eq!(r.status(), 202, "{}", reason(r).await);
+    assert_eq!(stored(create["id"].as_str().unwrap()).await, 1);
+
+    // A proof that does not hold refuses the activity, even with the
+    // actor's own valid HTTP signature.
+    let mut tampered = proven_create(&peer, 0, &peer.ed25519_key_id(0), "original");
+    tampered["object"]["content"] = "changed".into();
+    // (The peer's actors share one key pair, so this proof verifies: what
+    // refuses it is that the key is u1's.)
+    let wrong_key = proven_create(&peer, 0, &peer.ed25519_key_id(1), "u1's key");
+    let mut bad_value = proven_create(&peer, 0, &peer.ed25519_key_id(0), "bad value");
+    bad_value["proof"]["proofValue"] = "z0OIl".into();
+    let unsigned = serde_json::json!({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": peer.new_id(), "type": "Create", "actor": peer.actor(0),
+        "object": {"id": peer.new_id(), "type": "Note", "attributedTo": peer.actor(0), "content": "x"},
+    });
+    for (name, activity, expected) in [
+        (
+            "tampered after proving",
+            &tampered,
+            "object proof: proof does not verify",
+        ),
+        ("proved with another actor's key", &wrong_key, "belongs to"),
+        ("an unreadable proofValue", &bad_value, "proofValue"),
+    ] {
+        let r = peer.post_as(0, &inbox, activity).await;
+        assert_eq!(r.status(), 401, "{name}");
+        let why = reason(r).await;
+        assert!(why.contains(expected), "{name}: {why}");
+        assert_eq!(stored(activity["id"].as_str().unwrap()).await, 0, "{name}");
+    }
+    // Without a proof, a relay's HTTP signature is not the actor's.
+    let r = peer.post_as(1, &inbox, &unsigned).await;
+    assert_eq!(r.status(), 401);
+    assert_eq!(stored(unsigned["id"].as_str().unwrap()).await, 0);
+}
+
+async fn outgoing_activities_carry_a_proof(db: TestDatabase) {
+    let app = TestApp::spawn(db).await;
+    let peer = Peer::start(true, false).await;
+    let r = peer
+        .post_as(
+            0,
+            &app.url("/actors/blog/inbox"),
+            &peer.follow(0, &app.url("/actors/blog")),
+        )
+        .await;
+    assert_eq!(r.status(), 202);
+    let accept =
+        federation_tests::eventually("the Accept", std::time::Duration::from_secs(20), || {
+            let peer = peer.clone();
+            async move {
+                peer.deliveries()
+                    .into_iter()
+                    .find(|d| d.activity["type"] == "Accept")
+            }
+        })
+        .await;
+    let proof = &accept.activity["proof"];
+    assert_eq!(proof["cryptosuite"], "eddsa-jcs-2022");
+    assert_eq!(
+        proof["verificationMethod"],
+        format!("{}#ed25519-key", app.url("/actors/blog"))
+    );
+    // It verifies with the Multikey the actor document publishes.
+    let actor = app.get_ap("/actors/blog").await;
+    let multikey = actor["assertionMethod"][0]["publicKeyMultibase"]
+        .as_str()
+        .unwrap();
+    let key = rosefed::signatures::PublicKey::parse(multikey).unwrap();
+    let found = rosefed::signatures::proof::find(&accept.activity)
+        .unwrap()
+        .unwrap();
+    found.verify(&accept.activity, &key).unwrap();
+    let mut changed = accept.activity.clone();
+    changed["object"] = "https://elsewhere.example/follow".into();
+    assert!(found.verify(&changed, &key).is_err());
+}
+
+/// Has peer actor 0 follow the app `blog` and waits for its Accept.
+async fn accepted_follow(app: &TestApp, peer: &Peer) -> federation_tests::peer::Delivery {
+    let r = peer
+        .post_as(
+            0,
+            &app.url("/actors/blog/inbox"),
+            &peer.follow(0, &app.url("/actors/blog")),
+        )
+        .await;
+    assert_eq!(r.status(), 202);
+    federation_tests::eventually("the Accept", std::time::Duration::from_secs(20), || {
+        let peer = peer.clone();
+        async move {
+            peer.deliveries()
+                .into_iter()
+                .find(|d| d.activity["type"] == "Accept")
+        }
+    })
+    .await
+}
+
+/// Publishes a post as `blog` and waits until the peer has it.
+async fn published(app: &TestApp, peer: &Peer, text: &str) -> federation_tests::peer::Delivery {
+    let token = app.token("blog").await;
+    let r = federation_tests::http()
+        .post(app.url("/api/v1/apps/blog/posts"))
+        .bearer_auth(token)
+        .json(&serde_json::json!({"content": text}))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "publish: {}", r.status());
+    let text = text.to_string();
+    federation_tests::eventually("the post", std::time::Duration::from_secs(20), || {
+        let (peer, text) = (peer.clone(), text.clone());
+        async move {
+            peer.deliveries().into_iter().find(|d| {
+                d.activity["type"] == "Create"
+                    && d.activity["object"]["content"]
+                        .as_str()
+                        .is_some_and(|c| c.contains(&text))
+            })
+        }
+    })
+    .await
+}
+
+async fn deliveries_double_knock_and_remember_who_refused_rfc9421(db: TestDatabase) {
+    let app = TestApp::spawn(db).await;
+    let old = Peer::start(true, true).await;
+    let modern = Peer::start_rfc9421(true, true).await;
+    let host = |peer: &Peer| peer.base().trim_start_matches("http://").to_string();
+    let cavage_until = |peer: &Peer| {
+        let (app, host) = (&app, host(peer));
+        async move {
+            app.scalar(&format!(
+                "SELECT COALESCE(MAX(cavage_until), 0) FROM hosts WHERE host = '{host}'"
+            ))
+            .await
+        }
+    };
+    let now_ms = || now() * 1000;
+
+    // A peer that reads RFC 9421 gets it, verified, and nothing is noted.
+    let accept = accepted_follow(&app, &modern).await;
+    assert_eq!(accept.scheme, "rfc9421");
+    assert!(accept.verified, "the RFC 9421 signature must verify");
+    assert_eq!(cavage_until(&modern).await, 0);
+
+    // A draft-cavage-only peer refuses it (401), gets the same request
+    // again signed draft-cavage at once, and is remembered for a week.
+    let accept = accepted_follow(&app, &old).await;
+    assert_eq!(accept.scheme, "cavage");
+    assert!(accept.verified, "the draft-cavage signature must verify");
+    assert_eq!(old.refused_rfc9421(), 1);
+    let until = cavage_until(&old).await;
+    assert!(until > now_ms() + 6 * 24 * 3600 * 1000, "{until}");
+    // The next delivery goes draft-cavage straight away.
+    let post = published(&app, &old, "second").await;
+    assert_eq!(post.scheme, "cavage");
+    assert_eq!(old.refused_rfc9421(), 1);
+    let post = published(&app, &modern, "for the modern peer").await;
+    assert_eq!(post.scheme, "rfc9421");
+    assert!(post.verified);
+
+    // Once the week is over, RFC 9421 is tried again (and refused again).
+    sqlx::query(&format!(
+        "UPDATE hosts SET cavage_until = 1 WHERE host = '{}'",
+        host(&old)
+    ))
+    .execute(app.state.db.pool())
+    .await
+    .unwrap();
+    let post = published(&app, &old, "third").await;
+    assert_eq!(post.scheme, "cavage");
+    assert_eq!(old.refused_rfc9421(), 2);
+    assert!(cavage_until(&old).await > now_ms());
+    // Nothing was lost or sent twice on the way.
+    for text in ["second", "third"] {
+        let n = old
+            .deliveries()
+            .iter()
+            .filter(|d| {
+                d.activity["type"] == "Create"
+                    && d.activity["object"]["content"]
+                        .as_str()
+                        .is_some_and(|c| c.contains(text))
+            })
+            .count();
+        assert_eq!(n, 1, "{text}");
+    }
+}
+
+async fn cavage_only_signing_is_an_option(db: TestDatabase) {
+    let app = TestApp::spawn_with(db, |args| {
+        args.federation.http_signatures = rosefed::config::HttpSignatures::Cavage;
+    })
+    .await;
+    let modern = Peer::start_rfc9421(true, true).await;
+    let accept = accepted_follow(&app, &modern).await;
+    assert_eq!(accept.scheme, "cavage");
+    assert!(accept.verified);
 }

@@ -7,6 +7,10 @@
 //! Its draft-cavage signer and verifier are written here independently of
 //! rosefed's, so a mistake in rosefed's cannot hide behind a shared one.
 //!
+//! It knows only draft-cavage signatures, as most of the fediverse still
+//! does, and answers an RFC 9421 request with 401; a peer started with
+//! [`Peer::start_rfc9421`] reads those too, with its own verifier.
+//!
 //! A peer started with [`Peer::start_sexp`] also speaks `application/sexp`
 //! (rosefed's `docs/sexp.md`): its actors advertise it in `inboxFormats`,
 //! and it reads sexp deliveries with its own small reader ([`sexp_view`]),
@@ -47,6 +51,9 @@ pub struct Delivery {
     pub activity: Value,
     /// Whether the HTTP signature verified against the sender's key.
     pub verified: bool,
+    /// The signature's scheme: `rfc9421` (with `Signature-Input`) or
+    /// `cavage`.
+    pub scheme: &'static str,
     /// The request's `Content-Type`, as sent.
     pub content_type: String,
     /// The body, as received.
@@ -80,6 +87,11 @@ struct Inner {
     /// Milliseconds to take over each delivery (to slow a fan-out down).
     delay_ms: std::sync::atomic::AtomicU64,
     verify: bool,
+    /// Whether the peer reads RFC 9421 signatures; if not, it answers
+    /// 401 to them, as a server that knows only draft-cavage does.
+    rfc9421: bool,
+    /// RFC 9421 requests answered 401 because of that.
+    refused_rfc9421: std::sync::atomic::AtomicUsize,
     key_cache: Mutex<HashMap<String, Vec<u8>>>,
     client: reqwest::Client,
 }
@@ -102,7 +114,15 @@ impl Peer {
     /// and names itself `http://{host}:{port}`, so hubs in other containers
     /// can reach it by that name.
     pub async fn start_as(host: Option<&str>, shared_inbox: bool, verify: bool) -> Peer {
-        Peer::launch(host, shared_inbox, verify, false).await
+        Peer::launch(host, shared_inbox, verify, false, false).await
+    }
+
+    /// As [`Peer::start`], for a server that reads RFC 9421 signatures
+    /// (and draft-cavage ones); with `verify`, both are checked, RFC 9421
+    /// with the sender's Ed25519 Multikey. Every other peer knows only
+    /// draft-cavage and answers an RFC 9421 request with 401.
+    pub async fn start_rfc9421(shared_inbox: bool, verify: bool) -> Peer {
+        Peer::launch(None, shared_inbox, verify, false, true).await
     }
 
     /// As [`Peer::start`], with actors whose documents say their inboxes
@@ -110,10 +130,16 @@ impl Peer {
     /// "application/activity+json"]`. Sexp deliveries are accepted and
     /// recorded, their HTTP signatures checked as JSON ones are.
     pub async fn start_sexp(shared_inbox: bool, verify: bool) -> Peer {
-        Peer::launch(None, shared_inbox, verify, true).await
+        Peer::launch(None, shared_inbox, verify, true, false).await
     }
 
-    async fn launch(host: Option<&str>, shared_inbox: bool, verify: bool, sexp: bool) -> Peer {
+    async fn launch(
+        host: Option<&str>,
+        shared_inbox: bool,
+        verify: bool,
+        sexp: bool,
+        rfc9421: bool,
+    ) -> Peer {
         let bind = if host.is_some() {
             "0.0.0.0:0"
         } else {
@@ -143,6 +169,8 @@ impl Peer {
             status: AtomicU16::new(202),
             delay_ms: std::sync::atomic::AtomicU64::new(0),
             verify,
+            rfc9421,
+            refused_rfc9421: Default::default(),
             key_cache: Mutex::default(),
             client: crate::http(),
         });
@@ -399,6 +427,16 @@ impl Peer {
         ]
     }
 
+    /// How many RFC 9421 requests this draft-cavage-only peer refused.
+    pub fn refused_rfc9421(&self) -> usize {
+        self.inner.refused_rfc9421.load(Ordering::SeqCst)
+    }
+
+    /// Ed25519 of `data` with every actor's `#ed25519-key`.
+    pub fn sign_ed25519(&self, data: &[u8]) -> Vec<u8> {
+        self.inner.ed25519.sign(data).as_ref().to_vec()
+    }
+
     /// RSASSA-PKCS1-v1_5 with SHA-256 of `data` with the peer's current key
     /// (every actor's): e.g. the signing input of a sexp envelope.
     pub fn sign_bytes(&self, data: &[u8]) -> Vec<u8> {
@@ -625,10 +663,16 @@ async fn record(inner: &Inner, path: String, headers: HeaderMap, body: Bytes) ->
     } else {
         serde_json::from_slice::<Value>(&body).ok()
     };
+    let rfc9421 = headers.contains_key("signature-input");
+    if rfc9421 && !inner.rfc9421 {
+        inner.refused_rfc9421.fetch_add(1, Ordering::SeqCst);
+        return (StatusCode::UNAUTHORIZED, "no keyId in the Signature header").into_response();
+    }
     let mut delivery = Delivery {
         inbox: path,
         activity: parsed.clone().unwrap_or(Value::Null),
         verified: false,
+        scheme: if rfc9421 { "rfc9421" } else { "cavage" },
         content_type,
         body: body.to_vec(),
     };
@@ -642,13 +686,111 @@ async fn record(inner: &Inner, path: String, headers: HeaderMap, body: Bytes) ->
         return StatusCode::BAD_REQUEST.into_response();
     }
     if inner.verify {
-        delivery.verified =
-            verify(inner, &delivery.inbox, &headers, &body, &delivery.activity).await;
+        delivery.verified = if rfc9421 {
+            verify_rfc9421(inner, &delivery.inbox, &headers, &body, &delivery.activity).await
+        } else {
+            verify(inner, &delivery.inbox, &headers, &body, &delivery.activity).await
+        };
     }
     if let Ok(mut d) = inner.deliveries.lock() {
         d.push(delivery);
     }
     StatusCode::ACCEPTED.into_response()
+}
+
+/// Checks an RFC 9421 signature as a server that reads only what rosefed
+/// and Mastodon sign would: one label, covering `@method`, `@target-uri`
+/// and a sha-256 `Content-Digest` of the body, by the Ed25519 Multikey of
+/// `activity`'s actor (fetched from its document's `assertionMethod`).
+async fn verify_rfc9421(
+    inner: &Inner,
+    path: &str,
+    headers: &HeaderMap,
+    body: &[u8],
+    activity: &Value,
+) -> bool {
+    let get = |n: &str| headers.get(n).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let Some((label, described)) = get("signature-input").split_once('=') else {
+        return false;
+    };
+    let Some((list, params)) = described.split_once(')') else {
+        return false;
+    };
+    let covered: Vec<&str> = list
+        .trim_start_matches('(')
+        .split_whitespace()
+        .map(|c| c.trim_matches('"'))
+        .collect();
+    if ["@method", "@target-uri", "content-digest"]
+        .iter()
+        .any(|c| !covered.contains(c))
+    {
+        return false;
+    }
+    let digest = format!(
+        "sha-256=:{}:",
+        B64.encode(ring::digest::digest(&ring::digest::SHA256, body))
+    );
+    if get("content-digest") != digest {
+        return false;
+    }
+    let Some(key_id) = params
+        .split(';')
+        .find_map(|p| p.strip_prefix("keyid="))
+        .map(|k| k.trim_matches('"').to_string())
+    else {
+        return false;
+    };
+    if key_id.split('#').next() != activity["actor"].as_str() {
+        return false;
+    }
+    let mut base = String::new();
+    for c in &covered {
+        let value = match *c {
+            "@method" => "POST".to_string(),
+            "@target-uri" => format!("{}{path}", inner.base),
+            "content-digest" => digest.clone(),
+            other => get(other).to_string(),
+        };
+        base.push_str(&format!("\"{c}\": {value}\n"));
+    }
+    base.push_str(&format!("\"@signature-params\": {described}"));
+    let Some(signature) = get("signature")
+        .strip_prefix(&format!("{label}=:"))
+        .and_then(|s| s.strip_suffix(':'))
+        .and_then(|s| B64.decode(s).ok())
+    else {
+        return false;
+    };
+    let Ok(r) = inner
+        .client
+        .get(&key_id)
+        .header("accept", "application/activity+json")
+        .send()
+        .await
+    else {
+        return false;
+    };
+    let Ok(doc) = r.json::<Value>().await else {
+        return false;
+    };
+    let multibase = doc["assertionMethod"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|k| k["id"] == key_id.as_str())
+        .and_then(|k| k["publicKeyMultibase"].as_str())
+        .unwrap_or_default();
+    let Some(key) = multibase
+        .strip_prefix('z')
+        .and_then(|b| bs58::decode(b).into_vec().ok())
+        .filter(|k| k.len() == 34 && k[..2] == [0xed, 0x01])
+    else {
+        return false;
+    };
+    UnparsedPublicKey::new(&ring::signature::ED25519, &key[2..])
+        .verify(base.as_bytes(), &signature)
+        .is_ok()
 }
 
 /// Checks Digest (over the raw body, whatever its format) and the signature

@@ -1,5 +1,8 @@
-//! Per-host state: delivery health (failing since, unavailable) and
-//! whether a host takes `application/sexp`.
+//! Per-host state: delivery health (failing since, unavailable), whether a
+//! host takes `application/sexp`, and whether it refused RFC 9421
+//! signatures (double-knock).
+
+use std::collections::HashMap;
 
 use super::{now_millis, Db};
 use crate::error::AppError;
@@ -42,24 +45,57 @@ pub async fn set_sexp(db: &Db, host: &str, sexp: bool) -> Result<(), AppError> {
     Ok(())
 }
 
-/// Those of `hosts` that take `application/sexp`.
-pub async fn taking_sexp(
-    db: &Db,
-    hosts: &[&str],
-) -> Result<std::collections::HashSet<String>, AppError> {
+/// How to talk to a host, as far as it has told us.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Ways {
+    /// It takes `application/sexp`.
+    pub sexp: bool,
+    /// It refused an RFC 9421 signature: draft-cavage until then (ms).
+    pub cavage_until: Option<i64>,
+}
+
+/// What is known of each of `hosts` (those not listed: nothing).
+pub async fn ways(db: &Db, hosts: &[&str]) -> Result<HashMap<String, Ways>, AppError> {
     if hosts.is_empty() {
-        return Ok(Default::default());
+        return Ok(HashMap::new());
     }
     let placeholders: Vec<String> = (1..=hosts.len()).map(|i| format!("${i}")).collect();
     let sql = format!(
-        "SELECT host FROM hosts WHERE sexp = 1 AND host IN ({})",
+        "SELECT host, sexp, cavage_until FROM hosts WHERE host IN ({})",
         placeholders.join(", ")
     );
-    let mut query = sqlx::query_scalar::<_, String>(&sql);
+    let mut query = sqlx::query_as::<_, (String, i64, Option<i64>)>(&sql);
     for host in hosts {
         query = query.bind(*host);
     }
-    Ok(query.fetch_all(db.pool()).await?.into_iter().collect())
+    Ok(query
+        .fetch_all(db.pool())
+        .await?
+        .into_iter()
+        .map(|(host, sexp, cavage_until)| {
+            (
+                host,
+                Ways {
+                    sexp: sexp == 1,
+                    cavage_until,
+                },
+            )
+        })
+        .collect())
+}
+
+/// Records that `host` refused RFC 9421: draft-cavage until `until_ms`;
+/// or, with `None`, that it took RFC 9421 again.
+pub async fn set_cavage_until(db: &Db, host: &str, until_ms: Option<i64>) -> Result<(), AppError> {
+    sqlx::query(
+        "INSERT INTO hosts (host, unavailable, cavage_until) VALUES ($1, 0, $2) \
+         ON CONFLICT (host) DO UPDATE SET cavage_until = $2",
+    )
+    .bind(host)
+    .bind(until_ms)
+    .execute(db.pool())
+    .await?;
+    Ok(())
 }
 
 /// Records a failed delivery; marks the host unavailable once it has been

@@ -17,7 +17,7 @@
 //!   processes, and a crashed process's jobs are retried when their lease
 //!   expires.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -25,10 +25,12 @@ use tokio::sync::{watch, Semaphore};
 use tokio::task::JoinSet;
 
 use crate::db::{self, delivery::Job, now_millis};
+use crate::error::AppError;
 use crate::fetch::{self, USER_AGENT};
 use crate::formats::{jsonld, sexp, Format};
 use crate::instance::AppState;
 use crate::signatures;
+use crate::signatures::knock::{self, Scheme};
 
 /// Longest wait between two attempts.
 const MAX_BACKOFF_MS: u64 = 12 * 3600 * 1000;
@@ -147,13 +149,19 @@ pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
             }
             continue;
         }
-        let sexp_hosts = sexp_hosts(&state, &jobs).await;
+        let ways = host_ways(&state, &jobs).await;
         for job in jobs {
-            let format = if sexp_hosts.contains(&job.host) {
+            let known = ways.get(&job.host).copied().unwrap_or_default();
+            let format = if known.sexp && !state.config.federation.no_sexp {
                 Format::Sexp
             } else {
                 Format::JsonLd
             };
+            // The database is the shared memory of which hosts refused
+            // RFC 9421; this process's is refreshed from it per batch.
+            if known.cavage_until.is_some() || state.fetcher.schemes().knows(&job.host) {
+                state.fetcher.schemes().set(&job.host, known.cavage_until);
+            }
             let Ok(permit) = total.clone().acquire_owned().await else {
                 break;
             };
@@ -208,20 +216,17 @@ async fn prune(state: &AppState) {
     }
 }
 
-/// Of the hosts of `jobs`, those that take sexp (none when the hub speaks
-/// only JSON-LD). One query per claimed batch.
-async fn sexp_hosts(state: &AppState, jobs: &[Job]) -> HashSet<String> {
-    if state.config.federation.no_sexp || jobs.is_empty() {
-        return HashSet::new();
-    }
+/// What is known of the hosts of `jobs` (sexp, signature scheme). One
+/// query per claimed batch.
+async fn host_ways(state: &AppState, jobs: &[Job]) -> HashMap<String, db::hosts::Ways> {
     let mut hosts: Vec<&str> = jobs.iter().map(|j| j.host.as_str()).collect();
     hosts.sort_unstable();
     hosts.dedup();
-    db::hosts::taking_sexp(&state.db, &hosts)
+    db::hosts::ways(&state.db, &hosts)
         .await
         .unwrap_or_else(|e| {
-            tracing::warn!(error = %e, "cannot tell which hosts take sexp; sending JSON-LD");
-            HashSet::new()
+            tracing::warn!(error = %e, "cannot read what is known of hosts; sending JSON-LD, RFC 9421 first");
+            HashMap::new()
         })
 }
 
@@ -312,35 +317,27 @@ async fn attempt(state: &AppState, job: &Job, format: Format, body: &[u8]) -> Ou
     if job.kind == WEBHOOK {
         return webhook(state, job, url, body).await;
     }
-    let signed = match signatures::cavage::sign(
-        &state.keys,
-        &job.key_id,
-        "POST",
-        &url,
-        Some(body),
-        SystemTime::now(),
-    ) {
-        Ok(s) => s,
-        Err(e) => {
-            return Outcome::Retry {
-                error: e.to_string(),
-                retry_after_ms: None,
-            }
+    // Double-knock: RFC 9421 unless the host refused it lately; refused
+    // now (400/401), the same request again signed draft-cavage.
+    let schemes = state.fetcher.schemes();
+    let first = schemes.first_for(&job.host, now_millis());
+    let mut sent = post_signed(state, job, &url, format, body, first).await;
+    let status = sent.as_ref().map(|r| r.status().as_u16()).ok();
+    if schemes.may_fall_back(first) && status.is_some_and(knock::refused) {
+        sent = post_signed(state, job, &url, format, body, Scheme::Cavage).await;
+        if sent.as_ref().is_ok_and(|r| r.status().is_success()) {
+            let until = now_millis().saturating_add(knock::CAVAGE_FOR_MS);
+            tracing::info!(host = %job.host, "host refused an RFC 9421 signature; signing draft-cavage for it");
+            remember(state, &job.host, Some(until)).await;
         }
-    };
-    let mut request = state
-        .fetcher
-        .delivery_client()
-        .post(url)
-        .header("content-type", format.media_type())
-        .header("user-agent", USER_AGENT)
-        .body(body.to_vec());
-    for (name, value) in signed {
-        if name != "host" {
-            request = request.header(name, value);
-        }
+    } else if first == Scheme::Rfc9421
+        && status.is_some_and(|s| (200..300).contains(&s))
+        && schemes.knows(&job.host)
+    {
+        // It took RFC 9421 again after its draft-cavage time ran out.
+        remember(state, &job.host, None).await;
     }
-    match request.send().await {
+    match sent {
         Ok(response) if format == Format::Sexp && response.status() == 415 => {
             tracing::info!(host = %job.host, "host refused sexp; sending it JSON-LD from now on");
             if let Err(e) = db::hosts::set_sexp(&state.db, &job.host, false).await {
@@ -352,15 +349,68 @@ async fn attempt(state: &AppState, job: &Job, format: Format, body: &[u8]) -> Ou
             }
         }
         Ok(response) => classify(response.status().as_u16(), retry_after(response.headers())),
+        Err(SendFailure::Signing(e)) => Outcome::Retry {
+            error: e.to_string(),
+            retry_after_ms: None,
+        },
         // A name that resolves only to internal addresses may be fixed
         // by its owner; it is retried like any other unreachable host.
-        Err(e) => Outcome::Retry {
+        Err(SendFailure::Network(e)) => Outcome::Retry {
             error: match fetch::send_error(&job.inbox, e) {
                 fetch::FetchError::Refused(_, why) => format!("refused: {why}"),
                 other => format!("no answer: {other}"),
             },
             retry_after_ms: None,
         },
+    }
+}
+
+/// POSTs the job's body to `url`, signed with `scheme`.
+async fn post_signed(
+    state: &AppState,
+    job: &Job,
+    url: &url::Url,
+    format: Format,
+    body: &[u8],
+    scheme: Scheme,
+) -> Result<reqwest::Response, SendFailure> {
+    let signed = knock::sign(
+        &state.keys,
+        scheme,
+        &job.key_id,
+        "POST",
+        url,
+        Some(body),
+        SystemTime::now(),
+    )
+    .map_err(SendFailure::Signing)?;
+    let mut request = state
+        .fetcher
+        .delivery_client()
+        .post(url.clone())
+        .header("content-type", format.media_type())
+        .header("user-agent", USER_AGENT)
+        .body(body.to_vec());
+    for (name, value) in signed {
+        if name != "host" {
+            request = request.header(name, value);
+        }
+    }
+    request.send().await.map_err(SendFailure::Network)
+}
+
+/// Why a request was not answered.
+enum SendFailure {
+    Signing(AppError),
+    Network(reqwest::Error),
+}
+
+/// Records, in this process and the database, until when `host` is sent
+/// draft-cavage (`None`: RFC 9421 again).
+async fn remember(state: &AppState, host: &str, cavage_until: Option<i64>) {
+    state.fetcher.schemes().set(host, cavage_until);
+    if let Err(e) = db::hosts::set_cavage_until(&state.db, host, cavage_until).await {
+        tracing::warn!(%host, error = %e, "cannot record which signature scheme a host takes");
     }
 }
 

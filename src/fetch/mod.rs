@@ -15,11 +15,11 @@ use reqwest::redirect::Policy;
 use serde_json::Value;
 use url::Url;
 
-use crate::config::{Config, Mode};
+use crate::config::{Config, HttpSignatures, Mode};
 use crate::error::AppError;
 use crate::keys::InstanceKeys;
 use crate::net::Cidr;
-use crate::signatures;
+use crate::signatures::knock::{self, HostSchemes, Scheme};
 
 /// Largest document we read from a peer.
 pub const MAX_RESPONSE_BYTES: usize = 1024 * 1024;
@@ -249,6 +249,13 @@ impl Resolve for GuardedResolver {
     }
 }
 
+/// Milliseconds since the epoch (what host preferences are timed in).
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
 /// The guarded, signing HTTP client.
 #[derive(Clone)]
 pub struct Fetcher {
@@ -257,6 +264,7 @@ pub struct Fetcher {
     guard: Guard,
     keys: Arc<InstanceKeys>,
     key_id: String,
+    schemes: HostSchemes,
 }
 
 impl std::fmt::Debug for Fetcher {
@@ -320,6 +328,7 @@ impl Fetcher {
             guard,
             keys,
             key_id: format!("{}#main-key", config.instance_actor_id()),
+            schemes: HostSchemes::new(config.federation.http_signatures == HttpSignatures::Cavage),
         })
     }
 
@@ -335,30 +344,35 @@ impl Fetcher {
         &self.delivery
     }
 
+    /// Which signature scheme each host takes ([`knock`]): shared with
+    /// the delivery worker.
+    pub fn schemes(&self) -> &HostSchemes {
+        &self.schemes
+    }
+
     /// GETs an ActivityStreams document with a signed request (authorized
-    /// fetch), enforcing the guard, the size cap and the media type.
+    /// fetch), enforcing the guard, the size cap and the media type. Signed
+    /// with RFC 9421 first, and again with draft-cavage when the host
+    /// refuses that ([`knock`]).
     pub async fn get_activity_json(&self, url: &str) -> Result<Value, FetchError> {
         let parsed = Url::parse(url).map_err(|e| FetchError::Invalid(url.into(), e.to_string()))?;
         self.guard.check_url(&parsed)?;
-        let signed = signatures::cavage::sign(
-            &self.keys,
-            &self.key_id,
-            "GET",
-            &parsed,
-            None,
-            SystemTime::now(),
-        )
-        .map_err(|e| FetchError::Network(url.into(), e.to_string()))?;
-        let mut request = self.client.get(parsed.clone()).header(
-            "accept",
-            "application/activity+json, application/ld+json; profile=\"https://www.w3.org/ns/activitystreams\"",
-        );
-        for (name, value) in signed {
-            if name != "host" {
-                request = request.header(name, value);
+        let host = crate::net::authority(&parsed);
+        let first = self.schemes.first_for(&host, now_ms());
+        let mut response = self.signed_get(&parsed, first).await?;
+        if self.schemes.may_fall_back(first) && knock::refused(response.status().as_u16()) {
+            response = self.signed_get(&parsed, Scheme::Cavage).await?;
+            if response.status().is_success() {
+                tracing::info!(%host, "host refused an RFC 9421 signature; signing draft-cavage for it");
+                self.schemes
+                    .set(&host, Some(now_ms().saturating_add(knock::CAVAGE_FOR_MS)));
             }
+        } else if first == Scheme::Rfc9421
+            && response.status().is_success()
+            && self.schemes.knows(&host)
+        {
+            self.schemes.set(&host, None);
         }
-        let response = request.send().await.map_err(|e| send_error(url, e))?;
         let content_type = response
             .headers()
             .get("content-type")
@@ -375,6 +389,32 @@ impl Fetcher {
         }
         let body = read_capped(url, response).await?;
         serde_json::from_slice(&body).map_err(|e| FetchError::Invalid(url.into(), e.to_string()))
+    }
+
+    async fn signed_get(&self, url: &Url, scheme: Scheme) -> Result<reqwest::Response, FetchError> {
+        let signed = knock::sign(
+            &self.keys,
+            scheme,
+            &self.key_id,
+            "GET",
+            url,
+            None,
+            SystemTime::now(),
+        )
+        .map_err(|e| FetchError::Network(url.to_string(), e.to_string()))?;
+        let mut request = self.client.get(url.clone()).header(
+            "accept",
+            "application/activity+json, application/ld+json; profile=\"https://www.w3.org/ns/activitystreams\"",
+        );
+        for (name, value) in signed {
+            if name != "host" {
+                request = request.header(name, value);
+            }
+        }
+        request
+            .send()
+            .await
+            .map_err(|e| send_error(url.as_str(), e))
     }
 
     /// Resolves `@user@host` (or `user@host`) to an actor id by WebFinger.

@@ -98,7 +98,7 @@ pub fn render(a: &ActorFields<'_>) -> Result<Value, FormatError> {
         "published": rfc3339(a.published),
         "publicKey": public_key,
         "assertionMethod": [{
-            "id": format!("{id}#ed25519-key"),
+            "id": ed25519_key_id(id),
             "type": "Multikey",
             "controller": id,
             "publicKeyMultibase": a.ed25519_multibase,
@@ -118,6 +118,11 @@ pub fn render(a: &ActorFields<'_>) -> Result<Value, FormatError> {
         doc["following"] = json!(format!("{id}/following"));
     }
     Ok(doc)
+}
+
+/// The id of an actor's Ed25519 key (its `assertionMethod` Multikey).
+pub fn ed25519_key_id(actor_id: &str) -> String {
+    format!("{actor_id}#ed25519-key")
 }
 
 /// What the hub keeps of a remote actor's document.

@@ -8,9 +8,13 @@
 //!    model ([`crate::formats`]): nesting, syntax and shape (400);
 //! 2. suspended domain (403);
 //! 3. replay: a known activity id is answered 202 and changes nothing;
-//! 4. HTTP signature, Digest, Date, key owner = actor ([`verify`], 401);
+//! 4. who sent it ([`verify`], 401): the activity's own proof (a sexp
+//!    envelope, or FEP-8b32 on JSON-LD) when it has one, whoever delivered
+//!    it; else the request's HTTP signature (RFC 9421 or draft-cavage),
+//!    with its digest and time; either way by a key the actor owns;
 //! 5. origin: the activity id shares the actor's origin; an embedded object
-//!    from elsewhere is refetched from its own origin (400 if it cannot be);
+//!    from elsewhere is refetched from its own origin (400 if it cannot be)
+//!    unless its own proof shows its author signed it;
 //! 6. the activity is stored and handled in one transaction
 //!    ([`activities`]), so a crash leaves it either fully applied or not
 //!    recorded (and a retry applies it).
@@ -160,12 +164,16 @@ async fn pipeline(
         return Ok(accepted("replay ignored"));
     }
 
-    // A signed envelope proves the activity by itself, whoever delivered
-    // it (a forward, a relay); otherwise the request's own signature must
-    // be the actor's.
-    let actor = match &envelope {
-        Some(envelope) => verify::authenticate_envelope(state, envelope, &actor_id).await?,
-        None => {
+    // A signed envelope or an object proof proves the activity by itself,
+    // whoever delivered it (a forward, a relay); otherwise the request's
+    // own signature must be the actor's.
+    let proof = verify::proof_of(&activity.doc)?;
+    let actor = match (&envelope, &proof) {
+        (Some(envelope), _) => verify::authenticate_envelope(state, envelope, &actor_id).await?,
+        (None, Some(proof)) => {
+            verify::authenticate_proof(state, &activity.doc, proof, &actor_id).await?
+        }
+        (None, None) => {
             verify::authenticate(state, method.as_str(), path, headers, &body, &actor_id).await?
         }
     };

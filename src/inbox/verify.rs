@@ -1,12 +1,13 @@
 //! Who sent this? Checks the HTTP signature of an inbox request (RFC 9421
-//! or draft-cavage: coverage, time, digest, Host), or the signed envelope
-//! of a sexp activity,
+//! or draft-cavage: coverage, time, digest, Host), the signed envelope of
+//! a sexp activity, or a JSON-LD activity's own FEP-8b32 proof,
 //! and proves, through [`crate::remote`], that the signing key belongs to
 //! the activity's actor.
 
 use std::time::{Duration, SystemTime};
 
 use axum::http::HeaderMap;
+use serde_json::Value;
 
 use crate::db::remote::RemoteActor;
 use crate::error::AppError;
@@ -14,6 +15,7 @@ use crate::formats::sexp::Envelope;
 use crate::instance::AppState;
 use crate::remote;
 use crate::signatures::cavage::{self, Signature};
+use crate::signatures::proof::{self, Proof};
 use crate::signatures::{self, rfc9421, Algorithm, Requirements, SignatureError};
 
 /// Verifies the request's signature and returns the actor it proves: RFC
@@ -114,4 +116,26 @@ pub async fn authenticate_envelope(
             .map_err(|e| format!("sexp envelope: {e}"))
     })
     .await
+}
+
+/// Verifies a JSON-LD document's own FEP-8b32 proof and returns the actor
+/// it proves: the proof's key must be one `claimed_actor` owns (fetched and
+/// cached as for HTTP signatures).
+pub async fn authenticate_proof(
+    state: &AppState,
+    doc: &Value,
+    proof: &Proof,
+    claimed_actor: &str,
+) -> Result<RemoteActor, AppError> {
+    remote::verify_with_key_of(state, &proof.verification_method, claimed_actor, |key| {
+        proof
+            .verify(doc, key)
+            .map_err(|e| format!("object proof: {e}"))
+    })
+    .await
+}
+
+/// The document's FEP-8b32 proof, if it has one; an unreadable one is 401.
+pub fn proof_of(doc: &Value) -> Result<Option<Proof>, AppError> {
+    proof::find(doc).map_err(|e| AppError::Unauthorized(format!("object proof: {e}")))
 }

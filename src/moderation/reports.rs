@@ -253,7 +253,8 @@ pub async fn forward(state: &AppState, by: &str, id: &str) -> Result<String, App
         "object": view.reported,
         "content": view.comment,
     });
-    let body = flag.to_string();
+    let body =
+        crate::signatures::proof::signed_body(&state.keys, &config.instance_actor_id(), &flag);
     let key_id = format!("{}#main-key", config.instance_actor_id());
     let mut tx = state.db.pool().begin().await?;
     if !db::reports::mark_forwarded(&mut tx, id).await? {

@@ -18,6 +18,8 @@ use crate::config::Config;
 use crate::db;
 use crate::error::AppError;
 use crate::formats::as2::origin;
+use crate::keys::InstanceKeys;
+use crate::signatures::proof;
 
 /// A fresh id for something an app mints: `{base}/{kind}/{uuid v7}`.
 pub fn new_id(config: &Config, kind: &str) -> String {
@@ -29,11 +31,13 @@ pub fn key_id(config: &Config, app: &AppName) -> String {
     format!("{}#main-key", config.actor_id(app))
 }
 
-/// Stores a local activity by `app` and queues it for `inboxes`, inside the
-/// caller's transaction. Returns the number of deliveries queued.
+/// Stores a local activity by `app`, with its object proof (FEP-8b32), and
+/// queues it for `inboxes`, inside the caller's transaction. Returns the
+/// number of deliveries queued.
 pub async fn send(
     conn: &mut AnyConnection,
     config: &Config,
+    keys: &InstanceKeys,
     app: &AppName,
     activity: &Value,
     object_id: Option<&str>,
@@ -47,7 +51,7 @@ pub async fn send(
         .get("type")
         .and_then(Value::as_str)
         .unwrap_or("Activity");
-    let body = activity.to_string();
+    let body = proof::signed_body(keys, &config.actor_id(app), activity);
     db::activities::insert(
         conn,
         &db::activities::NewActivity {

@@ -137,7 +137,16 @@ pub async fn update_profile(
             &actor,
             &format!("{actor_id}/followers"),
         );
-        queued = outbox::send(&mut tx, config, name, &update, Some(&actor_id), &inboxes).await?;
+        queued = outbox::send(
+            &mut tx,
+            config,
+            &state.keys,
+            name,
+            &update,
+            Some(&actor_id),
+            &inboxes,
+        )
+        .await?;
     }
     tx.commit().await?;
     if queued > 0 {

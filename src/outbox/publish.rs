@@ -231,7 +231,16 @@ pub async fn create_post(
     let mut tx = state.db.pool().begin().await?;
     db::objects::insert(&mut tx, &stored).await?;
     let inboxes = audience(&mut tx, app, reply_to).await?;
-    send(&mut tx, config, app, &create, Some(&stored.id), &inboxes).await?;
+    send(
+        &mut tx,
+        config,
+        &state.keys,
+        app,
+        &create,
+        Some(&stored.id),
+        &inboxes,
+    )
+    .await?;
     tx.commit().await?;
     state.delivery_wakeup.notify_one();
     Ok((stored.id, create))
@@ -288,7 +297,16 @@ pub async fn update_post(
         return Err(AppError::Gone(format!("{id} was deleted")));
     }
     let inboxes = audience(&mut tx, app, reply_to).await?;
-    send(&mut tx, config, app, &update, Some(id), &inboxes).await?;
+    send(
+        &mut tx,
+        config,
+        &state.keys,
+        app,
+        &update,
+        Some(id),
+        &inboxes,
+    )
+    .await?;
     tx.commit().await?;
     state.delivery_wakeup.notify_one();
     Ok(update)
@@ -309,7 +327,16 @@ pub async fn delete_post(state: &AppState, app: &AppName, id: &str) -> Result<Va
         &followers_of(config, app),
     );
     let inboxes = audience(&mut tx, app, reply_to).await?;
-    send(&mut tx, config, app, &delete, Some(id), &inboxes).await?;
+    send(
+        &mut tx,
+        config,
+        &state.keys,
+        app,
+        &delete,
+        Some(id),
+        &inboxes,
+    )
+    .await?;
     tx.commit().await?;
     state.delivery_wakeup.notify_one();
     Ok(delete)
@@ -398,6 +425,7 @@ async fn send_reaction(
     send(
         &mut tx,
         &state.config,
+        &state.keys,
         app,
         activity,
         Some(object),
@@ -469,6 +497,7 @@ pub async fn follow(state: &AppState, app: &AppName, target: &str) -> Result<Val
     send(
         &mut tx,
         config,
+        &state.keys,
         app,
         &follow,
         Some(&actor.id),
@@ -503,6 +532,7 @@ pub async fn unfollow(state: &AppState, app: &AppName, target: &str) -> Result<V
     send(
         &mut tx,
         config,
+        &state.keys,
         app,
         &undo,
         Some(&target),
@@ -552,7 +582,16 @@ pub async fn decide_follow_request(
     } else {
         db::follows::remove_follower(&mut tx, app, follower).await?;
     }
-    send(&mut tx, config, app, &answer, None, &[request.inbox]).await?;
+    send(
+        &mut tx,
+        config,
+        &state.keys,
+        app,
+        &answer,
+        None,
+        &[request.inbox],
+    )
+    .await?;
     tx.commit().await?;
     state.delivery_wakeup.notify_one();
     Ok(answer)

@@ -7,7 +7,11 @@
 //!   `Signature`), its successor;
 //! - [`digest`]: the body digests both bind a body with (`Digest`, RFC 3230;
 //!   `Content-Digest`, RFC 9530);
-//! - [`envelope`]: a sexp activity's own signature (`docs/sexp.md` §6).
+//! - [`knock`]: which of the two HTTP schemes to sign a request to a host
+//!   with (RFC 9421 first, draft-cavage for hosts that refuse it);
+//! - [`envelope`]: a sexp activity's own signature (`docs/sexp.md` §6);
+//! - [`proof`]: a JSON-LD document's own signature (FEP-8b32
+//!   `eddsa-jcs-2022`), which survives forwarding.
 //!
 //! The key types they verify with are here: [`PublicKey`] reads what actors
 //! publish (an RSA `publicKeyPem`, or a FEP-521a `Multikey`), and
@@ -27,6 +31,8 @@ use rsa::RsaPublicKey;
 pub mod cavage;
 pub mod digest;
 pub mod envelope;
+pub mod knock;
+pub mod proof;
 pub mod rfc9421;
 
 /// Why a signature was refused. Each maps to 401 at the inbox, with this

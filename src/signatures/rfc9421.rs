@@ -306,6 +306,12 @@ fn sf_string(s: &str) -> String {
 }
 
 impl MessageSignature {
+    /// The `@signature-params` value: what `Signature-Input` gave for this
+    /// label, serialized again.
+    pub fn params(&self) -> &str {
+        &self.params
+    }
+
     fn covers(&self, name: &str) -> bool {
         self.components.iter().any(|c| c.name == name)
     }

@@ -49,6 +49,7 @@ pub async fn follow(ctx: &Ctx<'_>, conn: &mut AnyConnection) -> Result<&'static 
     outbox::send(
         conn,
         config,
+        &ctx.state.keys,
         &app.name,
         &accept,
         None,
