@@ -7,6 +7,7 @@
 //! accepted on its proof alone) and on what the hub sends. Every test runs
 //! on SQLite and PostgreSQL. Deliveries "double-knock": RFC 9421 first,
 //! draft-cavage for a peer that refuses it, remembered with an expiry.
+//! With `--authorized-fetch`, ActivityStreams GETs must be signed.
 
 mod common;
 
@@ -26,6 +27,7 @@ on_both_databases!(
     outgoing_activities_carry_a_proof,
     deliveries_double_knock_and_remember_who_refused_rfc9421,
     cavage_only_signing_is_an_option,
+    authorized_fetch_wants_signed_gets_from_servers_not_suspended,
 );
 
 const CT: &str = "application/activity+json";
@@ -567,4 +569,123 @@ async fn cavage_only_signing_is_an_option(db: TestDatabase) {
     let accept = accepted_follow(&app, &modern).await;
     assert_eq!(accept.scheme, "cavage");
     assert!(accept.verified);
+}
+
+async fn authorized_fetch_wants_signed_gets_from_servers_not_suspended(db: TestDatabase) {
+    let app = TestApp::spawn_with(db, |args| {
+        args.federation.authorized_fetch = true;
+    })
+    .await;
+    let peer = Peer::start(true, false).await;
+    let client = federation_tests::http();
+    let get = |path: &str, accept: &str, headers: Vec<(String, String)>| {
+        let mut r = client.get(app.url(path)).header("accept", accept);
+        for (k, v) in headers {
+            r = r.header(k, v);
+        }
+        r.send()
+    };
+    let ap = "application/activity+json";
+    // A post to fetch, and the paths that need a signature.
+    let token = app.token("blog").await;
+    let created: Value = client
+        .post(app.url("/api/v1/apps/blog/posts"))
+        .bearer_auth(token)
+        .json(&serde_json::json!({"content": "hello"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let note = created["object"]["id"]
+        .as_str()
+        .or(created["id"].as_str())
+        .unwrap()
+        .replace(&app.url(""), "");
+    let guarded = [
+        "/actors/blog".to_string(),
+        "/actors/blog/outbox".to_string(),
+        "/actors/blog/followers".to_string(),
+        note,
+    ];
+    for path in &guarded {
+        // Unsigned: 401, saying why.
+        let r = get(path, ap, vec![]).await.unwrap();
+        assert_eq!(r.status(), 401, "unsigned GET {path}");
+        assert!(reason(r).await.contains("authorized fetch"), "{path}");
+        // Signed, either scheme: served.
+        let url = app.url(path);
+        let cavage = peer.sign(&peer.key_id(0), "GET", &url, b"", SystemTime::now());
+        let r = get(path, ap, cavage).await.unwrap();
+        assert_eq!(
+            r.status(),
+            200,
+            "cavage-signed GET {path}: {}",
+            reason(r).await
+        );
+        let modern = peer.sign_rfc9421_get(0, &url, now());
+        let r = get(path, ap, modern).await.unwrap();
+        assert_eq!(
+            r.status(),
+            200,
+            "RFC 9421-signed GET {path}: {}",
+            reason(r).await
+        );
+        // A signature made for another path is no signature.
+        let elsewhere = peer.sign_rfc9421_get(0, &app.url("/actors/events"), now());
+        let r = get(path, ap, elsewhere).await.unwrap();
+        assert_eq!(r.status(), 401, "misdirected signature, {path}");
+    }
+    // What must stay open: the instance actor, WebFinger, HTML pages.
+    for (path, accept) in [
+        ("/actor", ap),
+        (
+            "/.well-known/webfinger?resource=acct:blog@{authority}",
+            "application/jrd+json",
+        ),
+        ("/actors/blog", "text/html"),
+        ("/@blog", "text/html"),
+    ] {
+        let path = path.replace("{authority}", &app.authority);
+        let r = get(&path, accept, vec![]).await.unwrap();
+        assert_eq!(r.status(), 200, "{path} must stay open");
+    }
+    // A server suspended here is refused even when it signs ("localhost"
+    // reaches the same peer under another name), before its key is fetched.
+    rosefed::moderation::domain_blocks::apply(
+        &app.state.db,
+        &app.state.config,
+        "test",
+        &rosefed::moderation::domain_blocks::BlockSpec::suspend("localhost"),
+    )
+    .await
+    .unwrap();
+    let url = app.url("/actors/blog");
+    let blocked_key = peer.key_id(0).replace("127.0.0.1", "localhost");
+    let r = get(
+        "/actors/blog",
+        ap,
+        peer.sign(&blocked_key, "GET", &url, b"", SystemTime::now()),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 403, "{:?}", r.text().await);
+    assert!(reason(r).await.contains("suspended"));
+    // And an actor suspended here, whatever its server.
+    rosefed::moderation::actions::apply(
+        &app.state.db,
+        &app.state.config,
+        "test",
+        rosefed::moderation::actions::Action::SuspendActor,
+        &peer.actor(0),
+        "",
+    )
+    .await
+    .unwrap();
+    let r = get("/actors/blog", ap, peer.sign_rfc9421_get(0, &url, now()))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    assert!(reason(r).await.contains("suspended"));
 }

@@ -3,11 +3,15 @@
 //! It is either a process this test started ([`Instance::spawn`]) or one
 //! already running elsewhere, such as a container ([`Instance::external`]).
 
+use std::time::SystemTime;
+
 use serde_json::Value;
+use tokio::sync::OnceCell;
 
 use crate::database::{Backend, TestDatabase};
+use crate::free_port;
 use crate::hub::{cli, Hub};
-use crate::{free_port, get_ap_json};
+use crate::peer::Peer;
 
 /// Short retry timings, through configuration (no test-only code paths).
 /// docker-compose.federation.yml sets the same through the environment.
@@ -30,6 +34,9 @@ pub struct Instance {
     /// The process, when this test started it.
     pub hub: Option<Hub>,
     pub db: Option<TestDatabase>,
+    /// A stand-in server that signs this test's GETs when the instance
+    /// wants them signed (authorized fetch); started on first need.
+    pub observer: OnceCell<Peer>,
 }
 
 impl Instance {
@@ -76,6 +83,7 @@ impl Instance {
             metrics_url: Some(format!("http://{metrics}/metrics")),
             hub: Some(hub),
             db: Some(db),
+            observer: OnceCell::new(),
         })
     }
 
@@ -105,6 +113,7 @@ impl Instance {
             metrics_url: None,
             hub: None,
             db: None,
+            observer: OnceCell::new(),
         })
     }
 
@@ -168,10 +177,37 @@ impl Instance {
     }
 
     /// `totalItems` of a collection (followers, following, outbox), or -1.
+    /// An instance with authorized fetch answers unsigned GETs 401; then
+    /// the GET is signed by an observer, a stand-in server of the test's.
     pub async fn total(&self, path: &str) -> i64 {
-        get_ap_json(&crate::http(), &self.url(path)).await["totalItems"]
-            .as_i64()
-            .unwrap_or(-1)
+        let url = self.url(path);
+        let client = crate::http();
+        let unsigned = client
+            .get(&url)
+            .header("accept", crate::ACTIVITY_JSON)
+            .send()
+            .await;
+        let doc: Value = match unsigned {
+            Ok(r) if r.status() == 401 => {
+                let observer = self
+                    .observer
+                    .get_or_init(|| Peer::start(false, false))
+                    .await;
+                let mut request = client.get(&url).header("accept", crate::ACTIVITY_JSON);
+                for (k, v) in
+                    observer.sign(&observer.key_id(0), "GET", &url, b"", SystemTime::now())
+                {
+                    request = request.header(k, v);
+                }
+                match request.send().await {
+                    Ok(r) => r.json().await.unwrap_or_default(),
+                    Err(_) => Value::Null,
+                }
+            }
+            Ok(r) => r.json().await.unwrap_or_default(),
+            Err(_) => Value::Null,
+        };
+        doc["totalItems"].as_i64().unwrap_or(-1)
     }
 }
 

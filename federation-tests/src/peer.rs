@@ -363,6 +363,38 @@ impl Peer {
         covered: &[&str],
         extra: &str,
     ) -> Vec<(String, String)> {
+        self.sign_rfc9421_request(key_id, alg, "POST", url, body, created, covered, extra)
+    }
+
+    /// RFC 9421 headers for a GET of `url` by actor `i`'s Ed25519 key,
+    /// covering `@method` and `@target-uri`.
+    pub fn sign_rfc9421_get(&self, i: usize, url: &str, created: i64) -> Vec<(String, String)> {
+        let mut headers = self.sign_rfc9421_request(
+            &self.ed25519_key_id(i),
+            "ed25519",
+            "GET",
+            url,
+            b"",
+            created,
+            &["@method", "@target-uri"],
+            "",
+        );
+        headers.retain(|(name, _)| name != "content-digest");
+        headers
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn sign_rfc9421_request(
+        &self,
+        key_id: &str,
+        alg: &str,
+        method: &str,
+        url: &str,
+        body: &[u8],
+        created: i64,
+        covered: &[&str],
+        extra: &str,
+    ) -> Vec<(String, String)> {
         let u = url::Url::parse(url).expect("url");
         let authority = match u.port() {
             Some(p) => format!("{}:{p}", u.host_str().unwrap_or_default()),
@@ -379,7 +411,7 @@ impl Peer {
         let mut base = String::new();
         for name in covered {
             let value = match *name {
-                "@method" => "POST".to_string(),
+                "@method" => method.to_string(),
                 "@target-uri" => u.as_str().to_string(),
                 "@authority" | "host" => authority.clone(),
                 "@path" => u.path().to_string(),

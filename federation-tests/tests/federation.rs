@@ -1,7 +1,8 @@
 //! Two real rosefed instances federating through their public HTTP APIs:
 //! A on SQLite, B on PostgreSQL, each with its own public URL. Two rosefeds
 //! speak sexp to each other (docs/sexp.md §8); with one side JSON-LD-only
-//! the same flow runs in JSON-LD. Plus the faults: a receiver down while
+//! the same flow runs in JSON-LD, and again with authorized fetch and one
+//! side signing only draft-cavage. Plus the faults: a receiver down while
 //! posts go out, a sender SIGKILLed in the middle of a fan-out, and two
 //! processes sharing one queue.
 //!
@@ -47,6 +48,38 @@ async fn with_a_json_ld_only_side_the_flow_runs_in_json_ld() {
         return;
     };
     let Some(b) = Instance::spawn(Backend::Postgres).await else {
+        return;
+    };
+    flow(&a, &b).await;
+    spoke_only(&a, "jsonld").await;
+    spoke_only(&b, "jsonld").await;
+}
+
+/// Modern signatures between two rosefeds, in JSON-LD so that HTTP
+/// signatures and object proofs (not sexp envelopes) carry the proof: A
+/// signs RFC 9421 (Ed25519), B only draft-cavage, and both demand signed
+/// GETs (authorized fetch), so every actor fetch is a signed GET too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_authorized_fetch_and_both_signature_schemes_the_flow_runs() {
+    if Instance::external("A").is_some() {
+        eprintln!("skipped: needs to start instances with their own flags");
+        return;
+    }
+    let Some(a) = Instance::spawn_with(Backend::Sqlite, &["--no-sexp", "--authorized-fetch"]).await
+    else {
+        return;
+    };
+    let Some(b) = Instance::spawn_with(
+        Backend::Postgres,
+        &[
+            "--no-sexp",
+            "--authorized-fetch",
+            "--http-signatures",
+            "cavage",
+        ],
+    )
+    .await
+    else {
         return;
     };
     flow(&a, &b).await;

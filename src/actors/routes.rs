@@ -30,7 +30,7 @@ use crate::db::collections::{self, Collection};
 use crate::db::{self};
 use crate::error::AppError;
 use crate::formats::collection::{self, PAGE_SIZE};
-use crate::http::negotiate::{as2, Format, Negotiated};
+use crate::http::negotiate::{as2, Format, Negotiated, OpenNegotiated};
 use crate::instance::AppState;
 use crate::pages::profile::{Profile, ProfileCounts};
 use crate::pages::{self, PostView, POSTS_PER_PAGE};
@@ -66,7 +66,7 @@ async fn home(State(state): State<AppState>) -> Result<Response, AppError> {
 
 async fn instance_actor(
     State(state): State<AppState>,
-    Negotiated(format): Negotiated,
+    OpenNegotiated(format): OpenNegotiated,
 ) -> Result<Response, AppError> {
     match format {
         Format::As2(syntax) => as2(

@@ -14,9 +14,11 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::Value;
 
+use crate::db;
 use crate::error::AppError;
 use crate::formats::sexp::{self, Sexp};
 use crate::instance::AppState;
+use crate::remote::{self, request::SignedRequest};
 
 pub const ACTIVITY_JSON: &str = crate::formats::jsonld::MEDIA_TYPE;
 pub const LD_JSON_AS: &str =
@@ -99,7 +101,11 @@ pub fn negotiate(headers: &HeaderMap, sexp: bool) -> Result<Format, AppError> {
     })
 }
 
-/// The representation the request asked for, as an extractor.
+/// The representation the request asked for, as an extractor. With
+/// `--authorized-fetch`, an ActivityStreams representation is only for a
+/// request signed by a server that is not suspended here (401 unsigned,
+/// 403 suspended); HTML stays open. Routes that must stay open to
+/// everyone (the instance actor) take [`OpenNegotiated`] instead.
 pub struct Negotiated(pub Format);
 
 impl FromRequestParts<AppState> for Negotiated {
@@ -109,8 +115,78 @@ impl FromRequestParts<AppState> for Negotiated {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Negotiated, AppError> {
-        negotiate(&parts.headers, !state.config.federation.no_sexp).map(Negotiated)
+        let format = negotiate(&parts.headers, !state.config.federation.no_sexp)?;
+        if matches!(format, Format::As2(_)) && state.config.federation.authorized_fetch {
+            authorize_fetch(state, parts).await?;
+        }
+        Ok(Negotiated(format))
     }
+}
+
+/// As [`Negotiated`], open to unsigned requests even with
+/// `--authorized-fetch`: what a server must read to verify our signatures
+/// (the instance actor), as in Mastodon's secure mode.
+pub struct OpenNegotiated(pub Format);
+
+impl FromRequestParts<AppState> for OpenNegotiated {
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<OpenNegotiated, AppError> {
+        negotiate(&parts.headers, !state.config.federation.no_sexp).map(OpenNegotiated)
+    }
+}
+
+/// The signed GET of authorized fetch: who signed it, and that their
+/// server (and they) are not suspended here.
+async fn authorize_fetch(state: &AppState, parts: &Parts) -> Result<(), AppError> {
+    let path_and_query = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+    let request = SignedRequest {
+        method: parts.method.as_str(),
+        path_and_query,
+        headers: &parts.headers,
+        body: None,
+    };
+    let refused = |e: AppError| {
+        tracing::info!(path = %path_and_query, reason = %e, "authorized fetch: refused");
+        match e {
+            AppError::Unauthorized(why) => AppError::Unauthorized(format!(
+                "this server requires signed fetches (authorized fetch): {why}"
+            )),
+            other => other,
+        }
+    };
+    let prepared = remote::request::prepare(state, &request).map_err(refused)?;
+    // A suspended server is refused before its key is fetched.
+    let key_domain = url::Url::parse(&prepared.key_id)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_string))
+        .unwrap_or_default();
+    suspended(state, &key_domain, None).await?;
+    let signer = prepared.verify(state, None).await.map_err(refused)?;
+    suspended(state, &signer.domain, Some(&signer.id)).await
+}
+
+/// 403 when `domain` (or `actor`) is suspended here.
+async fn suspended(state: &AppState, domain: &str, actor: Option<&str>) -> Result<(), AppError> {
+    let block = db::domain_blocks::matching(&state.db, domain).await?;
+    let mut suspended = block.is_some_and(|b| b.severity == "suspend");
+    if let Some(actor) = actor {
+        suspended |= db::actor_moderation::severity(&state.db, actor)
+            .await?
+            .as_deref()
+            == Some("suspend");
+    }
+    if suspended {
+        tracing::info!(%domain, ?actor, "authorized fetch: the signer is suspended here");
+        return Err(AppError::Forbidden(format!(
+            "{} is suspended here",
+            actor.unwrap_or(domain)
+        )));
+    }
+    Ok(())
 }
 
 /// An ActivityStreams document in the syntax the client asked for: JSON

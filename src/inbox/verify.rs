@@ -4,7 +4,7 @@
 //! and proves, through [`crate::remote`], that the signing key belongs to
 //! the activity's actor.
 
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use axum::http::HeaderMap;
 use serde_json::Value;
@@ -14,13 +14,12 @@ use crate::error::AppError;
 use crate::formats::sexp::Envelope;
 use crate::instance::AppState;
 use crate::remote;
-use crate::signatures::cavage::{self, Signature};
+use crate::remote::request::SignedRequest;
+use crate::signatures;
 use crate::signatures::proof::{self, Proof};
-use crate::signatures::{self, rfc9421, Algorithm, Requirements, SignatureError};
 
-/// Verifies the request's signature and returns the actor it proves: RFC
-/// 9421 when the request has a `Signature-Input`, draft-cavage otherwise.
-/// Cheap checks (coverage, time, digest, Host) run before any fetch.
+/// Verifies the request's signature and returns the actor it proves (see
+/// [`remote::request`]); the key must be `claimed_actor`'s.
 pub async fn authenticate(
     state: &AppState,
     method: &str,
@@ -29,67 +28,13 @@ pub async fn authenticate(
     body: &[u8],
     claimed_actor: &str,
 ) -> Result<RemoteActor, AppError> {
-    let unauthorized = |e: SignatureError| AppError::Unauthorized(e.to_string());
-    let requirements = Requirements {
-        has_body: true,
-        max_skew: Duration::from_secs(state.config.federation.signature_max_skew_secs),
+    let request = SignedRequest {
+        method,
+        path_and_query,
+        headers,
+        body: Some(body),
     };
-    let now = SystemTime::now();
-    if headers.contains_key("signature-input") {
-        let signatures = rfc9421::parse(headers).map_err(unauthorized)?;
-        check_host(state, headers)?;
-        let target = rfc9421::Target {
-            method,
-            scheme: state.config.scheme(),
-            authority: state.config.authority(),
-            path_and_query,
-            headers,
-        };
-        let (sig, base) =
-            rfc9421::select(signatures, &target, body, &requirements, now).map_err(unauthorized)?;
-        let key_id = sig.key_id.as_deref().unwrap_or_default();
-        return remote::verify_with_key_of(state, key_id, claimed_actor, |key| {
-            sig.verify(&base, key).map_err(|e| e.to_string())
-        })
-        .await;
-    }
-    let raw = headers
-        .get("signature")
-        .and_then(|v| v.to_str().ok())
-        .ok_or_else(|| unauthorized(SignatureError::Missing))?;
-    let sig = Signature::parse(raw).map_err(unauthorized)?;
-    cavage::check_request(&sig, headers, body, &requirements, now).map_err(unauthorized)?;
-    check_host(state, headers)?;
-    let signing_string =
-        cavage::signing_string(method, path_and_query, headers, &sig).map_err(unauthorized)?;
-    // `rsa-sha256` says RSA; `hs2019` (or nothing) means the key's own.
-    let alg = (sig.algorithm.as_deref() == Some("rsa-sha256")).then_some(Algorithm::RsaV15Sha256);
-    remote::verify_with_key_of(state, &sig.key_id, claimed_actor, |key| {
-        key.verify_with(
-            alg.unwrap_or_else(|| key.default_algorithm()),
-            signing_string.as_bytes(),
-            &sig.signature,
-        )
-        .map_err(|e| e.to_string())
-    })
-    .await
-}
-
-/// The Host the request was sent to must be ours: a request signed for
-/// another server cannot be replayed here.
-fn check_host(state: &AppState, headers: &HeaderMap) -> Result<(), AppError> {
-    let host = headers
-        .get("host")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    if host.eq_ignore_ascii_case(state.config.authority()) {
-        Ok(())
-    } else {
-        Err(AppError::Unauthorized(format!(
-            "signed for host '{host}', not {}",
-            state.config.authority()
-        )))
-    }
+    remote::request::signer(state, &request, Some(claimed_actor)).await
 }
 
 /// Verifies a sexp activity's own signature (`docs/sexp.md` §6) and

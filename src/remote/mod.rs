@@ -1,8 +1,11 @@
 //! Remote actors: who they are and which keys they own. Fetches actor
 //! documents (signed, through the guarded client), keeps them in the
 //! database as the key cache, and proves that a signature was made with a
-//! key its claimed actor owns. Used by the inbox (HTTP signatures and sexp
-//! envelopes) and by the outbox (where to deliver).
+//! key its claimed actor owns ([`request`]: who signed an HTTP request).
+//! Used by the inbox (HTTP signatures, sexp envelopes, object proofs), by
+//! authorized fetch, and by the outbox (where to deliver).
+
+pub mod request;
 
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, Mutex};
@@ -78,6 +81,23 @@ pub async fn verify_with_key_of(
             "keyId {key_id} is not on the actor's origin"
         )));
     }
+    let actor = verify_with_key(state, key_id, check).await?;
+    if actor.id != claimed_actor {
+        return Err(AppError::Unauthorized(format!(
+            "key {key_id} belongs to {}, not to the activity's actor {claimed_actor}",
+            actor.id
+        )));
+    }
+    Ok(actor)
+}
+
+/// As [`verify_with_key_of`] for a signer who claims nothing but the key
+/// (a signed GET): returns whichever actor proved it owns `key_id`.
+pub async fn verify_with_key(
+    state: &AppState,
+    key_id: &str,
+    check: impl Fn(&PublicKey) -> Result<(), String>,
+) -> Result<RemoteActor, AppError> {
     let verify = |key: &str| -> Result<(), AppError> {
         check(&*parsed_key(key)?).map_err(AppError::Unauthorized)
     };
@@ -88,12 +108,6 @@ pub async fn verify_with_key_of(
         verified = verify(&key);
     }
     verified?;
-    if actor.id != claimed_actor {
-        return Err(AppError::Unauthorized(format!(
-            "key {key_id} belongs to {}, not to the activity's actor {claimed_actor}",
-            actor.id
-        )));
-    }
     Ok(actor)
 }
 
