@@ -23,7 +23,7 @@ const KEY_ID: &str = "https://a.example/actors/blog#main-key";
 const INBOX: &str = "https://b.example/inbox";
 
 /// A Create of a post of about 1 KiB in all, with a sexp body.
-fn activity() -> serde_json::Value {
+pub fn activity() -> serde_json::Value {
     let words = "The co-op's market opens on Saturday; bring bags, and friends. ".repeat(4);
     let tree = sexp::Sexp::List(vec![
         sexp::Sexp::Symbol("p".into()),
@@ -63,7 +63,7 @@ fn now_secs() -> i64 {
 }
 
 /// Runs `work` `n` times on this thread; returns per-second rate.
-fn rate(n: usize, mut work: impl FnMut() -> Result<(), String>) -> Result<f64, String> {
+pub fn rate(n: usize, mut work: impl FnMut() -> Result<(), String>) -> Result<f64, String> {
     for _ in 0..n / 10 {
         work()?;
     }

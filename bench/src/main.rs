@@ -11,6 +11,7 @@
 //! cargo run --release -p rosefed-bench -- fanout --followers 10000
 //! cargo run --release -p rosefed-bench -- oauth
 //! cargo run --release -p rosefed-bench -- codec
+//! cargo run --release -p rosefed-bench -- signatures
 //! ```
 //!
 //! - `discovery`: WebFinger and actor fetches, the read path every remote
@@ -19,7 +20,8 @@
 //!   server) POST pre-signed Creates concurrently; every one is verified,
 //!   deduplicated and stored.
 //! - `fanout`: one Create to N followers with distinct inboxes on a local
-//!   sink that verifies every signature; reports signed deliveries/s.
+//!   sink that verifies every signature; reports signed deliveries/s, with
+//!   draft-cavage RSA and with RFC 9421 Ed25519 signing.
 //! - `oauth`: a member app's confidential client (HTTP Basic) asks for
 //!   `client_credentials` tokens, then introspects a pool of them round
 //!   robin; reports tokens/s and introspections/s against their targets
@@ -27,11 +29,15 @@
 //! - `codec`: in process, on one core: decoding and verifying a signed
 //!   activity of about 1 KiB as sexp (envelope) and as JSON-LD (HTTP
 //!   signature), with the parts of the sexp path.
+//! - `signatures`: in process, on one core: verifications/s of each HTTP
+//!   signature scheme and algorithm and of FEP-8b32 proofs, and what
+//!   signing costs with each.
 
 mod codec;
 mod fanout;
 mod inbox;
 mod oauth;
+mod signatures;
 
 use std::process::{Command, ExitCode};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -79,6 +85,10 @@ enum Scenario {
         common: Common,
         #[arg(long, default_value_t = 10_000)]
         followers: usize,
+        /// How the hub signs: draft-cavage RSA, RFC 9421 Ed25519, or both
+        /// (one run each).
+        #[arg(long, value_enum, default_value_t = fanout::Signing::Both)]
+        signing: fanout::Signing,
     },
     /// client_credentials token issuance, then token introspection.
     Oauth {
@@ -93,6 +103,14 @@ enum Scenario {
         /// Distinct tokens from the token phase introspected round robin.
         #[arg(long, default_value_t = 1_000)]
         pool: usize,
+    },
+    /// Signature verifications and signings per second on one core, per
+    /// scheme: draft-cavage RSA, RFC 9421 (rsa-v1_5-sha256, rsa-pss-sha512,
+    /// ed25519), FEP-8b32 proofs. In process (no hub, no database).
+    Signatures {
+        /// Iterations per measurement (after a 10% warm-up).
+        #[arg(long, default_value_t = 5_000)]
+        iterations: usize,
     },
     /// Decoding and verifying one signed activity, sexp and JSON-LD, on
     /// one core, in process (no hub, no database).
@@ -123,7 +141,7 @@ impl Scenario {
             | Scenario::Inbox { common, .. }
             | Scenario::Fanout { common, .. }
             | Scenario::Oauth { common, .. } => Some(common),
-            Scenario::Codec { .. } => None,
+            Scenario::Codec { .. } | Scenario::Signatures { .. } => None,
         }
     }
 }
@@ -137,8 +155,13 @@ enum Which {
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    if let Scenario::Codec { iterations } = args.scenario {
-        return match codec::run(iterations) {
+    let in_process = match args.scenario {
+        Scenario::Codec { iterations } => Some(codec::run(iterations)),
+        Scenario::Signatures { iterations } => Some(signatures::run(iterations)),
+        _ => None,
+    };
+    if let Some(result) = in_process {
+        return match result {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("error: {e}");
@@ -212,8 +235,26 @@ async fn run(args: Args) -> Result<(), String> {
             } => {
                 inbox::run(&db, b, *activities, *actors, common.concurrency, *format).await?;
             }
-            Scenario::Fanout { followers, .. } => {
-                fanout::run(&db, b, *followers, common.concurrency).await?;
+            Scenario::Fanout {
+                followers, signing, ..
+            } => {
+                let runs: &[fanout::Signing] = match signing {
+                    fanout::Signing::Both => &[fanout::Signing::Cavage, fanout::Signing::Rfc9421],
+                    one => std::slice::from_ref(one),
+                };
+                for (i, &signing) in runs.iter().enumerate() {
+                    // Each run on a fresh database of its own.
+                    let fresh;
+                    let db = if i == 0 {
+                        &db
+                    } else {
+                        fresh = TestDatabase::create(b)
+                            .await
+                            .ok_or_else(|| format!("{b:?} is unreachable"))?;
+                        &fresh
+                    };
+                    fanout::run(db, b, *followers, common.concurrency, signing).await?;
+                }
             }
             Scenario::Oauth {
                 tokens,
@@ -224,7 +265,7 @@ async fn run(args: Args) -> Result<(), String> {
                 failed +=
                     oauth::run(&db, b, *tokens, *introspections, *pool, common.concurrency).await?;
             }
-            Scenario::Codec { .. } => {}
+            Scenario::Codec { .. } | Scenario::Signatures { .. } => {}
         }
     }
     if failed > 0 {

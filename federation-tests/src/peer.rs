@@ -794,6 +794,16 @@ async fn verify_rfc9421(
     else {
         return false;
     };
+    let cached = inner
+        .key_cache
+        .lock()
+        .ok()
+        .and_then(|c| c.get(&key_id).cloned());
+    if let Some(key) = cached {
+        return UnparsedPublicKey::new(&ring::signature::ED25519, &key)
+            .verify(base.as_bytes(), &signature)
+            .is_ok();
+    }
     let Ok(r) = inner
         .client
         .get(&key_id)
@@ -820,6 +830,9 @@ async fn verify_rfc9421(
     else {
         return false;
     };
+    if let Ok(mut c) = inner.key_cache.lock() {
+        c.insert(key_id.clone(), key[2..].to_vec());
+    }
     UnparsedPublicKey::new(&ring::signature::ED25519, &key[2..])
         .verify(base.as_bytes(), &signature)
         .is_ok()
