@@ -28,6 +28,10 @@ struct Inner {
     /// Accepted inbox activities by (format, type).
     inbox: BTreeMap<(&'static str, &'static str), u64>,
     oauth: BTreeMap<&'static str, u64>,
+    /// Authenticated inbox activities by what proved them.
+    proven_by: BTreeMap<&'static str, u64>,
+    /// Requests signed again with draft-cavage after an RFC 9421 refusal.
+    signature_fallbacks: u64,
     requests: BTreeMap<(String, String, u16), u64>,
     durations: BTreeMap<String, Histogram>,
 }
@@ -84,6 +88,21 @@ impl Metrics {
         *inner.inbox.entry((format, kind)).or_default() += 1;
     }
 
+    /// Counts one inbox activity proven by `by`: `rfc9421` or `cavage`
+    /// (the request's HTTP signature), `proof` (FEP-8b32) or `envelope`
+    /// (sexp).
+    pub fn record_proven_by(&self, by: &'static str) {
+        let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        *inner.proven_by.entry(by).or_default() += 1;
+    }
+
+    /// Counts one delivery signed again with draft-cavage because its host
+    /// refused RFC 9421 (double-knock).
+    pub fn record_signature_fallback(&self) {
+        let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        inner.signature_fallbacks += 1;
+    }
+
     /// Counts one authorization-server event: tokens issued by grant,
     /// sign-ins by outcome, replayed codes, reused refresh tokens.
     pub fn record_oauth(&self, event: &'static str) {
@@ -129,6 +148,18 @@ impl Metrics {
                 "rosefed_inbox_activities_total{{format=\"{format}\",type=\"{kind}\"}} {n}"
             );
         }
+        out.push_str("# HELP rosefed_inbox_proven_total Inbox activities authenticated by this process, by what proved them (rfc9421, cavage, proof, envelope).\n");
+        out.push_str("# TYPE rosefed_inbox_proven_total counter\n");
+        for (by, n) in &inner.proven_by {
+            let _ = writeln!(out, "rosefed_inbox_proven_total{{by=\"{by}\"}} {n}");
+        }
+        out.push_str("# HELP rosefed_signature_fallbacks_total Deliveries signed again with draft-cavage after a host refused RFC 9421.\n");
+        out.push_str("# TYPE rosefed_signature_fallbacks_total counter\n");
+        let _ = writeln!(
+            out,
+            "rosefed_signature_fallbacks_total {}",
+            inner.signature_fallbacks
+        );
         out.push_str("# HELP rosefed_http_requests_total HTTP requests served, by method, route template and status.\n");
         out.push_str("# TYPE rosefed_http_requests_total counter\n");
         for ((method, route, status), n) in &inner.requests {

@@ -120,6 +120,23 @@ async fn each_algorithm_is_accepted_with_the_key_its_actor_publishes(db: TestDat
         };
         assert_eq!(r.status(), 202, "round {round}: {}", reason(r).await);
     }
+    // What proved each activity, for operators.
+    let metrics = metrics_of(&app);
+    assert!(
+        metrics.contains("rosefed_inbox_proven_total{by=\"rfc9421\"} 5"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("rosefed_inbox_proven_total{by=\"cavage\"} 1"),
+        "{metrics}"
+    );
+}
+
+/// The hub's Prometheus text.
+fn metrics_of(app: &TestApp) -> String {
+    let mut out = String::new();
+    app.state.metrics.render_requests(&mut out);
+    out
 }
 
 /// A tampering case: name, headers, body, what the refusal says.
@@ -332,6 +349,12 @@ async fn malformed_signature_fields_get_401_never_a_5xx(db: TestDatabase) {
 /// `key_id` (made with rosefed's signer: its output is checked against
 /// the FEP's own example in `signatures::proof`).
 fn proven_create(peer: &Peer, i: usize, key_id: &str, content: &str) -> Value {
+    let created = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    proven_create_at(peer, i, key_id, content, &created)
+}
+
+/// As [`proven_create`], with the proof's `created` time.
+fn proven_create_at(peer: &Peer, i: usize, key_id: &str, content: &str, created: &str) -> Value {
     let mut create = serde_json::json!({
         "@context": "https://www.w3.org/ns/activitystreams",
         "id": peer.new_id(), "type": "Create", "actor": peer.actor(i),
@@ -339,10 +362,8 @@ fn proven_create(peer: &Peer, i: usize, key_id: &str, content: &str) -> Value {
         "object": {"id": peer.new_id(), "type": "Note", "attributedTo": peer.actor(i),
                    "to": ["https://www.w3.org/ns/activitystreams#Public"], "content": content},
     });
-    rosefed::signatures::proof::attach(&mut create, key_id, "2026-12-07T00:00:00Z", |m| {
-        peer.sign_ed25519(m)
-    })
-    .unwrap();
+    rosefed::signatures::proof::attach(&mut create, key_id, created, |m| peer.sign_ed25519(m))
+        .unwrap();
     create
 }
 
@@ -399,6 +420,22 @@ async fn a_forwarded_activity_is_accepted_on_its_proof_alone(db: TestDatabase) {
         assert!(why.contains(expected), "{name}: {why}");
         assert_eq!(stored(activity["id"].as_str().unwrap()).await, 0, "{name}");
     }
+    // A proof made two days ago no longer stands alone (it could be a
+    // replay): a relay's request is refused, the actor's own is taken.
+    let two_days_ago = (chrono::Utc::now() - chrono::Duration::days(2))
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let old = proven_create_at(&peer, 0, &peer.ed25519_key_id(0), "old", &two_days_ago);
+    let r = peer.post_as(1, &inbox, &old).await;
+    assert_eq!(r.status(), 401, "an old proof, relayed");
+    assert_eq!(stored(old["id"].as_str().unwrap()).await, 0);
+    let r = peer.post_as(0, &inbox, &old).await;
+    assert_eq!(
+        r.status(),
+        202,
+        "an old proof, sent by its actor: {}",
+        reason(r).await
+    );
+    assert_eq!(stored(old["id"].as_str().unwrap()).await, 1);
     // Without a proof, a relay's HTTP signature is not the actor's.
     let r = peer.post_as(1, &inbox, &unsigned).await;
     assert_eq!(r.status(), 401);
@@ -559,6 +596,11 @@ async fn deliveries_double_knock_and_remember_who_refused_rfc9421(db: TestDataba
     assert_eq!(post.scheme, "cavage");
     assert_eq!(old.refused_rfc9421(), 2);
     remembered_after(&cavage_until, &old, now_ms() + week).await;
+    assert!(
+        metrics_of(&app).contains("rosefed_signature_fallbacks_total 2"),
+        "{}",
+        metrics_of(&app)
+    );
     // Nothing was lost or sent twice on the way.
     for text in ["second", "third"] {
         let n = old

@@ -85,6 +85,21 @@ async fn with_authorized_fetch_and_both_signature_schemes_the_flow_runs() {
     flow(&a, &b).await;
     spoke_only(&a, "jsonld").await;
     spoke_only(&b, "jsonld").await;
+    // Between rosefeds every activity carries its FEP-8b32 proof, and the
+    // proof is what authenticated it.
+    for hub in [&a, &b] {
+        if let Some(url) = &hub.metrics_url {
+            let text = federation_tests::metrics::scrape(url).await;
+            assert!(
+                federation_tests::metrics::sum(
+                    &text,
+                    "rosefed_inbox_proven_total",
+                    &["by=\"proof\""]
+                ) > 0.0,
+                "{text}"
+            );
+        }
+    }
 }
 
 /// Asserts that `instance` received activities, all of them in `format`

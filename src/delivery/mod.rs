@@ -324,6 +324,7 @@ async fn attempt(state: &AppState, job: &Job, format: Format, body: &[u8]) -> Ou
     let mut sent = post_signed(state, job, &url, format, body, first).await;
     let status = sent.as_ref().map(|r| r.status().as_u16()).ok();
     if schemes.may_fall_back(first) && status.is_some_and(knock::refused) {
+        state.metrics.record_signature_fallback();
         sent = post_signed(state, job, &url, format, body, Scheme::Cavage).await;
         if sent.as_ref().is_ok_and(|r| r.status().is_success()) {
             let until = now_millis().saturating_add(knock::CAVAGE_FOR_MS);

@@ -168,14 +168,35 @@ async fn pipeline(
     // whoever delivered it (a forward, a relay); otherwise the request's
     // own signature must be the actor's.
     let proof = verify::proof_of(&activity.doc)?;
-    let actor = match (&envelope, &proof) {
-        (Some(envelope), _) => verify::authenticate_envelope(state, envelope, &actor_id).await?,
+    let by_request = if headers.contains_key("signature-input") {
+        "rfc9421"
+    } else {
+        "cavage"
+    };
+    let (actor, proven_by) = match (&envelope, &proof) {
+        (Some(envelope), _) => (
+            verify::authenticate_envelope(state, envelope, &actor_id).await?,
+            "envelope",
+        ),
         (None, Some(proof)) => {
-            verify::authenticate_proof(state, &activity.doc, proof, &actor_id).await?
+            let actor = verify::authenticate_proof(state, &activity.doc, proof, &actor_id).await?;
+            // A proof made long ago proves the activity but could be a
+            // replay once its id has been pruned: then the request itself
+            // must be signed by the actor, as without a proof.
+            if verify::fresh(state, proof) {
+                (actor, "proof")
+            } else {
+                (
+                    verify::authenticate(state, method.as_str(), path, headers, &body, &actor_id)
+                        .await?,
+                    by_request,
+                )
+            }
         }
-        (None, None) => {
-            verify::authenticate(state, method.as_str(), path, headers, &body, &actor_id).await?
-        }
+        (None, None) => (
+            verify::authenticate(state, method.as_str(), path, headers, &body, &actor_id).await?,
+            by_request,
+        ),
     };
     // Hearing from a host makes it deliverable again: the actor's own host
     // and those of its inboxes (which may differ).
@@ -198,6 +219,7 @@ async fn pipeline(
         // Kept as the AS2 JSON every other stored activity is.
         Format::Sexp => std::borrow::Cow::Owned(formats::jsonld::encode(&activity.doc)),
     };
+    state.metrics.record_proven_by(proven_by);
     let done = activities::apply(
         state,
         &actor,

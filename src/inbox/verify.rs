@@ -80,6 +80,20 @@ pub async fn authenticate_proof(
     .await
 }
 
+/// Whether a proof is recent enough to stand for its activity alone: made
+/// within `--sexp-signature-max-age-secs` (the same bound as a sexp
+/// envelope's) and not in the future beyond the allowed skew.
+pub fn fresh(state: &AppState, proof: &Proof) -> bool {
+    let fed = &state.config.federation;
+    let now = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    proof.created().is_some_and(|created| {
+        let age = now.saturating_sub(created);
+        age <= fed.sexp_signature_max_age_secs as i64 && -age <= fed.signature_max_skew_secs as i64
+    })
+}
+
 /// The document's FEP-8b32 proof, if it has one; an unreadable one is 401.
 pub fn proof_of(doc: &Value) -> Result<Option<Proof>, AppError> {
     proof::find(doc).map_err(|e| AppError::Unauthorized(format!("object proof: {e}")))

@@ -22,7 +22,8 @@
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 use ring::signature::{
-    UnparsedPublicKey, ED25519, RSA_PKCS1_2048_8192_SHA256, RSA_PSS_2048_8192_SHA512,
+    UnparsedPublicKey, ECDSA_P256_SHA256_FIXED, ED25519, RSA_PKCS1_2048_8192_SHA256,
+    RSA_PSS_2048_8192_SHA512,
 };
 use rsa::pkcs1::{DecodeRsaPublicKey, EncodeRsaPublicKey};
 use rsa::pkcs8::DecodePublicKey;
@@ -94,7 +95,8 @@ pub struct Requirements {
 
 /// What a signature was made with: the algorithms of RFC 9421's registry
 /// that the hub verifies (asymmetric only: it shares no secrets with
-/// peers), plus draft-cavage's `rsa-sha256`, which is the first.
+/// peers), plus draft-cavage's `rsa-sha256`, which is the first. It signs
+/// with `rsa-v1_5-sha256` and `ed25519` only.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Algorithm {
     /// RSASSA-PKCS1-v1_5 with SHA-256 (`rsa-v1_5-sha256`; draft-cavage's
@@ -104,6 +106,8 @@ pub enum Algorithm {
     RsaPssSha512,
     /// Ed25519 (`ed25519`).
     Ed25519,
+    /// ECDSA on P-256 with SHA-256, `r ‖ s` (`ecdsa-p256-sha256`).
+    EcdsaP256Sha256,
 }
 
 impl Algorithm {
@@ -113,6 +117,7 @@ impl Algorithm {
             Algorithm::RsaV15Sha256 => "rsa-v1_5-sha256",
             Algorithm::RsaPssSha512 => "rsa-pss-sha512",
             Algorithm::Ed25519 => "ed25519",
+            Algorithm::EcdsaP256Sha256 => "ecdsa-p256-sha256",
         }
     }
 
@@ -122,6 +127,7 @@ impl Algorithm {
             "rsa-v1_5-sha256" => Ok(Algorithm::RsaV15Sha256),
             "rsa-pss-sha512" => Ok(Algorithm::RsaPssSha512),
             "ed25519" => Ok(Algorithm::Ed25519),
+            "ecdsa-p256-sha256" => Ok(Algorithm::EcdsaP256Sha256),
             other => Err(SignatureError::Algorithm(other.chars().take(64).collect())),
         }
     }
@@ -137,6 +143,13 @@ const RSA_PUB: [u8; 2] = [0x85, 0x24];
 const ED25519_SPKI_PREFIX: [u8; 12] = [
     0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00,
 ];
+/// The DER of a P-256 SubjectPublicKeyInfo up to its uncompressed point
+/// (RFC 5480): `SEQUENCE { SEQUENCE { id-ecPublicKey, prime256v1 } BIT
+/// STRING }`.
+const P256_SPKI_PREFIX: [u8; 26] = [
+    0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06, 0x08, 0x2a,
+    0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00,
+];
 
 /// A public key in the form ring verifies with.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -144,6 +157,8 @@ pub enum PublicKey {
     /// PKCS#1 DER.
     Rsa(Vec<u8>),
     Ed25519([u8; 32]),
+    /// The uncompressed point (65 bytes, `04 ‖ x ‖ y`).
+    EcdsaP256(Vec<u8>),
 }
 
 impl PublicKey {
@@ -183,11 +198,17 @@ impl PublicKey {
         let der = B64
             .decode(body)
             .map_err(|_| SignatureError::BadKey("PEM body is not base64".into()))?;
-        match der.strip_prefix(&ED25519_SPKI_PREFIX[..]) {
-            Some(key) => ed25519(key),
-            None => Err(SignatureError::BadKey(
-                "PEM holds neither an RSA nor an Ed25519 public key".into(),
-            )),
+        if let Some(key) = der.strip_prefix(&ED25519_SPKI_PREFIX[..]) {
+            ed25519(key)
+        } else if let Some(point) = der
+            .strip_prefix(&P256_SPKI_PREFIX[..])
+            .filter(|p| p.len() == 65 && p[0] == 0x04)
+        {
+            Ok(PublicKey::EcdsaP256(point.to_vec()))
+        } else {
+            Err(SignatureError::BadKey(
+                "PEM holds no RSA, Ed25519 or P-256 public key".into(),
+            ))
         }
     }
 
@@ -217,6 +238,7 @@ impl PublicKey {
         match self {
             PublicKey::Rsa(_) => "RSA",
             PublicKey::Ed25519(_) => "Ed25519",
+            PublicKey::EcdsaP256(_) => "P-256",
         }
     }
 
@@ -226,6 +248,7 @@ impl PublicKey {
         match self {
             PublicKey::Rsa(_) => Algorithm::RsaV15Sha256,
             PublicKey::Ed25519(_) => Algorithm::Ed25519,
+            PublicKey::EcdsaP256(_) => Algorithm::EcdsaP256Sha256,
         }
     }
 
@@ -246,6 +269,9 @@ impl PublicKey {
             }
             (PublicKey::Ed25519(key), Algorithm::Ed25519) => {
                 UnparsedPublicKey::new(&ED25519, key).verify(message, signature)
+            }
+            (PublicKey::EcdsaP256(point), Algorithm::EcdsaP256Sha256) => {
+                UnparsedPublicKey::new(&ECDSA_P256_SHA256_FIXED, point).verify(message, signature)
             }
             (key, alg) => {
                 return Err(SignatureError::KeyMismatch {

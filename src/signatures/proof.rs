@@ -98,6 +98,15 @@ pub fn find(doc: &Value) -> Result<Option<Proof>, ProofError> {
 }
 
 impl Proof {
+    /// When the proof says it was made (its `created`), in seconds since
+    /// the epoch, if it says so readably.
+    pub fn created(&self) -> Option<i64> {
+        let text = self.options.get("created")?.as_str()?;
+        chrono::DateTime::parse_from_rfc3339(text)
+            .ok()
+            .map(|t| t.timestamp())
+    }
+
     /// Verifies the proof on `doc` with `key` (an Ed25519 key).
     pub fn verify(&self, doc: &Value, key: &PublicKey) -> Result<(), ProofError> {
         let mut unsecured = doc.clone();
@@ -231,6 +240,7 @@ mod tests {
         let signed = json("signed.json");
         let proof = find(&signed).unwrap().unwrap();
         assert_eq!(proof.verification_method, method);
+        assert_eq!(proof.created(), Some(1_677_281_798));
         proof.verify(&signed, &public).unwrap();
     }
 

@@ -546,7 +546,7 @@ pub fn sign(
     let signature = match alg {
         Algorithm::Ed25519 => keys.sign_ed25519(base.as_bytes()),
         Algorithm::RsaV15Sha256 => keys.sign_rsa_sha256(base.as_bytes())?,
-        Algorithm::RsaPssSha512 => {
+        Algorithm::RsaPssSha512 | Algorithm::EcdsaP256Sha256 => {
             return Err(AppError::internal(
                 "the hub signs with Ed25519 or RSA PKCS#1 v1.5",
             ))

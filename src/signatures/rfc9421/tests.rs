@@ -146,6 +146,34 @@ fn appendix_b_ed25519_example_is_reproduced_by_signing() {
 }
 
 #[test]
+fn response_example_verifies_but_responses_are_not_read() {
+    // B.2.4 signs a response (`@status`), which the hub never verifies:
+    // its fields are refused by name. Its ECDSA P-256 signature over the
+    // published base verifies with the published key.
+    let text = std::fs::read_to_string(format!("{DIR}/b-2-4.txt")).unwrap();
+    let (input, signature) = (
+        section(&text, "signature-input").trim(),
+        section(&text, "signature").trim(),
+    );
+    assert_eq!(
+        parse_fields(input, signature),
+        Err(SignatureError::Component("\"@status\"".into()))
+    );
+    let bytes = B64
+        .decode(signature.split_once("=:").unwrap().1.trim_end_matches(':'))
+        .unwrap();
+    let key = public_key("test-key-ecc-p256");
+    assert_eq!(key.default_algorithm(), Algorithm::EcdsaP256Sha256);
+    let base = section(&text, "base");
+    key.verify_with(Algorithm::EcdsaP256Sha256, base.as_bytes(), &bytes)
+        .unwrap();
+    assert_eq!(
+        key.verify_with(Algorithm::EcdsaP256Sha256, b"another base", &bytes),
+        Err(SignatureError::Invalid)
+    );
+}
+
+#[test]
 fn hmac_example_builds_its_base_but_no_public_key_verifies_it() {
     let v = vector("b-2-5.txt");
     let sig = &parse_fields(&v.input, &v.signature).unwrap()[0];
