@@ -105,8 +105,10 @@ pub struct FederationArgs {
     /// pages stay open.
     #[arg(long, env = "ROSEFED_AUTHORIZED_FETCH", global = true)]
     pub authorized_fetch: bool,
-    /// Oldest `created` a sexp envelope may carry, in seconds: how long a
-    /// forwarded or relayed activity stays verifiable by its own signature.
+    /// Oldest `created` a sexp envelope may carry, and a FEP-8b32 proof may
+    /// carry to prove an activity without the actor's HTTP signature, in
+    /// seconds: how long a forwarded or relayed activity stays verifiable
+    /// by its own signature.
     #[arg(
         long,
         env = "ROSEFED_SEXP_SIGNATURE_MAX_AGE_SECS",
