@@ -730,6 +730,19 @@ async fn record(inner: &Inner, path: String, headers: HeaderMap, body: Bytes) ->
     StatusCode::ACCEPTED.into_response()
 }
 
+/// The ActivityStreams document at `url` (a sender's actor, for its key),
+/// fetched unsigned.
+async fn fetch_json(inner: &Inner, url: &str) -> Option<Value> {
+    let r = inner
+        .client
+        .get(url)
+        .header("accept", "application/activity+json")
+        .send()
+        .await
+        .ok()?;
+    r.json::<Value>().await.ok()
+}
+
 /// Checks an RFC 9421 signature as a server that reads only what rosefed
 /// and Mastodon sign would: one label, covering `@method`, `@target-uri`
 /// and a sha-256 `Content-Digest` of the body, by the Ed25519 Multikey of
@@ -804,16 +817,7 @@ async fn verify_rfc9421(
             .verify(base.as_bytes(), &signature)
             .is_ok();
     }
-    let Ok(r) = inner
-        .client
-        .get(&key_id)
-        .header("accept", "application/activity+json")
-        .send()
-        .await
-    else {
-        return false;
-    };
-    let Ok(doc) = r.json::<Value>().await else {
+    let Some(doc) = fetch_json(inner, &key_id).await else {
         return false;
     };
     let multibase = doc["assertionMethod"]
@@ -907,16 +911,7 @@ async fn verify(
     let der = match cached {
         Some(der) => der,
         None => {
-            let Ok(r) = inner
-                .client
-                .get(&key_id)
-                .header("accept", "application/activity+json")
-                .send()
-                .await
-            else {
-                return false;
-            };
-            let Ok(doc) = r.json::<Value>().await else {
+            let Some(doc) = fetch_json(inner, &key_id).await else {
                 return false;
             };
             let Some(pem) = doc["publicKey"]["publicKeyPem"].as_str() else {
