@@ -573,7 +573,16 @@ async fn bad_sexp_is_refused_with_its_position_and_changes_nothing(db: TestDatab
         ),
     ];
     for (what, body, status, says) in cases {
-        let r = peer.post_raw_as(0, &inbox, SEXP, &body).await;
+        let r = match peer.try_post_raw_as(0, &inbox, SEXP, &body).await {
+            Ok(r) => r,
+            // Refused by its declared length before it was read: the hub
+            // may close while the body is still being sent (413 only).
+            Err(e) if status == 413 && e.is_request() => {
+                assert_eq!(stored(&app).await, [0, 0, 0], "{what} stored something");
+                continue;
+            }
+            Err(e) => panic!("{what}: {e}"),
+        };
         let error = error_of(r, status, what).await;
         for s in says {
             assert!(error.contains(&s), "{what}: {error:?} does not say {s:?}");

@@ -93,6 +93,30 @@ async fn each_algorithm_is_accepted_with_the_key_its_actor_publishes(db: TestDat
         .await
         .unwrap_or_default();
     assert!(ed.starts_with('z'), "{ed}");
+    // An Update of the actor that no longer lists its Ed25519 key makes the
+    // hub forget it at once (a revoked key stops verifying from the cache).
+    let mut document =
+        federation_tests::get_ap_json(&federation_tests::http(), &peer.actor(0)).await;
+    document.as_object_mut().unwrap().remove("assertionMethod");
+    let update = serde_json::json!({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": peer.new_id(), "type": "Update", "actor": peer.actor(0), "object": document,
+    });
+    let r = peer.post_as(0, &app.url("/inbox"), &update).await;
+    assert_eq!(r.status(), 202, "{}", reason(r).await);
+    let forgotten = format!(
+        "SELECT COUNT(*) FROM remote_keys WHERE key_id = '{}'",
+        peer.ed25519_key_id(0)
+    );
+    assert_eq!(app.scalar(&forgotten).await, 0);
+    assert_eq!(
+        app.scalar(&format!(
+            "SELECT COUNT(*) FROM remote_keys WHERE key_id = '{}'",
+            peer.key_id(0)
+        ))
+        .await,
+        1
+    );
 
     // One actor, both keys, both schemes, in turn: each verifies with its
     // own key (no flapping between them).
@@ -127,7 +151,7 @@ async fn each_algorithm_is_accepted_with_the_key_its_actor_publishes(db: TestDat
         "{metrics}"
     );
     assert!(
-        metrics.contains("rosefed_inbox_proven_total{by=\"cavage\"} 1"),
+        metrics.contains("rosefed_inbox_proven_total{by=\"cavage\"} 2"),
         "{metrics}"
     );
 }
@@ -420,6 +444,40 @@ async fn a_forwarded_activity_is_accepted_on_its_proof_alone(db: TestDatabase) {
         assert!(why.contains(expected), "{name}: {why}");
         assert_eq!(stored(activity["id"].as_str().unwrap()).await, 0, "{name}");
     }
+    // The actor's own embedded object with a proof that does not hold.
+    let mut object_tampered = serde_json::json!({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": peer.new_id(), "type": "Note", "attributedTo": peer.actor(0),
+        "to": ["https://www.w3.org/ns/activitystreams#Public"], "content": "signed note",
+    });
+    let created = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    rosefed::signatures::proof::attach(
+        &mut object_tampered,
+        &peer.ed25519_key_id(0),
+        &created,
+        |m| peer.sign_ed25519(m),
+    )
+    .unwrap();
+    let good_object = object_tampered.clone();
+    object_tampered["content"] = "changed note".into();
+    for (object, status) in [(object_tampered, 401), (good_object, 202)] {
+        let create = serde_json::json!({
+            "@context": "https://www.w3.org/ns/activitystreams",
+            "id": peer.new_id(), "type": "Create", "actor": peer.actor(0),
+            "to": ["https://www.w3.org/ns/activitystreams#Public"], "object": object,
+        });
+        let r = peer.post_as(0, &inbox, &create).await;
+        assert_eq!(
+            r.status(),
+            status,
+            "embedded object proof: {}",
+            reason(r).await
+        );
+        assert_eq!(
+            stored(create["id"].as_str().unwrap()).await,
+            i64::from(status == 202)
+        );
+    }
     // A proof made two days ago no longer stands alone (it could be a
     // replay): a relay's request is refused, the actor's own is taken.
     let two_days_ago = (chrono::Utc::now() - chrono::Duration::days(2))
@@ -694,6 +752,49 @@ async fn authorized_fetch_wants_signed_gets_from_servers_not_suspended(db: TestD
         let r = get(path, ap, elsewhere).await.unwrap();
         assert_eq!(r.status(), 401, "misdirected signature, {path}");
     }
+    // The API reads that hand out the same documents: a member app's token
+    // or a signature.
+    let note_id = created["object"]["id"]
+        .as_str()
+        .or(created["id"].as_str())
+        .unwrap_or_default()
+        .to_string();
+    for path in [
+        format!("/api/v1/objects?id={note_id}"),
+        "/api/v1/timeline".to_string(),
+    ] {
+        let r = get(&path, "application/json", vec![]).await.unwrap();
+        assert_eq!(r.status(), 401, "unsigned GET {path}");
+        let url = app.url(&path);
+        let r = get(
+            &path,
+            "application/json",
+            peer.sign_rfc9421_get(0, &url, now()),
+        )
+        .await
+        .unwrap();
+        assert_eq!(r.status(), 200, "signed GET {path}: {}", reason(r).await);
+        let r = client
+            .get(&url)
+            .bearer_auth(app.token("blog").await)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "GET {path} with an app token");
+    }
+    // An activity's HTML page does not hand the document out either.
+    let activity_path = created["activity"]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .replace(&app.url(""), "");
+    let page = get(&activity_path, "text/html", vec![])
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("signed requests only"), "{page}");
+    assert!(!page.contains("hello"), "{page}");
     // What must stay open: the instance actor, WebFinger, HTML pages.
     for (path, accept) in [
         ("/actor", ap),

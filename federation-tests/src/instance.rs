@@ -167,6 +167,7 @@ impl Instance {
         let r = crate::http()
             .get(self.url("/api/v1/objects"))
             .query(&[("id", id)])
+            .bearer_auth(&self.token)
             .send()
             .await
             .ok()?;

@@ -505,6 +505,22 @@ impl Peer {
         content_type: &str,
         body: &[u8],
     ) -> reqwest::Response {
+        self.try_post_raw_as(i, inbox, content_type, body)
+            .await
+            .expect("POST to inbox")
+    }
+
+    /// As [`Peer::post_raw_as`], with the connection's failure as an error:
+    /// a server that refuses a body by its declared length answers before
+    /// reading it and closes, and the client may see the close before the
+    /// answer.
+    pub async fn try_post_raw_as(
+        &self,
+        i: usize,
+        inbox: &str,
+        content_type: &str,
+        body: &[u8],
+    ) -> reqwest::Result<reqwest::Response> {
         let mut request = self
             .inner
             .client
@@ -514,7 +530,7 @@ impl Peer {
         for (k, v) in self.sign(&self.key_id(i), "POST", inbox, body, SystemTime::now()) {
             request = request.header(k, v);
         }
-        request.send().await.expect("POST to inbox")
+        request.send().await
     }
 
     /// Has actors `0..n` (each with its own inbox) follow `target` through

@@ -100,8 +100,7 @@ pub async fn upsert(db: &Db, a: &RemoteActor) -> Result<(), AppError> {
 }
 
 /// An actor's own `Update` of itself, inside the inbox's transaction: its
-/// endpoints and listed key change, and so does the text of that key if it
-/// already proved it owns it; which keys it owns (`remote_keys`) does not.
+/// endpoints and listed key change (its keys: [`reconcile_keys`]).
 pub async fn refresh_in(conn: &mut AnyConnection, a: &RemoteActor) -> Result<(), AppError> {
     sqlx::query(
         "UPDATE remote_actors SET inbox = $2, shared_inbox = $3, key_id = $4, public_key_pem = $5, \
@@ -118,14 +117,42 @@ pub async fn refresh_in(conn: &mut AnyConnection, a: &RemoteActor) -> Result<(),
     .bind(&a.preferred_username)
     .bind(&a.profile_url)
     .bind(&a.icon_url)
-    .execute(&mut *conn)
+    .execute(conn)
     .await?;
-    sqlx::query("UPDATE remote_keys SET public_key = $1 WHERE key_id = $2 AND actor_id = $3")
-        .bind(&a.public_key_pem)
-        .bind(&a.key_id)
-        .bind(&a.id)
-        .execute(conn)
-        .await?;
+    Ok(())
+}
+
+/// Brings the keys `actor_id` proved it owns in line with the keys its
+/// document lists now (`listed`: ids and texts): a key it no longer lists
+/// is forgotten, and a listed one takes its current text. Keys it lists
+/// but never proved are not claimed here ([`claim_key`] does that).
+pub async fn reconcile_keys(
+    conn: &mut AnyConnection,
+    actor_id: &str,
+    listed: &[(String, String)],
+) -> Result<(), AppError> {
+    let owned: Vec<String> =
+        sqlx::query_scalar("SELECT key_id FROM remote_keys WHERE actor_id = $1")
+            .bind(actor_id)
+            .fetch_all(&mut *conn)
+            .await?;
+    for key_id in owned {
+        match listed.iter().find(|(id, _)| *id == key_id) {
+            Some((_, text)) => {
+                sqlx::query("UPDATE remote_keys SET public_key = $1 WHERE key_id = $2")
+                    .bind(text)
+                    .bind(&key_id)
+                    .execute(&mut *conn)
+                    .await?;
+            }
+            None => {
+                sqlx::query("DELETE FROM remote_keys WHERE key_id = $1")
+                    .bind(&key_id)
+                    .execute(&mut *conn)
+                    .await?;
+            }
+        }
+    }
     Ok(())
 }
 

@@ -158,9 +158,11 @@ pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
                 Format::JsonLd
             };
             // The database is the shared memory of which hosts refused
-            // RFC 9421; this process's is refreshed from it per batch.
-            if known.cavage_until.is_some() || state.fetcher.schemes().knows(&job.host) {
-                state.fetcher.schemes().set(&job.host, known.cavage_until);
+            // RFC 9421 (another process may have learnt it): this
+            // process's takes what it says, and keeps what it learnt itself
+            // (e.g. from a signed GET) when it says nothing.
+            if let Some(until) = known.cavage_until {
+                state.fetcher.schemes().set(&job.host, Some(until));
             }
             let Ok(permit) = total.clone().acquire_owned().await else {
                 break;

@@ -137,6 +137,10 @@ pub struct ActorDocument {
     /// a Multikey's `publicKeyMultibase`.
     pub key_id: String,
     pub public_key: String,
+    /// Every key the document lists that the actor owns (on its origin;
+    /// `owner` or `controller` is the actor): ids and texts. What it no
+    /// longer lists is no longer its key.
+    pub listed_keys: Vec<(String, String)>,
     /// Whether its inbox takes `application/sexp`.
     pub accepts_sexp: bool,
     /// What our pages show of it.
@@ -250,6 +254,7 @@ pub fn parse(doc: &Value, key_id: Option<&str>) -> Result<ActorDocument, FormatE
         shared_inbox,
         key_id: found_key_id,
         public_key,
+        listed_keys: listed_keys(doc, id),
         accepts_sexp,
         profile: ActorProfile::parse(doc),
     })
@@ -259,6 +264,23 @@ pub fn parse(doc: &Value, key_id: Option<&str>) -> Result<ActorDocument, FormatE
 const MAX_KEYS: usize = 16;
 /// Longest key text kept (an RSA-8192 PEM is about 1,500 bytes).
 const MAX_KEY_TEXT: usize = 8192;
+
+/// Every key `doc` lists that the actor `id` owns, with its text.
+fn listed_keys(doc: &Value, id: &str) -> Vec<(String, String)> {
+    let list = |field: &str| -> Vec<&Value> {
+        match doc.get(field) {
+            Some(Value::Array(list)) => list.iter().take(MAX_KEYS).collect(),
+            Some(one @ Value::Object(_)) => vec![one],
+            _ => Vec::new(),
+        }
+    };
+    list("publicKey")
+        .into_iter()
+        .chain(list("assertionMethod"))
+        .filter_map(|key| key.get("id").and_then(Value::as_str))
+        .filter_map(|key_id| listed_key(doc, id, Some(key_id)).ok())
+        .collect()
+}
 
 /// The id and text of the key `wanted` (else the first `publicKey`) that
 /// the actor `id` lists and owns.

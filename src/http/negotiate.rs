@@ -141,7 +141,7 @@ impl FromRequestParts<AppState> for OpenNegotiated {
 
 /// The signed GET of authorized fetch: who signed it, and that their
 /// server (and they) are not suspended here.
-async fn authorize_fetch(state: &AppState, parts: &Parts) -> Result<(), AppError> {
+pub async fn authorize_fetch(state: &AppState, parts: &Parts) -> Result<(), AppError> {
     let path_and_query = parts.uri.path_and_query().map_or("/", |p| p.as_str());
     let request = SignedRequest {
         method: parts.method.as_str(),

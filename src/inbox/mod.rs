@@ -13,8 +13,8 @@
 //!    it; else the request's HTTP signature (RFC 9421 or draft-cavage),
 //!    with its digest and time; either way by a key the actor owns;
 //! 5. origin: the activity id shares the actor's origin; an embedded object
-//!    from elsewhere is refetched from its own origin (400 if it cannot be)
-//!    unless its own proof shows its author signed it;
+//!    from elsewhere is refetched from its own origin (400 if it cannot be),
+//!    and the actor's own object's proof, if it has one, must hold;
 //! 6. the activity is stored and handled in one transaction
 //!    ([`activities`]), so a crash leaves it either fully applied or not
 //!    recorded (and a retry applies it).

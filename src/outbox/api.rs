@@ -21,7 +21,9 @@
 //! | `GET /api/v1/timeline` | newest posts, ours and received, without what moderation hides; `?limit=`, and `next` names the next page (`?before=&before_id=`) |
 //! | `GET /objects/{uuid}`, `/activities/{uuid}` | what we minted, by negotiation |
 
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{FromRequestParts, Path, RawQuery, State};
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -30,7 +32,7 @@ use maud::html;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::app_token::AppToken;
+use super::app_token::{self, AppToken};
 use super::publish::{self, NewPost};
 use crate::actors::AppName;
 use crate::db;
@@ -277,9 +279,32 @@ fn query_param(query: Option<&str>, key: &str) -> Option<String> {
         .map(|(_, v)| v.into_owned())
 }
 
+/// The reads below hand out what the ActivityStreams documents hold, so
+/// with `--authorized-fetch` they are, like those documents, only for a
+/// member app (its bearer token) or a request signed by a server that is
+/// not suspended here.
+struct AuthorizedRead;
+
+impl FromRequestParts<AppState> for AuthorizedRead {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        if !state.config.federation.authorized_fetch {
+            return Ok(AuthorizedRead);
+        }
+        if parts.headers.contains_key(AUTHORIZATION) {
+            app_token::any_app(state, &parts.headers).await?;
+        } else {
+            crate::http::negotiate::authorize_fetch(state, parts).await?;
+        }
+        Ok(AuthorizedRead)
+    }
+}
+
 /// A stored post with its counts, for apps and tests to observe.
 async fn lookup(
     State(state): State<AppState>,
+    _: AuthorizedRead,
     RawQuery(query): RawQuery,
 ) -> Result<Response, AppError> {
     let id = query_param(query.as_deref(), "id")
@@ -293,6 +318,7 @@ async fn lookup(
 
 async fn timeline(
     State(state): State<AppState>,
+    _: AuthorizedRead,
     RawQuery(query): RawQuery,
 ) -> Result<Response, AppError> {
     let limit = query_param(query.as_deref(), "limit")
@@ -384,6 +410,12 @@ async fn activity(
     let doc: Value = serde_json::from_str(&body).map_err(AppError::internal)?;
     Ok(match format {
         Representation::As2(syntax) => as2(doc, syntax)?,
+        // With authorized fetch the document is only for signed requests;
+        // its HTML page does not hand it out either.
+        Representation::Html if state.config.federation.authorized_fetch => page(
+            "Activity",
+            html! { p { "This server shares its activities with signed requests only." } },
+        ),
         Representation::Html => page(
             "Activity",
             html! { pre { (serde_json::to_string_pretty(&doc).unwrap_or_default()) } },

@@ -52,17 +52,24 @@ pub fn new_token() -> Result<String, AppError> {
 /// The app a request may act as: its bearer token's, and only if that is
 /// the app named in the path.
 async fn authorize(state: &AppState, headers: &HeaderMap, name: &str) -> Result<AppName, AppError> {
+    let app = any_app(state, headers).await?;
+    if app.as_str() != name {
+        return Err(AppError::Forbidden(format!(
+            "this token acts as '{app}', not as '{name}'"
+        )));
+    }
+    Ok(app)
+}
+
+/// The member app a request's bearer token acts as, whichever it is: for
+/// reads any app may make (see `outbox::api`'s `AuthorizedRead`).
+pub async fn any_app(state: &AppState, headers: &HeaderMap) -> Result<AppName, AppError> {
     let token = crate::oauth::grants::bearer_of(headers)
         .ok_or_else(|| AppError::Unauthorized("missing bearer token".into()))?;
     let app = match db::activities::app_for_token(&state.db, &token_hash(token)).await? {
         Some(app) => app,
         None => oauth_app(state, token).await?,
     };
-    if app != name {
-        return Err(AppError::Forbidden(format!(
-            "this token acts as '{app}', not as '{name}'"
-        )));
-    }
     AppName::parse(&app)
 }
 

@@ -56,6 +56,9 @@ impl RemoteActor {
 async fn remember(state: &AppState, doc: &ActorDocument) -> Result<RemoteActor, AppError> {
     let actor = RemoteActor::from_document(doc);
     db::remote::upsert(&state.db, &actor).await?;
+    let mut conn = state.db.pool().acquire().await?;
+    db::remote::reconcile_keys(&mut conn, &actor.id, &doc.listed_keys).await?;
+    drop(conn);
     for host in actor.inbox_hosts() {
         db::hosts::set_sexp(&state.db, &host, doc.accepts_sexp).await?;
     }
@@ -170,9 +173,7 @@ async fn resolve_key(
     }
     let unauthorized = |why: String| AppError::Unauthorized(why);
     let url = key_id.split('#').next().unwrap_or(key_id);
-    let doc = fetch(state, url)
-        .await
-        .map_err(|e| unauthorized(e.to_string()))?;
+    let doc = fetch_key_document(state, url).await.map_err(unauthorized)?;
     // keyId usually names the actor (with a fragment); some servers serve a
     // key document with an `owner` (a FEP-521a Multikey: a `controller`),
     // or the actor under the key's URL.
@@ -216,6 +217,39 @@ async fn resolve_key(
     Ok((actor, doc.public_key))
 }
 
+/// Key documents whose fetch failed lately, with why: a request naming a
+/// key at such a URL is refused without fetching it again, so unsigned or
+/// badly signed requests (any GET under authorized fetch) cannot make the
+/// hub send a fetch each to the same place. Bounded by clearing it when
+/// full.
+static FAILED_FETCHES: LazyLock<Mutex<HashMap<String, (Instant, String)>>> =
+    LazyLock::new(Default::default);
+/// How long a failed key-document fetch is not tried again.
+const FAILED_FETCH_TTL: Duration = Duration::from_secs(30);
+
+/// The document at a key's URL (fragment removed), unless fetching it
+/// failed within [`FAILED_FETCH_TTL`].
+async fn fetch_key_document(state: &AppState, url: &str) -> Result<Value, String> {
+    let recent = FAILED_FETCHES
+        .lock()
+        .ok()
+        .and_then(|m| m.get(url).cloned())
+        .filter(|(at, _)| at.elapsed() < FAILED_FETCH_TTL);
+    if let Some((_, why)) = recent {
+        return Err(format!("{why} (not fetched again yet)"));
+    }
+    fetch(state, url).await.map_err(|e| {
+        let why = e.to_string();
+        if let Ok(mut failed) = FAILED_FETCHES.lock() {
+            if failed.len() >= MAX_PARSED_KEYS {
+                failed.clear();
+            }
+            failed.insert(url.to_string(), (Instant::now(), why.clone()));
+        }
+        why
+    })
+}
+
 /// A remote actor by id, from the cache or fetched (for delivering to it).
 /// Failures are the remote server's (502) or its document's (400), never
 /// the caller's credentials.
@@ -237,10 +271,10 @@ pub async fn actor_by_id(state: &AppState, id: &str) -> Result<RemoteActor, AppE
 }
 
 /// An actor's document as an `Update` carried it, once the inbox has
-/// checked that the actor updates itself.
-pub fn from_update(doc: &Value) -> Result<RemoteActor, AppError> {
+/// checked that the actor updates itself, with the keys it lists.
+pub fn from_update(doc: &Value) -> Result<(RemoteActor, Vec<(String, String)>), AppError> {
     actor::parse(doc, None)
-        .map(|doc| RemoteActor::from_document(&doc))
+        .map(|doc| (RemoteActor::from_document(&doc), doc.listed_keys))
         .map_err(|e| AppError::BadRequest(e.to_string()))
 }
 

@@ -407,8 +407,10 @@ fn component_values(c: &Component, t: &Target) -> Result<Vec<String>, SignatureE
         "@query" => one(format!("?{}", query.unwrap_or(""))),
         "@query-param" => {
             let wanted = c.query_param.as_deref().unwrap_or_default();
+            // `name` is the parameter's name as RFC 9421 §2.2.8 encodes
+            // it; names and values are decoded and encoded again alike.
             let values: Vec<String> = url::form_urlencoded::parse(query.unwrap_or("").as_bytes())
-                .filter(|(name, _)| name == wanted)
+                .filter(|(name, _)| percent_encode(name) == wanted)
                 .map(|(_, value)| percent_encode(&value))
                 .collect();
             if values.is_empty() {

@@ -164,8 +164,10 @@ pub async fn update(ctx: &Ctx<'_>, conn: &mut AnyConnection) -> Result<&'static 
                 "an actor can only update itself".into(),
             ));
         }
-        let refreshed = remote::from_update(object)?;
+        let (refreshed, keys) = remote::from_update(object)?;
         db::remote::refresh_in(conn, &refreshed).await?;
+        // A key it no longer lists stops verifying now, not at a refetch.
+        db::remote::reconcile_keys(conn, &refreshed.id, &keys).await?;
         return Ok("actor refreshed");
     }
     let Some((id, _)) = post_of(ctx, object)? else {

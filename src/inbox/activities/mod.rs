@@ -65,23 +65,18 @@ pub async fn authoritative_object(
         .ok_or_else(|| AppError::BadRequest(format!("{kind} object has no id")))?
         .to_string();
     let embedded = object.is_object() && object.get("type").is_some();
-    if embedded {
-        // An object's own proof (FEP-8b32) by its author, on the author's
-        // origin, is as good as fetching it from there; a bad one refuses
-        // the activity whatever its origin.
+    if embedded && origin(&object_id) == origin(&activity.actor) {
+        // The actor's own object may carry its own proof (FEP-8b32): a bad
+        // one refuses the activity. A third party's object is refetched
+        // from its origin below, proof or not: an old signed version must
+        // not stand in for the current one.
         if let Some(proof) = verify::proof_of(object)? {
-            let author = object
-                .get("attributedTo")
-                .and_then(id_of)
-                .unwrap_or(activity.actor.as_str());
-            if origin(author) == origin(&object_id) {
-                verify::authenticate_proof(state, object, &proof, author).await?;
-                return Ok(activity);
+            let author = object.get("attributedTo").and_then(id_of);
+            if author == Some(activity.actor.as_str()) {
+                verify::authenticate_proof(state, object, &proof, &activity.actor).await?;
             }
         }
-        if origin(&object_id) == origin(&activity.actor) {
-            return Ok(activity);
-        }
+        return Ok(activity);
     }
     let fetched = state
         .fetcher

@@ -446,13 +446,14 @@ fn a_missing_covered_header_is_named() {
         sig.base(&t),
         Err(SignatureError::HeaderMissing("x-missing".into()))
     );
-    let sig = input("sig1=(\"@query-param\";name=\"a b\")").unwrap();
+    // `name` is the encoded name; "a%20b" and "a+b" both decode to it.
+    let sig = input("sig1=(\"@query-param\";name=\"a%20b\")").unwrap();
     let t = Target {
-        path_and_query: "/?a%20b=c+d&a+b=%2B",
+        path_and_query: "/?a%20b=c+d&a+b=%2B&ab=x",
         ..t
     };
     assert_eq!(
         sig.base(&t).unwrap(),
-        "\"@query-param\";name=\"a b\": c%20d\n\"@query-param\";name=\"a b\": %2B\n\"@signature-params\": (\"@query-param\";name=\"a b\")"
+        "\"@query-param\";name=\"a%20b\": c%20d\n\"@query-param\";name=\"a%20b\": %2B\n\"@signature-params\": (\"@query-param\";name=\"a%20b\")"
     );
 }
