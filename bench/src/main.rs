@@ -222,6 +222,9 @@ async fn run(args: Args) -> Result<(), String> {
         let db = TestDatabase::create(b)
             .await
             .ok_or_else(|| format!("{b:?} is unreachable"))?;
+        // The machine's reference speed around the scenario: these 2-core
+        // machines differ about 2x, and drift within the hour.
+        let before = reference_speed();
         match &args.scenario {
             Scenario::Discovery { requests, .. } => {
                 let hub = Hub::start(&db.url, db.dir.path(), &[]).await;
@@ -267,6 +270,8 @@ async fn run(args: Args) -> Result<(), String> {
             }
             Scenario::Codec { .. } | Scenario::Signatures { .. } => {}
         }
+        let after = reference_speed();
+        println!("{}", describe_reference(before, after));
     }
     if failed > 0 {
         return Err(format!(
@@ -363,6 +368,34 @@ async fn load(
         all.extend(w.await.map_err(|e| e.to_string())??);
     }
     Ok(all)
+}
+
+/// S: RSA-2048 signatures/s on one core, as `openssl speed -seconds 1
+/// rsa2048` measures it (a single process), or None without openssl.
+fn reference_speed() -> Option<f64> {
+    let out = Command::new("openssl")
+        .args(["speed", "-seconds", "1", "rsa2048"])
+        .output()
+        .ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    // "rsa 2048 bits 0.000267s 0.000015s   3745.5  66227.7": sign/s is the
+    // first rate.
+    text.lines()
+        .find(|l| l.starts_with("rsa 2048 bits") || l.starts_with("rsa  2048 bits"))?
+        .split_whitespace()
+        .filter(|t| !t.ends_with('s') && t.contains('.'))
+        .find_map(|t| t.parse().ok())
+}
+
+/// The line that puts a scenario's figures beside S.
+fn describe_reference(before: Option<f64>, after: Option<f64>) -> String {
+    match (before, after) {
+        (Some(b), Some(a)) => format!(
+            "  S (openssl speed rsa2048, one core): {b:.0} before, {a:.0} after, median {:.0} signatures/s",
+            (a + b) / 2.0
+        ),
+        _ => "  S unknown: openssl speed did not run".into(),
+    }
 }
 
 /// The hub's VmHWM (peak resident set) from /proc, on Linux.
