@@ -55,7 +55,20 @@ pub async fn prepare(config: Config) -> Result<(AppState, Bootstrap), AppError> 
     }
     let oauth = OAuthState::load(&db, &config).await?;
     let keys = Arc::new(keys);
-    let fetcher = Fetcher::new(&config, keys.clone())?;
+    let mut fetcher = Fetcher::new(&config, keys.clone())?;
+    // What signed GETs learn of which hosts refuse RFC 9421 is kept in the
+    // database, as deliveries keep it, by a task of its own (the fetcher
+    // is below the database).
+    let (keep, mut learnt) = tokio::sync::mpsc::unbounded_channel::<(String, Option<i64>)>();
+    fetcher.keep_schemes_with(keep);
+    let keeper = db.clone();
+    tokio::spawn(async move {
+        while let Some((host, until)) = learnt.recv().await {
+            if let Err(e) = db::hosts::set_cavage_until(&keeper, &host, until).await {
+                tracing::warn!(%host, error = %e, "cannot record which signature scheme a host takes");
+            }
+        }
+    });
     Ok((
         AppState {
             config: Arc::new(config),

@@ -8,7 +8,8 @@
 //! rosefed's, so a mistake in rosefed's cannot hide behind a shared one.
 //!
 //! It knows only draft-cavage signatures, as most of the fediverse still
-//! does, and answers an RFC 9421 request with 401; a peer started with
+//! does, and answers an RFC 9421 request (a POST, or a GET of an actor)
+//! with 401; a peer started with
 //! [`Peer::start_rfc9421`] reads those too, with its own verifier.
 //!
 //! A peer started with [`Peer::start_sexp`] also speaks `application/sexp`
@@ -90,8 +91,10 @@ struct Inner {
     /// Whether the peer reads RFC 9421 signatures; if not, it answers
     /// 401 to them, as a server that knows only draft-cavage does.
     rfc9421: bool,
-    /// RFC 9421 requests answered 401 because of that.
+    /// RFC 9421 requests answered 401 because of that: POSTs, and GETs of
+    /// actor documents.
     refused_rfc9421: std::sync::atomic::AtomicUsize,
+    refused_rfc9421_gets: std::sync::atomic::AtomicUsize,
     key_cache: Mutex<HashMap<String, Vec<u8>>>,
     client: reqwest::Client,
 }
@@ -171,6 +174,7 @@ impl Peer {
             verify,
             rfc9421,
             refused_rfc9421: Default::default(),
+            refused_rfc9421_gets: Default::default(),
             key_cache: Mutex::default(),
             client: crate::http(),
         });
@@ -459,9 +463,14 @@ impl Peer {
         ]
     }
 
-    /// How many RFC 9421 requests this draft-cavage-only peer refused.
+    /// How many RFC 9421 POSTs this draft-cavage-only peer refused.
     pub fn refused_rfc9421(&self) -> usize {
         self.inner.refused_rfc9421.load(Ordering::SeqCst)
+    }
+
+    /// How many RFC 9421-signed GETs of its actors it refused.
+    pub fn refused_rfc9421_gets(&self) -> usize {
+        self.inner.refused_rfc9421_gets.load(Ordering::SeqCst)
     }
 
     /// Ed25519 of `data` with every actor's `#ed25519-key`.
@@ -642,7 +651,17 @@ fn is_sexp(content_type: &str) -> bool {
         .is_some_and(|m| m.trim().eq_ignore_ascii_case(SEXP))
 }
 
-async fn actor(State(inner): State<Arc<Inner>>, Path(name): Path<String>) -> Response {
+async fn actor(
+    State(inner): State<Arc<Inner>>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    // A draft-cavage-only server that checks signed GETs refuses one it
+    // cannot read, as it refuses such a POST.
+    if headers.contains_key("signature-input") && !inner.rfc9421 {
+        inner.refused_rfc9421_gets.fetch_add(1, Ordering::SeqCst);
+        return (StatusCode::UNAUTHORIZED, "no keyId in the Signature header").into_response();
+    }
     (
         [("content-type", "application/activity+json")],
         actor_doc(&inner, &name).to_string(),

@@ -350,6 +350,15 @@ impl Fetcher {
         &self.schemes
     }
 
+    /// Where what signed GETs learn of hosts is kept (see
+    /// [`HostSchemes::learn`]).
+    pub fn keep_schemes_with(
+        &mut self,
+        keep: tokio::sync::mpsc::UnboundedSender<(String, Option<i64>)>,
+    ) {
+        self.schemes.keep_with(keep);
+    }
+
     /// GETs an ActivityStreams document with a signed request (authorized
     /// fetch), enforcing the guard, the size cap and the media type. Signed
     /// with RFC 9421 first, and again with draft-cavage when the host
@@ -365,13 +374,13 @@ impl Fetcher {
             if response.status().is_success() {
                 tracing::info!(%host, "host refused an RFC 9421 signature; signing draft-cavage for it");
                 self.schemes
-                    .set(&host, Some(now_ms().saturating_add(knock::CAVAGE_FOR_MS)));
+                    .learn(&host, Some(now_ms().saturating_add(knock::CAVAGE_FOR_MS)));
             }
         } else if first == Scheme::Rfc9421
             && response.status().is_success()
             && self.schemes.knows(&host)
         {
-            self.schemes.set(&host, None);
+            self.schemes.learn(&host, None);
         }
         let content_type = response
             .headers()

@@ -54,6 +54,9 @@ pub struct HostSchemes {
     cavage_until: Arc<Mutex<HashMap<String, i64>>>,
     /// Sign draft-cavage only, whatever the host (`--http-signatures cavage`).
     cavage_only: bool,
+    /// Where what [`HostSchemes::learn`] learns is sent to be kept (the
+    /// database, through a task the instance starts).
+    keep: Option<tokio::sync::mpsc::UnboundedSender<(String, Option<i64>)>>,
 }
 
 impl HostSchemes {
@@ -61,6 +64,21 @@ impl HostSchemes {
         HostSchemes {
             cavage_until: Arc::default(),
             cavage_only,
+            keep: None,
+        }
+    }
+
+    /// Sends what [`HostSchemes::learn`] learns to `keep` from now on.
+    pub fn keep_with(&mut self, keep: tokio::sync::mpsc::UnboundedSender<(String, Option<i64>)>) {
+        self.keep = Some(keep);
+    }
+
+    /// As [`HostSchemes::set`], and kept (in the database) when a keeper
+    /// is set: what a signed GET learns outlives the process too.
+    pub fn learn(&self, host: &str, until_ms: Option<i64>) {
+        self.set(host, until_ms);
+        if let Some(keep) = &self.keep {
+            let _ = keep.send((host.to_string(), until_ms));
         }
     }
 
