@@ -311,10 +311,7 @@ impl Peer {
         algorithm: &str,
     ) -> Vec<(String, String)> {
         let u = url::Url::parse(url).expect("url");
-        let host = match u.port() {
-            Some(p) => format!("{}:{p}", u.host_str().unwrap_or_default()),
-            None => u.host_str().unwrap_or_default().to_string(),
-        };
+        let host = authority(&u);
         let date = httpdate::fmt_http_date(date);
         let digest = format!(
             "SHA-256={}",
@@ -400,10 +397,7 @@ impl Peer {
         extra: &str,
     ) -> Vec<(String, String)> {
         let u = url::Url::parse(url).expect("url");
-        let authority = match u.port() {
-            Some(p) => format!("{}:{p}", u.host_str().unwrap_or_default()),
-            None => u.host_str().unwrap_or_default().to_string(),
-        };
+        let authority = authority(&u);
         let digest = format!(
             "sha-512=:{}:",
             B64.encode(ring::digest::digest(&ring::digest::SHA512, body))
@@ -633,6 +627,14 @@ fn actor_doc(inner: &Inner, name: &str) -> Value {
         doc["assertionMethod"][0]["publicKeyMultibase"] = json!("z0OIl-not-base58");
     }
     doc
+}
+
+/// `host[:port]` of a URL, as its `Host` header says it.
+fn authority(u: &url::Url) -> String {
+    match u.port() {
+        Some(p) => format!("{}:{p}", u.host_str().unwrap_or_default()),
+        None => u.host_str().unwrap_or_default().to_string(),
+    }
 }
 
 /// A FEP-521a `publicKeyMultibase` of an Ed25519 key: `z` + base58btc of

@@ -331,14 +331,14 @@ async fn attempt(state: &AppState, job: &Job, format: Format, body: &[u8]) -> Ou
         if sent.as_ref().is_ok_and(|r| r.status().is_success()) {
             let until = now_millis().saturating_add(knock::CAVAGE_FOR_MS);
             tracing::info!(host = %job.host, "host refused an RFC 9421 signature; signing draft-cavage for it");
-            remember(state, &job.host, Some(until)).await;
+            schemes.learn(&job.host, Some(until));
         }
     } else if first == Scheme::Rfc9421
         && status.is_some_and(|s| (200..300).contains(&s))
         && schemes.knows(&job.host)
     {
         // It took RFC 9421 again after its draft-cavage time ran out.
-        remember(state, &job.host, None).await;
+        schemes.learn(&job.host, None);
     }
     match sent {
         Ok(response) if format == Format::Sexp && response.status() == 415 => {
@@ -406,15 +406,6 @@ async fn post_signed(
 enum SendFailure {
     Signing(AppError),
     Network(reqwest::Error),
-}
-
-/// Records, in this process and the database, until when `host` is sent
-/// draft-cavage (`None`: RFC 9421 again).
-async fn remember(state: &AppState, host: &str, cavage_until: Option<i64>) {
-    state.fetcher.schemes().set(host, cavage_until);
-    if let Err(e) = db::hosts::set_cavage_until(&state.db, host, cavage_until).await {
-        tracing::warn!(%host, error = %e, "cannot record which signature scheme a host takes");
-    }
 }
 
 /// The job kind of a notification for an app's webhook.

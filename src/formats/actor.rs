@@ -265,18 +265,21 @@ const MAX_KEYS: usize = 16;
 /// Longest key text kept (an RSA-8192 PEM is about 1,500 bytes).
 const MAX_KEY_TEXT: usize = 8192;
 
+/// The entries of a key property (`publicKey`, `assertionMethod`): one
+/// object or a list, at most [`MAX_KEYS`].
+fn keys_in<'a>(doc: &'a Value, field: &str) -> Vec<&'a Value> {
+    match doc.get(field) {
+        Some(Value::Array(list)) => list.iter().take(MAX_KEYS).collect(),
+        Some(one @ Value::Object(_)) => vec![one],
+        _ => Vec::new(),
+    }
+}
+
 /// Every key `doc` lists that the actor `id` owns, with its text.
 fn listed_keys(doc: &Value, id: &str) -> Vec<(String, String)> {
-    let list = |field: &str| -> Vec<&Value> {
-        match doc.get(field) {
-            Some(Value::Array(list)) => list.iter().take(MAX_KEYS).collect(),
-            Some(one @ Value::Object(_)) => vec![one],
-            _ => Vec::new(),
-        }
-    };
-    list("publicKey")
+    keys_in(doc, "publicKey")
         .into_iter()
-        .chain(list("assertionMethod"))
+        .chain(keys_in(doc, "assertionMethod"))
         .filter_map(|key| key.get("id").and_then(Value::as_str))
         .filter_map(|key_id| listed_key(doc, id, Some(key_id)).ok())
         .collect()
@@ -289,15 +292,8 @@ fn listed_key(
     id: &str,
     wanted: Option<&str>,
 ) -> Result<(String, String), &'static str> {
-    let list = |field: &str| -> Vec<&Value> {
-        match doc.get(field) {
-            Some(Value::Array(list)) => list.iter().take(MAX_KEYS).collect(),
-            Some(one @ Value::Object(_)) => vec![one],
-            _ => Vec::new(),
-        }
-    };
     let text = |v: &Value, field: &str| v.get(field).and_then(Value::as_str).map(str::to_string);
-    let public_keys = list("publicKey");
+    let public_keys = keys_in(doc, "publicKey");
     let key = match wanted {
         None => public_keys.first().copied().ok_or("no publicKey")?,
         Some(wanted) => {
@@ -306,7 +302,7 @@ fn listed_key(
                 Some(key) => key,
                 None => {
                     // FEP-521a: a Multikey, owned through `controller`.
-                    let key = list("assertionMethod")
+                    let key = keys_in(doc, "assertionMethod")
                         .into_iter()
                         .find(is_wanted)
                         .ok_or("the signing key is not listed")?;
