@@ -2,7 +2,7 @@
 //! ranges (`10.0.0.0/8`, `::1/128`) as operators write them in flags
 //! (trusted proxies, private ranges the SSRF guard may reach), and a URL's
 //! authority (`host[:port]`), the key of the `hosts` table and of
-//! signature checks.
+//! signature checks, and its path and query.
 
 use std::net::IpAddr;
 
@@ -14,6 +14,15 @@ pub fn authority(url: &Url) -> String {
     match url.port() {
         Some(p) => format!("{host}:{p}"),
         None => host.to_string(),
+    }
+}
+
+/// The path and query of a URL (`/inbox?a=1`), as a request line and the
+/// signatures over it carry them.
+pub fn path_and_query(url: &Url) -> String {
+    match url.query() {
+        Some(q) => format!("{}?{q}", url.path()),
+        None => url.path().to_string(),
     }
 }
 

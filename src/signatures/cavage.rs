@@ -210,11 +210,7 @@ pub fn sign(
 ) -> Result<Vec<(&'static str, String)>, AppError> {
     let host = crate::net::authority(url);
     let date = httpdate::fmt_http_date(now);
-    let mut path = url.path().to_string();
-    if let Some(q) = url.query() {
-        path.push('?');
-        path.push_str(q);
-    }
+    let path = crate::net::path_and_query(url);
     let mut out = vec![("date", date.clone()), ("host", host.clone())];
     let mut names = "(request-target) host date".to_string();
     let mut to_sign = format!(

@@ -530,11 +530,7 @@ pub fn sign(
         signature: Vec::new(),
         params: params.clone(),
     };
-    let mut path_and_query = url.path().to_string();
-    if let Some(q) = url.query() {
-        path_and_query.push('?');
-        path_and_query.push_str(q);
-    }
+    let path_and_query = crate::net::path_and_query(url);
     let authority = crate::net::authority(url);
     let base = sig
         .base(&Target {
