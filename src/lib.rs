@@ -53,6 +53,7 @@ pub mod http;
 pub mod inbox;
 pub mod instance;
 pub mod keys;
+pub mod memo;
 pub mod metrics;
 pub mod moderation;
 pub mod net;

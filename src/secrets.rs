@@ -5,9 +5,9 @@
 //! to store it: there is nothing to brute-force. (Human passwords are a
 //! different matter: see `oauth::passwords`.)
 
+use aws_lc_rs::rand::{SecureRandom, SystemRandom};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use ring::rand::{SecureRandom, SystemRandom};
 
 use crate::error::AppError;
 
@@ -33,7 +33,7 @@ pub fn random_hex(bytes: usize) -> Result<String, AppError> {
 /// SHA-256 of a secret as lowercase hex: the form secrets are stored and
 /// looked up in.
 pub fn hash(secret: &str) -> String {
-    hex(ring::digest::digest(&ring::digest::SHA256, secret.as_bytes()).as_ref())
+    hex(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, secret.as_bytes()).as_ref())
 }
 
 /// Compares two secrets without leaking where they differ through timing.

@@ -75,8 +75,8 @@ async fn fixture(db: TestDatabase) -> Fixture {
 
 fn pkce() -> (String, String) {
     let verifier = rosefed::secrets::random_token("").unwrap();
-    let challenge = URL_SAFE_NO_PAD.encode(ring::digest::digest(
-        &ring::digest::SHA256,
+    let challenge = URL_SAFE_NO_PAD.encode(aws_lc_rs::digest::digest(
+        &aws_lc_rs::digest::SHA256,
         verifier.as_bytes(),
     ));
     (verifier, challenge)
@@ -270,8 +270,9 @@ async fn browser_flow_with_pkce_refresh_userinfo_revoke_introspect(db: TestDatab
     assert_eq!(claims["preferred_username"], "alice");
     assert_eq!(claims["email"], "alice@coop.example");
     assert!(claims["auth_time"].as_i64().unwrap() > 1_700_000_000);
-    let expected_at_hash = URL_SAFE_NO_PAD
-        .encode(&ring::digest::digest(&ring::digest::SHA256, access.as_bytes()).as_ref()[..16]);
+    let expected_at_hash = URL_SAFE_NO_PAD.encode(
+        &aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, access.as_bytes()).as_ref()[..16],
+    );
     assert_eq!(claims["at_hash"], expected_at_hash.as_str());
 
     let info = app

@@ -457,7 +457,7 @@ impl Shared {
 
 impl Site {
     async fn start() -> Site {
-        let _ = rustls::crypto::ring::default_provider().install_default();
+        let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
         let (ca_pem, tls) = certificates();
         // Signs as the site's actors: the peer's key is theirs.
         let peer = Peer::start(false, false).await;
@@ -599,7 +599,7 @@ fn certificates() -> (String, rustls::ServerConfig) {
     let cert = leaf.signed_by(&leaf_key, &issuer).unwrap();
     let key = rustls::pki_types::PrivatePkcs8KeyDer::from(leaf_key.serialize_der());
     let config = rustls::ServerConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
+        rustls::crypto::aws_lc_rs::default_provider(),
     ))
     .with_safe_default_protocol_versions()
     .unwrap()

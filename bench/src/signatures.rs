@@ -118,7 +118,7 @@ pub fn run(iterations: usize) -> Result<(), String> {
             .map_err(|e| err(&e))?,
     )
     .map_err(|e| err(&e))?;
-    let pss_pair = ring::signature::RsaKeyPair::from_pkcs8(
+    let pss_pair = aws_lc_rs::signature::RsaKeyPair::from_pkcs8(
         pss_private.to_pkcs8_der().map_err(|e| err(&e))?.as_bytes(),
     )
     .map_err(|e| err(&e))?;
@@ -134,11 +134,11 @@ pub fn run(iterations: usize) -> Result<(), String> {
     );
     let unsigned = rfc9421::parse(&pss_headers).map_err(|e| err(&e))?.remove(0);
     let base = unsigned.base(&target(&pss_headers)).map_err(|e| err(&e))?;
-    let mut pss_sig = vec![0; pss_pair.public().modulus_len()];
+    let mut pss_sig = vec![0; pss_pair.public_modulus_len()];
     pss_pair
         .sign(
-            &ring::signature::RSA_PSS_SHA512,
-            &ring::rand::SystemRandom::new(),
+            &aws_lc_rs::signature::RSA_PSS_SHA512,
+            &aws_lc_rs::rand::SystemRandom::new(),
             base.as_bytes(),
             &mut pss_sig,
         )

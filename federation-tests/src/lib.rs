@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 /// reqwest carries rosefed's TLS feature, which needs a process-wide
 /// rustls crypto provider before any client is built; this installs it.
 pub fn http() -> reqwest::Client {
-    let _ = rustls::crypto::ring::default_provider().install_default();
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     reqwest::Client::new()
 }
 

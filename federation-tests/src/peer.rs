@@ -23,6 +23,10 @@ use std::sync::atomic::{AtomicBool, AtomicU16, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
+use aws_lc_rs::signature::{
+    Ed25519KeyPair, KeyPair, RsaKeyPair, UnparsedPublicKey, RSA_PKCS1_2048_8192_SHA256,
+    RSA_PKCS1_SHA256, RSA_PSS_SHA512,
+};
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -31,10 +35,6 @@ use axum::routing::{get, post};
 use axum::Router;
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
-use ring::signature::{
-    Ed25519KeyPair, KeyPair, RsaKeyPair, UnparsedPublicKey, RSA_PKCS1_2048_8192_SHA256,
-    RSA_PKCS1_SHA256, RSA_PSS_SHA512,
-};
 use rsa::pkcs1::EncodeRsaPublicKey;
 use rsa::pkcs8::{DecodePublicKey, EncodePrivateKey, EncodePublicKey, LineEnding};
 use serde_json::{json, Value};
@@ -160,7 +160,7 @@ impl Peer {
             base,
             key: Mutex::new(new_key()),
             ed25519: {
-                let rng = ring::rand::SystemRandom::new();
+                let rng = aws_lc_rs::rand::SystemRandom::new();
                 let pkcs8 = Ed25519KeyPair::generate_pkcs8(&rng).expect("peer Ed25519 key");
                 Ed25519KeyPair::from_pkcs8(pkcs8.as_ref()).expect("peer Ed25519 key")
             },
@@ -315,7 +315,7 @@ impl Peer {
         let date = httpdate::fmt_http_date(date);
         let digest = format!(
             "SHA-256={}",
-            B64.encode(ring::digest::digest(&ring::digest::SHA256, body))
+            B64.encode(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, body))
         );
         let target = match u.query() {
             Some(q) => format!("{} {}?{q}", method.to_lowercase(), u.path()),
@@ -400,7 +400,7 @@ impl Peer {
         let authority = authority(&u);
         let digest = format!(
             "sha-512=:{}:",
-            B64.encode(ring::digest::digest(&ring::digest::SHA512, body))
+            B64.encode(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA512, body))
         );
         let request_target = match u.query() {
             Some(q) => format!("{}?{q}", u.path()),
@@ -434,11 +434,11 @@ impl Peer {
             }
             "rsa-pss-sha512" => {
                 let (_, keypair) = current_key(&self.inner);
-                let mut sig = vec![0; keypair.public().modulus_len()];
+                let mut sig = vec![0; keypair.public_modulus_len()];
                 keypair
                     .sign(
                         &RSA_PSS_SHA512,
-                        &ring::rand::SystemRandom::new(),
+                        &aws_lc_rs::rand::SystemRandom::new(),
                         base.as_bytes(),
                         &mut sig,
                     )
@@ -476,11 +476,11 @@ impl Peer {
     /// (every actor's): e.g. the signing input of a sexp envelope.
     pub fn sign_bytes(&self, data: &[u8]) -> Vec<u8> {
         let (_, keypair) = current_key(&self.inner);
-        let mut sig = vec![0; keypair.public().modulus_len()];
+        let mut sig = vec![0; keypair.public_modulus_len()];
         keypair
             .sign(
                 &RSA_PKCS1_SHA256,
-                &ring::rand::SystemRandom::new(),
+                &aws_lc_rs::rand::SystemRandom::new(),
                 data,
                 &mut sig,
             )
@@ -589,7 +589,7 @@ fn new_key() -> (String, Arc<RsaKeyPair>) {
         .to_public_key_pem(LineEnding::LF)
         .expect("peer public pem");
     let der = private.to_pkcs8_der().expect("peer pkcs8");
-    let keypair = RsaKeyPair::from_pkcs8(der.as_bytes()).expect("ring accepts the peer key");
+    let keypair = RsaKeyPair::from_pkcs8(der.as_bytes()).expect("aws-lc-rs accepts the peer key");
     (public_pem, Arc::new(keypair))
 }
 
@@ -811,7 +811,7 @@ async fn verify_rfc9421(
     }
     let digest = format!(
         "sha-256=:{}:",
-        B64.encode(ring::digest::digest(&ring::digest::SHA256, body))
+        B64.encode(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, body))
     );
     if get("content-digest") != digest {
         return false;
@@ -850,7 +850,7 @@ async fn verify_rfc9421(
         .ok()
         .and_then(|c| c.get(&key_id).cloned());
     if let Some(key) = cached {
-        return UnparsedPublicKey::new(&ring::signature::ED25519, &key)
+        return UnparsedPublicKey::new(&aws_lc_rs::signature::ED25519, &key)
             .verify(base.as_bytes(), &signature)
             .is_ok();
     }
@@ -874,7 +874,7 @@ async fn verify_rfc9421(
     if let Ok(mut c) = inner.key_cache.lock() {
         c.insert(key_id.clone(), key[2..].to_vec());
     }
-    UnparsedPublicKey::new(&ring::signature::ED25519, &key[2..])
+    UnparsedPublicKey::new(&aws_lc_rs::signature::ED25519, &key[2..])
         .verify(base.as_bytes(), &signature)
         .is_ok()
 }
@@ -899,7 +899,7 @@ async fn verify(
     };
     let expected = format!(
         "SHA-256={}",
-        B64.encode(ring::digest::digest(&ring::digest::SHA256, body))
+        B64.encode(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, body))
     );
     if digest != expected {
         return false;

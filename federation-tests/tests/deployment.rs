@@ -162,8 +162,8 @@ async fn member_token(d: &Deployment, hub: &Hub, session: &str) -> String {
         "{}-verifier-of-enough-length-for-pkce",
         uuid::Uuid::new_v4()
     );
-    let challenge = URL_SAFE_NO_PAD.encode(ring::digest::digest(
-        &ring::digest::SHA256,
+    let challenge = URL_SAFE_NO_PAD.encode(aws_lc_rs::digest::digest(
+        &aws_lc_rs::digest::SHA256,
         verifier.as_bytes(),
     ));
     let authorize = client()

@@ -134,22 +134,33 @@ pub async fn claim(db: &Db, limit: i64, lease_ms: i64) -> Result<Vec<Job>, AppEr
         .await?)
 }
 
-/// Records an outcome, but only while `job`'s lease still holds.
+/// Records an outcome, but only while `job`'s lease still holds. Outcomes
+/// arrive as fast as deliveries finish: they are committed in groups
+/// ([`super::group`]), and this returns once the outcome is durable.
 async fn finish(
     db: &Db,
     job: &Job,
-    sql: &str,
+    sql: &'static str,
     error: Option<&str>,
     at_ms: i64,
 ) -> Result<(), AppError> {
-    sqlx::query(sql)
-        .bind(&job.id)
-        .bind(job.lease_until)
-        .bind(error)
-        .bind(at_ms)
-        .execute(db.pool())
-        .await?;
-    Ok(())
+    let (id, lease) = (job.id.clone(), job.lease_until);
+    let error = error.map(str::to_string);
+    db.group()
+        .run(move |conn| {
+            let (id, error) = (id.clone(), error.clone());
+            Box::pin(async move {
+                sqlx::query(sql)
+                    .bind(id)
+                    .bind(lease)
+                    .bind(error)
+                    .bind(at_ms)
+                    .execute(conn)
+                    .await?;
+                Ok(())
+            })
+        })
+        .await
 }
 
 pub async fn mark_done(db: &Db, job: &Job) -> Result<(), AppError> {

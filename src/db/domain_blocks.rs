@@ -9,7 +9,7 @@ use crate::error::AppError;
 
 /// How a domain is stored and compared: lower case, and `evil.example.` is
 /// `evil.example` (a trailing dot must not dodge a block, or a removal).
-fn normal(domain: &str) -> String {
+pub(super) fn normal(domain: &str) -> String {
     domain.trim().trim_end_matches('.').to_ascii_lowercase()
 }
 

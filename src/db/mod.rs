@@ -17,6 +17,8 @@ pub mod consents;
 pub mod delivery;
 pub mod domain_blocks;
 pub mod follows;
+pub mod gate;
+pub mod group;
 pub mod hosts;
 pub mod keys;
 pub mod login_attempts;
@@ -62,6 +64,8 @@ pub struct Db {
     backend: Backend,
     /// PostgreSQL only: where [`revocations::listen`] connects.
     listen_url: Option<revocations::ListenUrl>,
+    /// The writer tasks that commit hot-path writes in groups.
+    group: group::Committer,
 }
 
 impl Db {
@@ -137,10 +141,12 @@ impl Db {
             .map_err(|e| AppError::Unavailable(format!("cannot open database '{shown}': {e}")))?;
         let listen_url = (backend == Backend::Postgres)
             .then(|| revocations::ListenUrl(std::sync::Arc::from(url.as_str())));
+        let group = group::Committer::start(pool.clone(), backend);
         Ok(Db {
             pool,
             backend,
             listen_url,
+            group,
         })
     }
 
@@ -165,6 +171,11 @@ impl Db {
 
     pub fn pool(&self) -> &AnyPool {
         &self.pool
+    }
+
+    /// Where hot-path writes go to be committed in groups (see [`group`]).
+    pub fn group(&self) -> &group::Committer {
+        &self.group
     }
 
     /// Closes the pool; later queries fail with "pool closed".

@@ -76,7 +76,7 @@ pub fn backoff_ms(base_ms: u64, attempts: u32, jitter: f64) -> u64 {
 
 fn random_unit() -> f64 {
     let mut b = [0u8; 4];
-    let _ = ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut b);
+    let _ = aws_lc_rs::rand::SecureRandom::fill(&aws_lc_rs::rand::SystemRandom::new(), &mut b);
     f64::from(u32::from_le_bytes(b)) / f64::from(u32::MAX)
 }
 
@@ -263,7 +263,7 @@ pub async fn deliver(state: &AppState, job: Job, format: Format) {
     let result = match &outcome {
         Outcome::Delivered => {
             tracing::debug!(inbox = %job.inbox, activity = %job.activity_id, "delivered");
-            let _ = db::hosts::alive(&state.db, &job.host).await;
+            let _ = crate::remote::heard_from(state, &job.host).await;
             db::delivery::mark_done(&state.db, &job).await
         }
         Outcome::Final(error) => {
@@ -274,6 +274,7 @@ pub async fn deliver(state: &AppState, job: Job, format: Format) {
             error,
             retry_after_ms,
         } => {
+            crate::remote::failing(&job.host);
             let _ = db::hosts::failed(
                 &state.db,
                 &job.host,

@@ -286,7 +286,7 @@ impl Fetcher {
         };
         // reqwest's rustls needs a process-wide crypto provider; installing
         // it twice (a second hub in one test process) is harmless.
-        let _ = rustls::crypto::ring::default_provider().install_default();
+        let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
         let policy = {
             let guard = guard.clone();
             Policy::custom(move |attempt| {

@@ -136,17 +136,14 @@ async fn pipeline(
     let actor_url = url::Url::parse(&actor_id)
         .map_err(|_| AppError::BadRequest("actor is not a URL".into()))?;
     let domain = actor_url.host_str().unwrap_or_default();
-    let block = db::domain_blocks::matching(&state.db, domain).await?;
+    let gate = db::gate::ask(&state.db, domain, &actor_id, &activity.id).await?;
+    let block = gate.domain_block;
     if block.as_ref().is_some_and(|b| b.severity == "suspend") {
         return Err(AppError::Forbidden(format!(
             "domain {domain} is suspended here"
         )));
     }
-    if db::actor_moderation::severity(&state.db, &actor_id)
-        .await?
-        .as_deref()
-        == Some("suspend")
-    {
+    if gate.actor_severity.as_deref() == Some("suspend") {
         return Err(AppError::Forbidden(format!("{actor_id} is suspended here")));
     }
     let target = match app {
@@ -160,7 +157,7 @@ async fn pipeline(
         }
         None => None,
     };
-    if db::activities::exists(&state.db, &activity.id).await? {
+    if gate.known {
         return Ok(accepted("replay ignored"));
     }
 
@@ -205,7 +202,7 @@ async fn pipeline(
     hosts.sort();
     hosts.dedup();
     for host in hosts {
-        db::hosts::alive(&state.db, &host).await?;
+        crate::remote::heard_from(state, &host).await?;
     }
     if origin(&activity.id) != origin(&actor.id) {
         return Err(AppError::BadRequest(format!(
@@ -214,19 +211,23 @@ async fn pipeline(
         )));
     }
     let activity = activities::authoritative_object(state, activity).await?;
-    let stored = match format {
-        Format::JsonLd => std::borrow::Cow::Borrowed(&body[..]),
+    let body = match format {
+        Format::JsonLd => String::from_utf8_lossy(&body).into_owned(),
         // Kept as the AS2 JSON every other stored activity is.
-        Format::Sexp => std::borrow::Cow::Owned(formats::jsonld::encode(&activity.doc)),
+        Format::Sexp => {
+            String::from_utf8_lossy(&formats::jsonld::encode(&activity.doc)).into_owned()
+        }
     };
     state.metrics.record_proven_by(proven_by);
     let done = activities::apply(
         state,
-        &actor,
-        &activity,
-        target.as_ref(),
-        &stored,
-        block.as_ref(),
+        activities::Received {
+            actor,
+            activity,
+            target,
+            body,
+            domain_block: block,
+        },
     )
     .await?;
     Ok(accepted(done))

@@ -5,17 +5,17 @@
 //!
 //! Keys are generated on the first start, stored in the database and reused
 //! forever after. The rsa crate generates keys and does the PEM work; signing
-//! goes through ring, which is constant-time and several times faster than
+//! goes through aws-lc-rs, which is constant-time and many times faster than
 //! the rsa crate (RUSTSEC-2023-0071 concerns the latter's private-key
 //! operations). Private keys never leave this module except to the database:
 //! `Debug` prints fingerprints only.
 
 use std::fmt;
 
+use aws_lc_rs::rand::SystemRandom;
+use aws_lc_rs::signature::{Ed25519KeyPair, KeyPair, RsaKeyPair, RSA_PKCS1_SHA256};
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
-use ring::rand::SystemRandom;
-use ring::signature::{Ed25519KeyPair, KeyPair, RsaKeyPair, RSA_PKCS1_SHA256};
 use rsa::pkcs8::{DecodePrivateKey, EncodePrivateKey, EncodePublicKey, LineEnding};
 use rsa::{RsaPrivateKey, RsaPublicKey};
 
@@ -106,7 +106,7 @@ impl InstanceKeys {
 
     /// SHA-256 of the RSA public key's DER, hex: a short name for the key.
     pub fn rsa_fingerprint(&self) -> String {
-        hex(ring::digest::digest(&ring::digest::SHA256, &self.rsa_public_der).as_ref())
+        hex(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, &self.rsa_public_der).as_ref())
     }
 
     pub fn ed25519_public(&self) -> &[u8] {
@@ -124,7 +124,7 @@ impl InstanceKeys {
     /// RSASSA-PKCS1-v1_5 with SHA-256, the algorithm of draft-cavage
     /// `rsa-sha256` / `hs2019` signatures.
     pub fn sign_rsa_sha256(&self, message: &[u8]) -> Result<Vec<u8>, AppError> {
-        let mut signature = vec![0; self.rsa.public().modulus_len()];
+        let mut signature = vec![0; self.rsa.public_modulus_len()];
         self.rsa
             .sign(
                 &RSA_PKCS1_SHA256,
@@ -188,7 +188,7 @@ mod tests {
             .starts_with("-----BEGIN PUBLIC KEY-----"));
         let keys = InstanceKeys::from_stored(&stored).unwrap();
 
-        // ring signs; an independent implementation (the rsa crate) verifies
+        // aws-lc-rs signs; an independent implementation (the rsa crate) verifies
         // against the published PEM, as a remote peer would.
         let msg = b"(request-target): post /inbox";
         let sig = keys.sign_rsa_sha256(msg).unwrap();
@@ -202,9 +202,12 @@ mod tests {
             .is_err());
 
         let ed_sig = keys.sign_ed25519(msg);
-        ring::signature::UnparsedPublicKey::new(&ring::signature::ED25519, keys.ed25519_public())
-            .verify(msg, &ed_sig)
-            .unwrap();
+        aws_lc_rs::signature::UnparsedPublicKey::new(
+            &aws_lc_rs::signature::ED25519,
+            keys.ed25519_public(),
+        )
+        .verify(msg, &ed_sig)
+        .unwrap();
         assert!(keys.ed25519_multibase().starts_with("z6Mk"));
     }
 

@@ -8,7 +8,7 @@
 //! in `X-Rosefed-Signature: sha256=HEX`, as GitHub's and Mastodon's
 //! webhooks are.
 
-use ring::hmac;
+use aws_lc_rs::hmac;
 use serde_json::json;
 use sqlx::AnyConnection;
 

@@ -73,8 +73,8 @@ fn public_jwk(key: &RsaPrivateKey) -> (String, Value) {
     let e = URL_SAFE_NO_PAD.encode(key.e().to_bytes_be());
     // RFC 7638: the required members, lexicographic order, no whitespace.
     let canonical = format!(r#"{{"e":"{e}","kty":"RSA","n":"{n}"}}"#);
-    let kid = URL_SAFE_NO_PAD.encode(ring::digest::digest(
-        &ring::digest::SHA256,
+    let kid = URL_SAFE_NO_PAD.encode(aws_lc_rs::digest::digest(
+        &aws_lc_rs::digest::SHA256,
         canonical.as_bytes(),
     ));
     let jwk = json!({ "kty": "RSA", "use": "sig", "alg": "RS256", "kid": kid, "n": n, "e": e });
@@ -132,6 +132,6 @@ impl OidcKey {
 
 /// OIDC `at_hash`: the left half of SHA-256 of the access token, base64url.
 pub fn at_hash(access_token: &str) -> String {
-    let digest = ring::digest::digest(&ring::digest::SHA256, access_token.as_bytes());
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, access_token.as_bytes());
     URL_SAFE_NO_PAD.encode(&digest.as_ref()[..16])
 }

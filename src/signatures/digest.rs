@@ -12,7 +12,7 @@ use super::SignatureError;
 pub fn digest_header(body: &[u8]) -> String {
     format!(
         "SHA-256={}",
-        B64.encode(ring::digest::digest(&ring::digest::SHA256, body))
+        B64.encode(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, body))
     )
 }
 
@@ -23,7 +23,7 @@ pub fn verify_digest(headers: &HeaderMap, body: &[u8]) -> Result<(), SignatureEr
         .get("digest")
         .and_then(|v| v.to_str().ok())
         .ok_or(SignatureError::DigestMissing)?;
-    let expected = B64.encode(ring::digest::digest(&ring::digest::SHA256, body));
+    let expected = B64.encode(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, body));
     let mut saw_sha256 = false;
     for part in value.split(',') {
         if let Some((alg, digest)) = part.trim().split_once('=') {
@@ -47,7 +47,7 @@ pub fn verify_digest(headers: &HeaderMap, body: &[u8]) -> Result<(), SignatureEr
 pub fn content_digest_header(body: &[u8]) -> String {
     format!(
         "sha-256=:{}:",
-        B64.encode(ring::digest::digest(&ring::digest::SHA256, body))
+        B64.encode(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, body))
     )
 }
 
@@ -70,8 +70,8 @@ pub fn verify_content_digest(headers: &HeaderMap, body: &[u8]) -> Result<(), Sig
     let mut checked = false;
     for (name, entry) in &dict {
         let algorithm = match name.as_str() {
-            "sha-256" => &ring::digest::SHA256,
-            "sha-512" => &ring::digest::SHA512,
+            "sha-256" => &aws_lc_rs::digest::SHA256,
+            "sha-512" => &aws_lc_rs::digest::SHA512,
             _ => continue,
         };
         let sfv::ListEntry::Item(item) = entry else {
@@ -80,7 +80,7 @@ pub fn verify_content_digest(headers: &HeaderMap, body: &[u8]) -> Result<(), Sig
         let Some(given) = item.bare_item.as_byte_sequence() else {
             return Err(SignatureError::ContentDigestMismatch);
         };
-        if given != ring::digest::digest(algorithm, body).as_ref() {
+        if given != aws_lc_rs::digest::digest(algorithm, body).as_ref() {
             return Err(SignatureError::ContentDigestMismatch);
         }
         checked = true;

@@ -16,15 +16,15 @@
 //! The key types they verify with are here: [`PublicKey`] reads what actors
 //! publish (an RSA `publicKeyPem`, or a FEP-521a `Multikey`), and
 //! [`Algorithm`] names what a signature was made with. Verification goes
-//! through ring (constant-time, and independent of the `rsa` crate's timing
+//! through aws-lc-rs (constant-time, and independent of the `rsa` crate's timing
 //! advisory, RUSTSEC-2023-0071); the `rsa` crate only reads PEM.
 
-use base64::engine::general_purpose::STANDARD as B64;
-use base64::Engine;
-use ring::signature::{
+use aws_lc_rs::signature::{
     UnparsedPublicKey, ECDSA_P256_SHA256_FIXED, ED25519, RSA_PKCS1_2048_8192_SHA256,
     RSA_PSS_2048_8192_SHA512,
 };
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine;
 use rsa::pkcs1::{DecodeRsaPublicKey, EncodeRsaPublicKey};
 use rsa::pkcs8::DecodePublicKey;
 use rsa::RsaPublicKey;
@@ -151,7 +151,7 @@ const P256_SPKI_PREFIX: [u8; 26] = [
     0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00,
 ];
 
-/// A public key in the form ring verifies with.
+/// A public key in the form aws-lc-rs verifies with.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum PublicKey {
     /// PKCS#1 DER.

@@ -14,7 +14,7 @@
 //! No I/O: which key a `verificationMethod` names, and whether its actor
 //! owns it, is the caller's business ([`crate::remote`]).
 
-use ring::digest::{digest, SHA256};
+use aws_lc_rs::digest::{digest, SHA256};
 use serde_json::{Map, Value};
 
 use super::{Algorithm, PublicKey};
@@ -218,13 +218,18 @@ mod tests {
 
     /// The FEP's key pair: its secret key is multicodec `ed25519-priv`
     /// (0x1300, varint 0x80 0x26) + the 32-byte seed.
-    fn fep_key() -> (ring::signature::Ed25519KeyPair, PublicKey, String, String) {
+    fn fep_key() -> (
+        aws_lc_rs::signature::Ed25519KeyPair,
+        PublicKey,
+        String,
+        String,
+    ) {
         let key = json("key.json");
         let secret = bs58::decode(&key["secretKeyMultibase"].as_str().unwrap()[1..])
             .into_vec()
             .unwrap();
         assert_eq!(&secret[..2], &[0x80, 0x26]);
-        let pair = ring::signature::Ed25519KeyPair::from_seed_unchecked(&secret[2..]).unwrap();
+        let pair = aws_lc_rs::signature::Ed25519KeyPair::from_seed_unchecked(&secret[2..]).unwrap();
         let public = PublicKey::parse(key["publicKeyMultibase"].as_str().unwrap()).unwrap();
         (
             pair,

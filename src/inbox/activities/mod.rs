@@ -94,47 +94,81 @@ pub async fn authoritative_object(
     Ok(activity)
 }
 
-/// Records the activity and applies it atomically. A replay (the id is
+/// What [`apply`] records, owned, so the database's writer can run it
+/// (again, if its group rolls back).
+pub struct Received {
+    pub actor: RemoteActor,
+    pub activity: Activity,
+    /// The app whose inbox was posted to, for per-actor inboxes.
+    pub target: Option<AppName>,
+    /// The activity as stored: the body as received (JSON-LD).
+    pub body: String,
+    pub domain_block: Option<DomainBlock>,
+}
+
+/// Records the activity and applies it atomically, in a transaction the
+/// database may share with other activities arriving at the same time
+/// ([`db::group`]); returns once it has committed. A replay (the id is
 /// already recorded) changes nothing.
-pub async fn apply(
+pub async fn apply(state: &AppState, received: Received) -> Result<&'static str, AppError> {
+    // An Update or Delete may change or remove the actor's keys.
+    let rekeys = matches!(received.activity.kind.as_str(), "Update" | "Delete");
+    let actor_id = received.actor.id.clone();
+    let job = std::sync::Arc::new((state.clone(), received));
+    let outcome = state
+        .db
+        .group()
+        .run(move |conn| {
+            let job = job.clone();
+            Box::pin(async move {
+                let (state, received) = &*job;
+                record(state, received, conn).await
+            })
+        })
+        .await?;
+    if outcome != REPLAY {
+        state.delivery_wakeup.notify_one();
+    }
+    if rekeys {
+        // Committed now: what is remembered of its keys is read again.
+        crate::remote::forget(&actor_id);
+    }
+    Ok(outcome)
+}
+
+const REPLAY: &str = "replay ignored";
+
+async fn record(
     state: &AppState,
-    actor: &RemoteActor,
-    activity: &Activity,
-    target: Option<&AppName>,
-    raw: &[u8],
-    domain_block: Option<&DomainBlock>,
+    received: &Received,
+    conn: &mut AnyConnection,
 ) -> Result<&'static str, AppError> {
+    let activity = &received.activity;
     let ctx = Ctx {
         state,
-        actor,
+        actor: &received.actor,
         activity,
-        target,
-        domain_block,
+        target: received.target.as_ref(),
+        domain_block: received.domain_block.as_ref(),
     };
     let (id, kind) = (activity.id.as_str(), activity.kind.as_str());
-    let mut tx = state.db.pool().begin().await?;
-    let body = String::from_utf8_lossy(raw);
     let new = db::activities::insert(
-        &mut tx,
+        conn,
         &db::activities::NewActivity {
             id,
             app_name: None,
-            actor: &actor.id,
+            actor: &received.actor.id,
             activity_type: kind,
             object_id: id_of(ctx.object()),
             local: false,
-            body: &body,
+            body: &received.body,
         },
     )
     .await?;
     if !new {
-        tx.rollback().await?;
-        return Ok("replay ignored");
+        return Ok(REPLAY);
     }
-    let outcome = handle(&ctx, &mut tx, kind).await?;
-    tx.commit().await?;
-    state.delivery_wakeup.notify_one();
-    Ok(outcome)
+    handle(&ctx, conn, kind).await
 }
 
 async fn handle(

@@ -129,7 +129,7 @@ fn appendix_b_ed25519_example_is_reproduced_by_signing() {
                 .collect::<String>(),
         )
         .unwrap();
-    let pair = ring::signature::Ed25519KeyPair::from_pkcs8_maybe_unchecked(&der).unwrap();
+    let pair = aws_lc_rs::signature::Ed25519KeyPair::from_pkcs8_maybe_unchecked(&der).unwrap();
     let sig = &parse_fields(&v.input, &v.signature).unwrap()[0];
     assert_eq!(
         pair.sign(v.base.as_bytes()).as_ref(),

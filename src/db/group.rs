@@ -1,0 +1,247 @@
+//! Group commit: writes that arrive together commit together.
+//!
+//! The inbox's "store and apply" and the delivery worker's outcomes are many
+//! small transactions. Committing each alone costs a commit (and on SQLite
+//! a turn at its single write lock, where losers sleep in the busy handler)
+//! per activity. Here each piece of work is handed to a writer task, which
+//! runs everything queued at that moment, up to [`MAX_GROUP`] pieces, in one
+//! transaction and commits once.
+//!
+//! What each caller sees is what a transaction of its own gives:
+//! - its work is applied entirely or not at all: when any piece of a group
+//!   fails (or the commit does), the group is rolled back and every piece
+//!   runs again alone, in its own transaction, so one bad piece changes
+//!   nothing of the others and gets its own error;
+//! - it is answered only after its commit, so an answer (a 202 to a peer, a
+//!   delivery marked done) always means durable.
+//!
+//! A piece of work may therefore run twice (once in a group that rolled
+//! back); it must only read and write through the connection it is given.
+//!
+//! SQLite gets one writer (it has one write lock); PostgreSQL a few, so a
+//! group's round trips overlap with another's.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use sqlx::{AnyConnection, AnyPool};
+use tokio::sync::{mpsc, oneshot, Mutex};
+
+use super::Backend;
+use crate::error::AppError;
+
+/// Most pieces of work in one transaction.
+pub const MAX_GROUP: usize = 64;
+/// Pieces waiting for a writer before callers wait to queue.
+const QUEUE: usize = 4096;
+
+/// What a piece of work returns: a future borrowing the connection.
+pub type WorkFuture<'c, T> = Pin<Box<dyn Future<Output = Result<T, AppError>> + Send + 'c>>;
+
+/// Hands work to the writer tasks. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Committer {
+    queue: mpsc::Sender<Box<dyn Piece>>,
+}
+
+impl Committer {
+    /// Starts the writer tasks on the current runtime. They stop when the
+    /// last `Committer` is dropped.
+    pub fn start(pool: AnyPool, backend: Backend) -> Committer {
+        let (queue, receiver) = mpsc::channel(QUEUE);
+        let receiver = Arc::new(Mutex::new(receiver));
+        let writers = match backend {
+            Backend::Sqlite => 1,
+            Backend::Postgres => 4,
+        };
+        for _ in 0..writers {
+            tokio::spawn(writer(pool.clone(), receiver.clone()));
+        }
+        Committer { queue }
+    }
+
+    /// Runs `work` in a transaction, possibly shared with other work, and
+    /// returns its result once that transaction has committed.
+    pub async fn run<T, F>(&self, work: F) -> Result<T, AppError>
+    where
+        T: Send + 'static,
+        F: for<'c> Fn(&'c mut AnyConnection) -> WorkFuture<'c, T> + Send + 'static,
+    {
+        let (reply, answer) = oneshot::channel();
+        let piece = Box::new(Typed {
+            work,
+            value: None,
+            reply,
+        });
+        self.queue
+            .send(piece)
+            .await
+            .map_err(|_| AppError::Unavailable("the database writer has stopped".into()))?;
+        answer
+            .await
+            .map_err(|_| AppError::Unavailable("the database writer has stopped".into()))?
+    }
+}
+
+/// A piece of work with its type erased, so one queue carries all kinds.
+trait Piece: Send {
+    /// Runs the work on `conn`, keeping its value for [`Piece::finish`].
+    fn run<'c>(&'c mut self, conn: &'c mut AnyConnection) -> WorkFuture<'c, ()>;
+    /// Answers the caller: the kept value, or `error`.
+    fn finish(self: Box<Self>, error: Option<AppError>);
+}
+
+impl std::fmt::Debug for dyn Piece {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Piece")
+    }
+}
+
+struct Typed<T, F> {
+    work: F,
+    value: Option<T>,
+    reply: oneshot::Sender<Result<T, AppError>>,
+}
+
+impl<T, F> Piece for Typed<T, F>
+where
+    T: Send + 'static,
+    F: for<'c> Fn(&'c mut AnyConnection) -> WorkFuture<'c, T> + Send + 'static,
+{
+    fn run<'c>(&'c mut self, conn: &'c mut AnyConnection) -> WorkFuture<'c, ()> {
+        Box::pin(async move {
+            let value = (self.work)(conn).await?;
+            self.value = Some(value);
+            Ok(())
+        })
+    }
+
+    fn finish(self: Box<Self>, error: Option<AppError>) {
+        let answer = match (error, self.value) {
+            (Some(e), _) => Err(e),
+            (None, Some(value)) => Ok(value),
+            (None, None) => Err(AppError::Internal("work finished without running".into())),
+        };
+        // The caller may have gone (its request was cancelled): the work
+        // stands all the same, as a lone transaction's would.
+        let _ = self.reply.send(answer);
+    }
+}
+
+type Queue = Arc<Mutex<mpsc::Receiver<Box<dyn Piece>>>>;
+
+async fn writer(pool: AnyPool, queue: Queue) {
+    loop {
+        let mut group = Vec::with_capacity(MAX_GROUP);
+        {
+            // One writer at a time takes what is queued: the first piece
+            // waited for, the rest as they are.
+            let mut receiver = queue.lock().await;
+            match receiver.recv().await {
+                Some(piece) => group.push(piece),
+                None => return,
+            }
+            while group.len() < MAX_GROUP {
+                match receiver.try_recv() {
+                    Ok(piece) => group.push(piece),
+                    Err(_) => break,
+                }
+            }
+        }
+        commit_group(&pool, group).await;
+    }
+}
+
+async fn commit_group(pool: &AnyPool, mut group: Vec<Box<dyn Piece>>) {
+    if group.len() > 1 {
+        match together(pool, &mut group).await {
+            Ok(()) => {
+                for piece in group {
+                    piece.finish(None);
+                }
+                return;
+            }
+            Err(e) => {
+                tracing::debug!(pieces = group.len(), error = %e, "a grouped transaction failed; running its pieces one by one");
+            }
+        }
+    }
+    for mut piece in group {
+        let error = alone(pool, piece.as_mut()).await.err();
+        piece.finish(error);
+    }
+}
+
+/// Every piece in one transaction, or none.
+async fn together(pool: &AnyPool, group: &mut [Box<dyn Piece>]) -> Result<(), AppError> {
+    let mut tx = pool.begin().await?;
+    for piece in group.iter_mut() {
+        piece.run(&mut tx).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn alone(pool: &AnyPool, piece: &mut dyn Piece) -> Result<(), AppError> {
+    let mut tx = pool.begin().await?;
+    piece.run(&mut tx).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::Db;
+
+    /// Pieces queued together commit together, and one failing piece
+    /// changes nothing of the others and gets its own error.
+    #[tokio::test]
+    async fn a_failing_piece_spoils_nothing_of_its_group() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("group.db").display());
+        let db = Db::connect(&url, 4, true).await.unwrap();
+        sqlx::query("CREATE TABLE t (n BIGINT PRIMARY KEY)")
+            .execute(db.pool())
+            .await
+            .unwrap();
+        let mut tasks = tokio::task::JoinSet::new();
+        for n in 0..40i64 {
+            let group = db.group().clone();
+            tasks.spawn(async move {
+                let result = group
+                    .run(move |conn| {
+                        Box::pin(async move {
+                            sqlx::query("INSERT INTO t (n) VALUES ($1)")
+                                .bind(n)
+                                .execute(&mut *conn)
+                                .await?;
+                            if n == 7 {
+                                return Err(AppError::BadRequest("seven is refused".into()));
+                            }
+                            Ok(n * 2)
+                        })
+                    })
+                    .await;
+                (n, result)
+            });
+        }
+        while let Some(done) = tasks.join_next().await {
+            let (n, result) = done.unwrap();
+            match result {
+                Ok(doubled) => assert_eq!(doubled, n * 2),
+                Err(e) => assert!(n == 7 && e.to_string().contains("seven"), "{n}: {e}"),
+            }
+        }
+        let rows: Vec<i64> = sqlx::query_scalar("SELECT n FROM t ORDER BY n")
+            .fetch_all(db.pool())
+            .await
+            .unwrap();
+        let expected: Vec<i64> = (0..40).filter(|n| *n != 7).collect();
+        assert_eq!(
+            rows, expected,
+            "every other piece committed once, seven not at all"
+        );
+    }
+}
