@@ -9,7 +9,24 @@ use clap::{CommandFactory, FromArgMatches};
 use rosefed::cli::{self, Cli, LogFormat};
 use tracing_subscriber::EnvFilter;
 
+/// glibc gives threads malloc arenas of their own, up to eight per core,
+/// and memory freed in one is not reused by another: under a fan-out the
+/// hub's ten-odd threads (runtime, SQLite connections) held 15 MiB more
+/// than with two arenas, at the same speed. Two, as Mastodon's units set
+/// with `MALLOC_ARENA_MAX`, unless the operator set that variable.
+fn bound_malloc_arenas() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    if std::env::var_os("MALLOC_ARENA_MAX").is_none() {
+        // SAFETY: mallopt only changes a malloc tunable, and runs before
+        // any other thread exists.
+        unsafe {
+            libc::mallopt(libc::M_ARENA_MAX, 2);
+        }
+    }
+}
+
 fn main() -> ExitCode {
+    bound_malloc_arenas();
     let matches = Cli::command().get_matches();
     let mut cli = match Cli::from_arg_matches(&matches) {
         Ok(cli) => cli,

@@ -8,6 +8,8 @@
 //! cargo run --release -p rosefed-bench -- discovery
 //! cargo run --release -p rosefed-bench -- inbox --activities 20000
 //! cargo run --release -p rosefed-bench -- inbox --activities 20000 --format sexp
+//! cargo run --release -p rosefed-bench -- inbox --stored 1000000
+//! cargo run --release -p rosefed-bench -- inbox --expired 1000000
 //! cargo run --release -p rosefed-bench -- fanout --followers 10000
 //! cargo run --release -p rosefed-bench -- oauth
 //! cargo run --release -p rosefed-bench -- codec
@@ -78,6 +80,15 @@ enum Scenario {
         /// The wire format: JSON-LD, or sexp in signed envelopes.
         #[arg(long, value_enum, default_value_t = inbox::Wire::Json)]
         format: inbox::Wire,
+        /// Received activities already stored before the run (recent:
+        /// kept), to see how the indexes' growth costs.
+        #[arg(long, default_value_t = 0)]
+        stored: usize,
+        /// Received activities stored past retention before the run: the
+        /// hub starts pruning them as it starts, during the measured run;
+        /// prints how long the pruning took.
+        #[arg(long, default_value_t = 0)]
+        expired: usize,
     },
     /// One post delivered to many followers, each with its own inbox.
     Fanout {
@@ -234,9 +245,19 @@ async fn run(args: Args) -> Result<(), String> {
                 activities,
                 actors,
                 format,
+                stored,
+                expired,
                 ..
             } => {
-                inbox::run(&db, b, *activities, *actors, common.concurrency, *format).await?;
+                let run = inbox::Run {
+                    activities: *activities,
+                    actors: *actors,
+                    concurrency: common.concurrency,
+                    wire: *format,
+                    stored: *stored,
+                    expired: *expired,
+                };
+                inbox::run(&db, b, &run).await?;
             }
             Scenario::Fanout {
                 followers, signing, ..

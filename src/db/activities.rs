@@ -77,12 +77,37 @@ pub async fn latest_local(
 /// Drops received activities older than the retention (local ones are the
 /// outbox and stay). Returns how many went.
 pub async fn prune_received(db: &Db, older_than_ms: i64) -> Result<u64, AppError> {
-    let done = sqlx::query("DELETE FROM ap_activities WHERE local = 0 AND created_at < $1")
-        .bind(now_millis() - older_than_ms)
-        .execute(db.pool())
-        .await?;
-    Ok(done.rows_affected())
+    let before = now_millis() - older_than_ms;
+    let mut removed = 0;
+    // In small pieces through the group writer, so the inbox keeps
+    // committing in between (on SQLite one long DELETE held the only
+    // write lock for its whole length).
+    loop {
+        let n = db
+            .group()
+            .run(move |conn| {
+                Box::pin(async move {
+                    let done = sqlx::query(
+                        "DELETE FROM ap_activities WHERE id IN (SELECT id FROM ap_activities \
+                         WHERE local = 0 AND created_at < $1 LIMIT $2)",
+                    )
+                    .bind(before)
+                    .bind(PRUNE_PIECE)
+                    .execute(conn)
+                    .await?;
+                    Ok(done.rows_affected())
+                })
+            })
+            .await?;
+        removed += n;
+        if n < PRUNE_PIECE as u64 {
+            return Ok(removed);
+        }
+    }
 }
+
+/// Rows removed per transaction when pruning.
+const PRUNE_PIECE: i64 = 1000;
 
 pub async fn add_token(db: &Db, app: &AppName, token_hash: &str) -> Result<(), AppError> {
     sqlx::query("INSERT INTO app_tokens (token_hash, app_name, created_at) VALUES ($1, $2, $3)")

@@ -126,12 +126,32 @@ pub async fn claim(db: &Db, limit: i64, lease_ms: i64) -> Result<Vec<Job>, AppEr
            ORDER BY j.seq LIMIT $3 {lock}) \
          RETURNING id, activity_id, kind, key_id, inbox, host, body, attempts, lease_until"
     );
-    Ok(sqlx::query_as(&sql)
-        .bind(now + lease_ms)
-        .bind(now)
-        .bind(limit)
-        .fetch_all(db.pool())
-        .await?)
+    if db.backend() == Backend::Postgres {
+        // SKIP LOCKED lets claims run beside the outcomes' writers; inside
+        // their groups they would hold their locks until each group ends.
+        return Ok(sqlx::query_as(&sql)
+            .bind(now + lease_ms)
+            .bind(now)
+            .bind(limit)
+            .fetch_all(db.pool())
+            .await?);
+    }
+    // A claim is a write: on SQLite it goes through the one writer with
+    // the outcomes it competes with, instead of sleeping on the write lock.
+    let sql: std::sync::Arc<str> = sql.into();
+    db.group()
+        .run(move |conn| {
+            let sql = sql.clone();
+            Box::pin(async move {
+                Ok(sqlx::query_as(&sql)
+                    .bind(now + lease_ms)
+                    .bind(now)
+                    .bind(limit)
+                    .fetch_all(conn)
+                    .await?)
+            })
+        })
+        .await
 }
 
 /// Records an outcome, but only while `job`'s lease still holds. Outcomes

@@ -17,7 +17,7 @@
 //!   processes, and a crashed process's jobs are retried when their lease
 //!   expires.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, LazyLock, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -97,16 +97,24 @@ fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<u64> {
 
 /// Runs the worker until `stop` turns true, then waits for deliveries in
 /// flight.
+///
+/// Jobs are claimed ahead: while one window of deliveries is in flight the
+/// next is already claimed and waiting, so a claim (a write, and on SQLite
+/// a turn at the one writer) never leaves the slots idle. A claimed job
+/// that waits is still far inside its lease, and one that waited past half
+/// of it is left to whoever claims it next.
 pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
     let fed = state.config.federation.clone();
-    let total = Arc::new(Semaphore::new(fed.delivery_concurrency.max(1)));
+    let window = fed.delivery_concurrency.max(1);
+    let total = Arc::new(Semaphore::new(window));
     let per_host: Arc<Mutex<HashMap<String, Arc<Semaphore>>>> = Arc::default();
     let mut tasks = JoinSet::new();
+    let mut ready: VecDeque<Claimed> = VecDeque::new();
+    let mut drained = false;
     let mut last_prune = 0i64;
-    tracing::info!(
-        concurrency = fed.delivery_concurrency,
-        "delivery worker started"
-    );
+    let lease_ms = (fed.delivery_lease_secs as i64).saturating_mul(1000);
+    let half_lease = Duration::from_millis(lease_ms as u64 / 2);
+    tracing::info!(concurrency = window, "delivery worker started");
     loop {
         if *stop.borrow() {
             break;
@@ -116,41 +124,100 @@ pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
             last_prune = now_millis();
             prune(&state).await;
         }
-        let lease_ms = (fed.delivery_lease_secs as i64).saturating_mul(1000);
-        let free = total.available_permits();
-        // Claim in batches: a claim costs about the same for 1 job as for
-        // 64 (profiled on PostgreSQL with 10,000 pending jobs), so wait for
-        // a batch's worth of room while deliveries are in flight.
-        let batch = (fed.delivery_concurrency / 4).clamp(1, 16);
-        if free < batch && !tasks.is_empty() {
-            tokio::select! {
-                _ = tasks.join_next() => {}
-                _ = stop.changed() => {}
-            }
-            continue;
-        }
-        let jobs = if free == 0 {
-            Vec::new()
-        } else {
-            match db::delivery::claim(&state.db, free.min(64) as i64, lease_ms).await {
-                Ok(jobs) => jobs,
-                Err(e) => {
-                    tracing::warn!(error = %e, "cannot claim deliveries; will retry");
-                    Vec::new()
+        // Top up to two windows when down to one: a claim costs about the
+        // same for 1 job as for 64 (profiled on PostgreSQL with 10,000
+        // pending jobs).
+        // Once a claim came back short, the queue is empty until the
+        // next poll or wake-up: finishing deliveries do not claim again.
+        if ready.len() < window && !drained {
+            let want = (2 * window - ready.len()).min(MAX_CLAIM);
+            match db::delivery::claim(&state.db, want as i64, lease_ms).await {
+                Ok(jobs) => {
+                    drained = jobs.len() < want;
+                    ready.extend(prepare(&state, jobs).await);
                 }
+                Err(e) => tracing::warn!(error = %e, "cannot claim deliveries; will retry"),
             }
-        };
-        if jobs.is_empty() {
+        }
+        if ready.is_empty() {
             tokio::select! {
-                () = tokio::time::sleep(Duration::from_millis(fed.delivery_poll_ms)) => {}
-                () = state.delivery_wakeup.notified() => {}
+                () = tokio::time::sleep(Duration::from_millis(fed.delivery_poll_ms)) => drained = false,
+                () = state.delivery_wakeup.notified() => drained = false,
                 _ = stop.changed() => {}
                 _ = tasks.join_next(), if !tasks.is_empty() => {}
             }
             continue;
         }
-        let ways = host_ways(&state, &jobs).await;
-        for job in jobs {
+        // Start what there is room for; then wait for room (or stop).
+        while let Some(claimed) = ready.front() {
+            let Ok(permit) = total.clone().try_acquire_owned() else {
+                break;
+            };
+            if claimed.at.elapsed() > half_lease {
+                // Another worker may claim it now: leave it to that one.
+                ready.clear();
+                break;
+            }
+            let Some(Claimed { job, format, at }) = ready.pop_front() else {
+                break;
+            };
+            let host_limit = {
+                let mut map = per_host.lock().unwrap_or_else(|p| p.into_inner());
+                map.entry(job.host.clone())
+                    .or_insert_with(|| Arc::new(Semaphore::new(fed.delivery_per_host.max(1))))
+                    .clone()
+            };
+            let state = state.clone();
+            tasks.spawn(async move {
+                let outcome = {
+                    let _permit = permit;
+                    let Ok(_host) = host_limit.acquire_owned().await else {
+                        return;
+                    };
+                    // A job that waited long for its host may outlive its
+                    // lease and be claimed by another worker: leave it to
+                    // that one.
+                    if at.elapsed() > half_lease {
+                        return;
+                    }
+                    send(&state, &job, format).await
+                };
+                // The slot is free once the peer has answered; recording
+                // the outcome waits for a group commit, not for the peer.
+                record(&state, &job, outcome).await;
+            });
+        }
+        if total.available_permits() == 0 || ready.len() >= window {
+            tokio::select! {
+                _ = tasks.join_next(), if !tasks.is_empty() => {}
+                _ = stop.changed() => {}
+            }
+        }
+    }
+    while tasks.join_next().await.is_some() {}
+    tracing::info!("delivery worker stopped");
+}
+
+/// Most jobs claimed at once.
+const MAX_CLAIM: usize = 256;
+
+/// A claimed job waiting for a delivery slot.
+struct Claimed {
+    job: Job,
+    format: Format,
+    /// When it was claimed: its lease runs from then.
+    at: Instant,
+}
+
+/// Decides each claimed job's format from what is known of its host.
+async fn prepare(state: &AppState, jobs: Vec<Job>) -> Vec<Claimed> {
+    if jobs.is_empty() {
+        return Vec::new();
+    }
+    let at = Instant::now();
+    let ways = host_ways(state, &jobs).await;
+    jobs.into_iter()
+        .map(|job| {
             let known = ways.get(&job.host).copied().unwrap_or_default();
             let format = if known.sexp && !state.config.federation.no_sexp {
                 Format::Sexp
@@ -164,34 +231,9 @@ pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
             if let Some(until) = known.cavage_until {
                 state.fetcher.schemes().set(&job.host, Some(until));
             }
-            let Ok(permit) = total.clone().acquire_owned().await else {
-                break;
-            };
-            let host_limit = {
-                let mut map = per_host.lock().unwrap_or_else(|p| p.into_inner());
-                map.entry(job.host.clone())
-                    .or_insert_with(|| Arc::new(Semaphore::new(fed.delivery_per_host.max(1))))
-                    .clone()
-            };
-            let state = state.clone();
-            let half_lease = Duration::from_millis(lease_ms as u64 / 2);
-            tasks.spawn(async move {
-                let _permit = permit;
-                let claimed = std::time::Instant::now();
-                let Ok(_host) = host_limit.acquire_owned().await else {
-                    return;
-                };
-                // A job that waited long for its host may outlive its lease
-                // and be claimed by another worker: leave it to that one.
-                if claimed.elapsed() > half_lease {
-                    return;
-                }
-                deliver(&state, job, format).await;
-            });
-        }
-    }
-    while tasks.join_next().await.is_some() {}
-    tracing::info!("delivery worker stopped");
+            Claimed { job, format, at }
+        })
+        .collect()
 }
 
 async fn prune(state: &AppState) {
@@ -232,8 +274,8 @@ async fn host_ways(state: &AppState, jobs: &[Job]) -> HashMap<String, db::hosts:
         })
 }
 
-/// One attempt at one job, and its bookkeeping.
-pub async fn deliver(state: &AppState, job: Job, format: Format) {
+/// One attempt at one job: what the peer answered.
+async fn send(state: &AppState, job: &Job, format: Format) -> Outcome {
     // Webhooks take the notification's JSON as it is.
     let format = if job.kind == WEBHOOK {
         Format::JsonLd
@@ -241,7 +283,7 @@ pub async fn deliver(state: &AppState, job: Job, format: Format) {
         format
     };
     let (format, body) = match format {
-        Format::Sexp => match sexp_body(state, &job) {
+        Format::Sexp => match sexp_body(state, job) {
             Ok(body) => (Format::Sexp, body),
             Err(e) => {
                 tracing::warn!(activity = %job.activity_id, error = %e, "cannot write the activity as sexp; sending JSON-LD");
@@ -250,7 +292,7 @@ pub async fn deliver(state: &AppState, job: Job, format: Format) {
         },
         Format::JsonLd => (Format::JsonLd, Arc::from(job.body.as_bytes())),
     };
-    let outcome = attempt(state, &job, format, &body).await;
+    let outcome = attempt(state, job, format, &body).await;
     state.metrics.record_delivery(
         format.name(),
         match &outcome {
@@ -259,16 +301,21 @@ pub async fn deliver(state: &AppState, job: Job, format: Format) {
             Outcome::Retry { .. } => "retry",
         },
     );
+    outcome
+}
+
+/// Records what an attempt came to: done, dead, or when to try again.
+async fn record(state: &AppState, job: &Job, outcome: Outcome) {
     let fed = &state.config.federation;
     let result = match &outcome {
         Outcome::Delivered => {
             tracing::debug!(inbox = %job.inbox, activity = %job.activity_id, "delivered");
             let _ = crate::remote::heard_from(state, &job.host).await;
-            db::delivery::mark_done(&state.db, &job).await
+            db::delivery::mark_done(&state.db, job).await
         }
         Outcome::Final(error) => {
             tracing::warn!(inbox = %job.inbox, activity = %job.activity_id, %error, "delivery refused for good");
-            db::delivery::mark_dead(&state.db, &job, error).await
+            db::delivery::mark_dead(&state.db, job, error).await
         }
         Outcome::Retry {
             error,
@@ -283,7 +330,7 @@ pub async fn deliver(state: &AppState, job: Job, format: Format) {
             .await;
             if job.attempts >= i64::from(fed.delivery_max_attempts) {
                 tracing::warn!(inbox = %job.inbox, activity = %job.activity_id, %error, attempts = job.attempts, "delivery given up");
-                db::delivery::mark_dead(&state.db, &job, error).await
+                db::delivery::mark_dead(&state.db, job, error).await
             } else {
                 let wait = retry_after_ms.unwrap_or_else(|| {
                     backoff_ms(
@@ -295,7 +342,7 @@ pub async fn deliver(state: &AppState, job: Job, format: Format) {
                 tracing::info!(inbox = %job.inbox, activity = %job.activity_id, %error, attempts = job.attempts, retry_in_ms = wait, "delivery failed; will retry");
                 db::delivery::retry_at(
                     &state.db,
-                    &job,
+                    job,
                     now_millis().saturating_add(wait as i64),
                     error,
                 )
