@@ -342,7 +342,8 @@ async fn followers_are_sent_an_update(db: TestDatabase) {
     let actor_id = format!("{}/actors/market", app.public_url);
     let body = app
         .text(&format!(
-            "SELECT body FROM delivery_jobs WHERE object_id = '{actor_id}'"
+            "SELECT a.body FROM delivery_jobs j JOIN ap_activities a ON a.id = j.activity_id \
+             WHERE j.object_id = '{actor_id}'"
         ))
         .await
         .expect("a queued Update");

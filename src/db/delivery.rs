@@ -22,6 +22,8 @@ pub struct Job {
     pub key_id: String,
     pub inbox: String,
     pub host: String,
+    /// What is sent: a webhook's own, or the activity as stored (empty if
+    /// it no longer is).
     pub body: String,
     pub attempts: i64,
     /// The lease this claim holds; outcomes are recorded only while it
@@ -32,12 +34,14 @@ pub struct Job {
 
 /// Queues one activity for many inboxes, inside the caller's transaction
 /// (the transactional outbox: the activity and its jobs commit together).
+/// The activity must be stored (`ap_activities`, local) in the same
+/// transaction: a job keeps no copy of the body, which a claim reads from
+/// there (a fan-out to 100,000 inboxes once wrote 100,000 copies).
 pub async fn enqueue(
     conn: &mut AnyConnection,
     activity_id: &str,
     object_id: Option<&str>,
     key_id: &str,
-    body: &str,
     inboxes: &[String],
 ) -> Result<usize, AppError> {
     if inboxes.is_empty() {
@@ -55,7 +59,7 @@ pub async fn enqueue(
         let done = sqlx::query(
             "INSERT INTO delivery_jobs (id, seq, activity_id, object_id, key_id, inbox, host, body, state, \
              attempts, next_attempt_at, lease_until, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', 0, $9, 0, $9) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, '', 'pending', 0, $8, 0, $8) \
              ON CONFLICT (activity_id, inbox) DO NOTHING",
         )
         .bind(uuid::Uuid::now_v7().to_string())
@@ -65,7 +69,6 @@ pub async fn enqueue(
         .bind(key_id)
         .bind(inbox)
         .bind(&host)
-        .bind(body)
         .bind(now)
         .execute(&mut *conn)
         .await?;
@@ -116,6 +119,12 @@ pub async fn claim(db: &Db, limit: i64, lease_ms: i64) -> Result<Vec<Job>, AppEr
         Backend::Postgres => "FOR UPDATE SKIP LOCKED",
         Backend::Sqlite => "",
     };
+    // Due jobs in the order they fell due, walking the (state,
+    // next_attempt_at) index and stopping at the limit. Ordered by seq, both
+    // backends walked every pending job of a fan-out on each claim (SQLite
+    // sorted them all; PostgreSQL stepped over the delivered ones), which
+    // made a fan-out to 100,000 inboxes quadratic. Order per object and
+    // inbox is kept by the first NOT EXISTS, not by this order.
     let sql = format!(
         "UPDATE delivery_jobs SET lease_until = $1, attempts = attempts + 1 WHERE id IN ( \
            SELECT j.id FROM delivery_jobs j \
@@ -123,8 +132,11 @@ pub async fn claim(db: &Db, limit: i64, lease_ms: i64) -> Result<Vec<Job>, AppEr
              AND NOT EXISTS (SELECT 1 FROM delivery_jobs p WHERE p.inbox = j.inbox \
                  AND p.object_id = j.object_id AND p.seq < j.seq AND p.state = 'pending') \
              AND NOT EXISTS (SELECT 1 FROM hosts h WHERE h.host = j.host AND h.unavailable = 1) \
-           ORDER BY j.seq LIMIT $3 {lock}) \
-         RETURNING id, activity_id, kind, key_id, inbox, host, body, attempts, lease_until"
+           ORDER BY j.next_attempt_at LIMIT $3 {lock}) \
+         RETURNING id, activity_id, kind, key_id, inbox, host, \
+           CASE WHEN body = '' THEN COALESCE((SELECT a.body FROM ap_activities a \
+             WHERE a.id = delivery_jobs.activity_id AND a.local = 1), '') ELSE body END AS body, \
+           attempts, lease_until"
     );
     if db.backend() == Backend::Postgres {
         // SKIP LOCKED lets claims run beside the outcomes' writers; inside

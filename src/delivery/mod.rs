@@ -276,6 +276,9 @@ async fn host_ways(state: &AppState, jobs: &[Job]) -> HashMap<String, db::hosts:
 
 /// One attempt at one job: what the peer answered.
 async fn send(state: &AppState, job: &Job, format: Format) -> Outcome {
+    if job.body.is_empty() {
+        return Outcome::Final("the activity is no longer stored".into());
+    }
     // Webhooks take the notification's JSON as it is.
     let format = if job.kind == WEBHOOK {
         Format::JsonLd

@@ -280,7 +280,6 @@ pub async fn forward(state: &AppState, by: &str, id: &str) -> Result<String, App
         &flag_id,
         None,
         &key_id,
-        &body,
         std::slice::from_ref(&inbox),
     )
     .await?;

@@ -73,5 +73,5 @@ pub async fn send(
         .collect();
     targets.sort();
     targets.dedup();
-    db::delivery::enqueue(conn, id, object_id, &key_id(config, app), &body, &targets).await
+    db::delivery::enqueue(conn, id, object_id, &key_id(config, app), &targets).await
 }
