@@ -81,6 +81,11 @@ struct Inner {
     /// Whether sexp bodies are answered 415 even so.
     refuse_sexp: AtomicBool,
     deliveries: Mutex<Vec<Delivery>>,
+    /// How many deliveries there are of each (type, id) and of each type
+    /// (id None), kept as they arrive: counting by scanning `deliveries`
+    /// held its lock for milliseconds per poll once a fan-out had stored
+    /// tens of thousands, stalling the inbox handlers behind it.
+    counts: Mutex<HashMap<(String, Option<String>), usize>>,
     /// Sexp deliveries answered 415 (not in `deliveries`).
     refused: Mutex<Vec<Delivery>>,
     /// Status to answer deliveries with (202 unless a test says otherwise).
@@ -168,6 +173,7 @@ impl Peer {
             sexp,
             refuse_sexp: AtomicBool::new(false),
             deliveries: Mutex::new(Vec::new()),
+            counts: Mutex::default(),
             refused: Mutex::new(Vec::new()),
             status: AtomicU16::new(202),
             delay_ms: std::sync::atomic::AtomicU64::new(0),
@@ -249,10 +255,10 @@ impl Peer {
     /// How many deliveries of `kind` (and, if given, with activity id `id`)
     /// arrived, without copying them (benchmarks poll this).
     pub fn count(&self, kind: &str, id: Option<&str>) -> usize {
-        self.inner.deliveries.lock().map_or(0, |d| {
-            d.iter()
-                .filter(|x| x.activity["type"] == kind && id.is_none_or(|i| x.activity["id"] == i))
-                .count()
+        self.inner.counts.lock().map_or(0, |c| {
+            c.get(&(kind.to_string(), id.map(str::to_string)))
+                .copied()
+                .unwrap_or(0)
         })
     }
 
@@ -760,6 +766,15 @@ async fn record(inner: &Inner, path: String, headers: HeaderMap, body: Bytes) ->
         } else {
             verify(inner, &delivery.inbox, &headers, &body, &delivery.activity).await
         };
+    }
+    if let Some(kind) = delivery.activity["type"].as_str() {
+        if let Ok(mut c) = inner.counts.lock() {
+            let id = delivery.activity["id"].as_str().map(str::to_string);
+            *c.entry((kind.to_string(), None)).or_default() += 1;
+            if id.is_some() {
+                *c.entry((kind.to_string(), id)).or_default() += 1;
+            }
+        }
     }
     if let Ok(mut d) = inner.deliveries.lock() {
         d.push(delivery);

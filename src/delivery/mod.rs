@@ -21,7 +21,7 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, LazyLock, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
-use tokio::sync::{watch, Semaphore};
+use tokio::sync::{mpsc, watch, Semaphore};
 use tokio::task::JoinSet;
 
 use crate::db::{self, delivery::Job, now_millis};
@@ -114,6 +114,7 @@ pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
     let mut last_prune = 0i64;
     let lease_ms = (fed.delivery_lease_secs as i64).saturating_mul(1000);
     let half_lease = Duration::from_millis(lease_ms as u64 / 2);
+    let (done, recorder) = recorder(state.clone());
     tracing::info!(concurrency = window, "delivery worker started");
     loop {
         if *stop.borrow() {
@@ -167,7 +168,7 @@ pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
                     .or_insert_with(|| Arc::new(Semaphore::new(fed.delivery_per_host.max(1))))
                     .clone()
             };
-            let state = state.clone();
+            let (state, done) = (state.clone(), done.clone());
             tasks.spawn(async move {
                 let outcome = {
                     let _permit = permit;
@@ -184,7 +185,7 @@ pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
                 };
                 // The slot is free once the peer has answered; recording
                 // the outcome waits for a group commit, not for the peer.
-                record(&state, &job, outcome).await;
+                record(&state, &done, &job, outcome).await;
             });
         }
         if total.available_permits() == 0 || ready.len() >= window {
@@ -195,7 +196,38 @@ pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
         }
     }
     while tasks.join_next().await.is_some() {}
+    // The last outcomes are recorded before the worker says it stopped.
+    drop(done);
+    let _ = recorder.await;
     tracing::info!("delivery worker stopped");
+}
+
+/// Delivered jobs waiting to be marked done: (id, lease).
+type Done = mpsc::Sender<(String, i64)>;
+
+/// Starts the task that marks delivered jobs done, many per statement.
+/// A delivery does not wait for it: if the process dies first, the job's
+/// lease runs out and it is delivered again, which receivers dedup by id
+/// (as for a crash just before a lone mark).
+fn recorder(state: AppState) -> (Done, tokio::task::JoinHandle<()>) {
+    let (done, mut delivered) = mpsc::channel::<(String, i64)>(4096);
+    let task = tokio::spawn(async move {
+        while let Some(first) = delivered.recv().await {
+            let mut batch = vec![first];
+            while batch.len() < 512 {
+                match delivered.try_recv() {
+                    Ok(job) => batch.push(job),
+                    Err(_) => break,
+                }
+            }
+            let n = batch.len();
+            if let Err(e) = db::delivery::mark_done_many(&state.db, batch).await {
+                // Their leases run out and they are delivered again.
+                tracing::warn!(jobs = n, error = %e, "cannot record delivered jobs");
+            }
+        }
+    });
+    (done, task)
 }
 
 /// Most jobs claimed at once.
@@ -308,13 +340,16 @@ async fn send(state: &AppState, job: &Job, format: Format) -> Outcome {
 }
 
 /// Records what an attempt came to: done, dead, or when to try again.
-async fn record(state: &AppState, job: &Job, outcome: Outcome) {
+async fn record(state: &AppState, done: &Done, job: &Job, outcome: Outcome) {
     let fed = &state.config.federation;
     let result = match &outcome {
         Outcome::Delivered => {
             tracing::debug!(inbox = %job.inbox, activity = %job.activity_id, "delivered");
             let _ = crate::remote::heard_from(state, &job.host).await;
-            db::delivery::mark_done(&state.db, job).await
+            // Only if the worker is stopping is the recorder gone: then the
+            // lease runs out and the job is delivered again (deduped).
+            let _ = done.send((job.id.clone(), job.lease_until)).await;
+            Ok(())
         }
         Outcome::Final(error) => {
             tracing::warn!(inbox = %job.inbox, activity = %job.activity_id, %error, "delivery refused for good");
