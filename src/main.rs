@@ -36,7 +36,8 @@ fn main() -> ExitCode {
         matches.value_source("public_url"),
         Some(ValueSource::DefaultValue) | None
     );
-    init_logging(&cli);
+    // Held to the end of main: dropping it flushes the last lines.
+    let _log = init_logging(&cli);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -56,15 +57,22 @@ fn main() -> ExitCode {
     }
 }
 
-fn init_logging(cli: &Cli) {
+/// Logs go to stderr through a writer thread, so a request never waits
+/// on the terminal or the log collector; when its queue is full, loggers
+/// wait rather than lose lines.
+fn init_logging(cli: &Cli) -> tracing_appender::non_blocking::WorkerGuard {
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new(cli.default_log_filter()));
+    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .lossy(false)
+        .finish(std::io::stderr());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(writer)
         .with_ansi(std::io::stderr().is_terminal());
     match cli.log_format {
         LogFormat::Text => builder.init(),
         LogFormat::Json => builder.json().init(),
     }
+    guard
 }
