@@ -30,6 +30,8 @@ pub struct AppState {
     pub delivery_wakeup: Arc<tokio::sync::Notify>,
     /// The authorization server's signing key and login throttle.
     pub oauth: Arc<OAuthState>,
+    /// Key owners and healthy hosts, remembered between requests.
+    pub remembered: Arc<crate::memo::Remembered>,
 }
 
 /// What a bootstrap did, for the startup banner and logs.
@@ -78,6 +80,7 @@ pub async fn prepare(config: Config) -> Result<(AppState, Bootstrap), AppError> 
             fetcher,
             delivery_wakeup: Arc::new(tokio::sync::Notify::new()),
             oauth,
+            remembered: Arc::default(),
         },
         Bootstrap {
             keys_created,

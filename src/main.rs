@@ -36,8 +36,8 @@ fn main() -> ExitCode {
         matches.value_source("public_url"),
         Some(ValueSource::DefaultValue) | None
     );
-    // Held to the end of main: dropping it flushes the last lines.
-    let _log = init_logging(&cli);
+    // Held until the command has run: dropping it flushes the last lines.
+    let log = init_logging(&cli);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -48,7 +48,10 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(cli::run(cli)) {
+    let result = runtime.block_on(cli::run(cli));
+    // Every queued log line out before the last word.
+    drop(log);
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");

@@ -9,13 +9,47 @@
 
 use std::collections::HashMap;
 use std::hash::Hash;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
+
+use crate::db::remote::RemoteActor;
+
+/// What one hub remembers of remote parties between requests. One per
+/// hub (in [`crate::instance::AppState`]), not per process: hubs started in
+/// one process on different databases (as the tests do) share nothing.
+pub struct Remembered {
+    /// Who owns which key, and the key's text (see `remote::resolve_key`).
+    pub key_owners: Memo<String, (RemoteActor, String)>,
+    /// Hosts found healthy (not failing, not unavailable).
+    pub healthy_hosts: Memo<String, ()>,
+}
+
+impl Default for Remembered {
+    fn default() -> Self {
+        Remembered {
+            // Another process's change of a key is seen within this.
+            key_owners: Memo::new(Duration::from_secs(30), 10_000),
+            // Another process's "failing" mark is cleared at most this
+            // much later.
+            healthy_hosts: Memo::new(Duration::from_secs(10), 10_000),
+        }
+    }
+}
+
+impl std::fmt::Debug for Remembered {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Remembered")
+    }
+}
 
 pub struct Memo<K, V> {
     entries: Mutex<HashMap<K, (Instant, V)>>,
     ttl: Duration,
     capacity: usize,
+    /// Bumped by every [`Memo::forget`]: a value read from the database
+    /// before a forget must not be kept after it.
+    generation: AtomicU64,
 }
 
 impl<K: Eq + Hash, V: Clone> Memo<K, V> {
@@ -24,6 +58,26 @@ impl<K: Eq + Hash, V: Clone> Memo<K, V> {
             entries: Mutex::new(HashMap::new()),
             ttl,
             capacity,
+            generation: AtomicU64::new(0),
+        }
+    }
+
+    /// Taken before reading what will be kept, and given to [`Memo::put_if`].
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::SeqCst)
+    }
+
+    /// Keeps `value` unless something was forgotten since `generation`
+    /// was taken (it may have been read before that change).
+    pub fn put_if(&self, generation: u64, key: K, value: V) {
+        if let Ok(mut entries) = self.entries.lock() {
+            if self.generation.load(Ordering::SeqCst) != generation {
+                return;
+            }
+            if entries.len() >= self.capacity {
+                entries.clear();
+            }
+            entries.insert(key, (Instant::now(), value));
         }
     }
 
@@ -50,6 +104,7 @@ impl<K: Eq + Hash, V: Clone> Memo<K, V> {
     /// Forgets every entry `stale` says is about a changed row.
     pub fn forget(&self, mut stale: impl FnMut(&K, &V) -> bool) {
         if let Ok(mut entries) = self.entries.lock() {
+            self.generation.fetch_add(1, Ordering::SeqCst);
             entries.retain(|k, (_, v)| !stale(k, v));
         }
     }

@@ -243,6 +243,22 @@ pub async fn mark_done_many(db: &Db, jobs: Vec<(String, i64)>) -> Result<(), App
         .await
 }
 
+/// Gives back claimed jobs that were never attempted (the worker is
+/// stopping): claimable again at once, their attempt not counted.
+pub async fn release(db: &Db, jobs: &[(String, i64)]) -> Result<(), AppError> {
+    for (id, lease) in jobs {
+        sqlx::query(
+            "UPDATE delivery_jobs SET lease_until = 0, attempts = attempts - 1 \
+             WHERE id = $1 AND lease_until = $2",
+        )
+        .bind(id)
+        .bind(lease)
+        .execute(db.pool())
+        .await?;
+    }
+    Ok(())
+}
+
 pub async fn mark_dead(db: &Db, job: &Job, error: &str) -> Result<(), AppError> {
     finish(
         db,

@@ -86,6 +86,22 @@ impl Committer {
     }
 }
 
+/// Whether any [`Committer`] of its database is left: tasks that serve the
+/// same database end when it is gone.
+pub struct Alive(mpsc::WeakSender<Box<dyn Piece>>);
+
+impl Alive {
+    pub fn still(&self) -> bool {
+        self.0.upgrade().is_some()
+    }
+}
+
+impl Committer {
+    pub fn alive(&self) -> Alive {
+        Alive(self.queue.downgrade())
+    }
+}
+
 /// A piece of work with its type erased, so one queue carries all kinds.
 trait Piece: Send {
     /// Runs the work on `conn`, keeping its value for [`Piece::finish`].
@@ -155,8 +171,12 @@ async fn writer(pool: AnyPool, queue: Queue) {
     }
 }
 
+/// Commits a group; when a piece fails, that piece runs alone (and gets
+/// its own error) and the others are tried together again, so one bad
+/// activity costs two transactions, not one per piece. When the group
+/// itself cannot begin or commit, each piece runs alone.
 async fn commit_group(pool: &AnyPool, mut group: Vec<Box<dyn Piece>>) {
-    if group.len() > 1 {
+    while group.len() > 1 {
         match together(pool, &mut group).await {
             Ok(()) => {
                 for piece in group {
@@ -164,8 +184,15 @@ async fn commit_group(pool: &AnyPool, mut group: Vec<Box<dyn Piece>>) {
                 }
                 return;
             }
-            Err(e) => {
+            Err(Failed::Piece(i, e)) => {
+                tracing::debug!(pieces = group.len(), error = %e, "a piece of a grouped transaction failed; running it alone");
+                let mut bad = group.remove(i);
+                let error = alone(pool, bad.as_mut()).await.err();
+                bad.finish(error);
+            }
+            Err(Failed::Group(e)) => {
                 tracing::debug!(pieces = group.len(), error = %e, "a grouped transaction failed; running its pieces one by one");
+                break;
             }
         }
     }
@@ -175,21 +202,47 @@ async fn commit_group(pool: &AnyPool, mut group: Vec<Box<dyn Piece>>) {
     }
 }
 
+/// Why a group did not commit.
+enum Failed {
+    /// The piece at this index failed (or panicked).
+    Piece(usize, AppError),
+    /// Beginning or committing failed.
+    Group(AppError),
+}
+
 /// Every piece in one transaction, or none.
-async fn together(pool: &AnyPool, group: &mut [Box<dyn Piece>]) -> Result<(), AppError> {
-    let mut tx = pool.begin().await?;
-    for piece in group.iter_mut() {
-        piece.run(&mut tx).await?;
+async fn together(pool: &AnyPool, group: &mut [Box<dyn Piece>]) -> Result<(), Failed> {
+    let mut tx = pool.begin().await.map_err(|e| Failed::Group(e.into()))?;
+    for (i, piece) in group.iter_mut().enumerate() {
+        if let Err(e) = guarded(piece.run(&mut tx)).await {
+            let _ = tx.rollback().await;
+            return Err(Failed::Piece(i, e));
+        }
     }
-    tx.commit().await?;
-    Ok(())
+    tx.commit().await.map_err(|e| Failed::Group(e.into()))
 }
 
 async fn alone(pool: &AnyPool, piece: &mut dyn Piece) -> Result<(), AppError> {
     let mut tx = pool.begin().await?;
-    piece.run(&mut tx).await?;
+    guarded(piece.run(&mut tx)).await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// Runs a piece, turning a panic into its error: the writer task must
+/// outlive any one piece (a handler's panic once cost one 500; here it
+/// would stop every write of the process).
+async fn guarded(run: WorkFuture<'_, ()>) -> Result<(), AppError> {
+    use futures_util::FutureExt;
+    match std::panic::AssertUnwindSafe(run).catch_unwind().await {
+        Ok(result) => result,
+        Err(_) => {
+            tracing::error!("a database write panicked; it is refused and the writer goes on");
+            Err(AppError::Internal(
+                "a database write failed unexpectedly".into(),
+            ))
+        }
+    }
 }
 
 #[cfg(test)]
@@ -245,5 +298,24 @@ mod tests {
             rows, expected,
             "every other piece committed once, seven not at all"
         );
+
+        // A piece that panics fails alone, and the writer goes on.
+        let panicked = db
+            .group()
+            .run(|_conn| -> WorkFuture<'_, ()> { Box::pin(async { panic!("a bug in a handler") }) })
+            .await;
+        assert!(panicked.is_err());
+        let after = db
+            .group()
+            .run(|conn| {
+                Box::pin(async move {
+                    sqlx::query("INSERT INTO t (n) VALUES (100)")
+                        .execute(&mut *conn)
+                        .await?;
+                    Ok(())
+                })
+            })
+            .await;
+        assert!(after.is_ok(), "the writer still runs: {after:?}");
     }
 }

@@ -155,8 +155,8 @@ pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
                 break;
             };
             if claimed.at.elapsed() > half_lease {
-                // Another worker may claim it now: leave it to that one.
-                ready.clear();
+                // Another worker may claim them soon: give them back.
+                release(&state, &mut ready).await;
                 break;
             }
             let Some(Claimed { job, format, at }) = ready.pop_front() else {
@@ -195,6 +195,7 @@ pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
             }
         }
     }
+    release(&state, &mut ready).await;
     while tasks.join_next().await.is_some() {}
     // The last outcomes are recorded before the worker says it stopped.
     drop(done);
@@ -221,13 +222,28 @@ fn recorder(state: AppState) -> (Done, tokio::task::JoinHandle<()>) {
                 }
             }
             let n = batch.len();
-            if let Err(e) = db::delivery::mark_done_many(&state.db, batch).await {
+            match db::delivery::mark_done_many(&state.db, batch).await {
+                // Jobs waiting for these (a later activity about the same
+                // object, to the same inbox) may be claimed now.
+                Ok(()) => state.delivery_wakeup.notify_one(),
                 // Their leases run out and they are delivered again.
-                tracing::warn!(jobs = n, error = %e, "cannot record delivered jobs");
+                Err(e) => tracing::warn!(jobs = n, error = %e, "cannot record delivered jobs"),
             }
         }
     });
     (done, task)
+}
+
+/// Gives back the claimed jobs that were not started.
+async fn release(state: &AppState, ready: &mut VecDeque<Claimed>) {
+    let jobs: Vec<(String, i64)> = ready
+        .drain(..)
+        .map(|c| (c.job.id, c.job.lease_until))
+        .collect();
+    if let Err(e) = db::delivery::release(&state.db, &jobs).await {
+        // Their leases run out and they are claimed again then.
+        tracing::warn!(jobs = jobs.len(), error = %e, "cannot give back claimed deliveries");
+    }
 }
 
 /// Most jobs claimed at once.
@@ -359,13 +375,16 @@ async fn record(state: &AppState, done: &Done, job: &Job, outcome: Outcome) {
             error,
             retry_after_ms,
         } => {
-            crate::remote::failing(&job.host);
+            crate::remote::failing(state, &job.host);
             let _ = db::hosts::failed(
                 &state.db,
                 &job.host,
                 (fed.delivery_unavailable_after_secs as i64).saturating_mul(1000),
             )
             .await;
+            // Again: a success in between may have found it healthy before
+            // the mark was written.
+            crate::remote::failing(state, &job.host);
             if job.attempts >= i64::from(fed.delivery_max_attempts) {
                 tracing::warn!(inbox = %job.inbox, activity = %job.activity_id, %error, attempts = job.attempts, "delivery given up");
                 db::delivery::mark_dead(&state.db, job, error).await

@@ -18,7 +18,6 @@ use crate::error::AppError;
 use crate::formats::actor::{self, ActorDocument};
 use crate::formats::as2::origin;
 use crate::instance::AppState;
-use crate::memo::Memo;
 use crate::signatures::PublicKey;
 
 impl RemoteActor {
@@ -60,7 +59,7 @@ async fn remember(state: &AppState, doc: &ActorDocument) -> Result<RemoteActor, 
     let mut conn = state.db.pool().acquire().await?;
     db::remote::reconcile_keys(&mut conn, &actor.id, &doc.listed_keys).await?;
     drop(conn);
-    forget(&actor.id);
+    forget(state, &actor.id);
     for host in actor.inbox_hosts() {
         db::hosts::set_sexp(&state.db, &host, doc.accepts_sexp).await?;
     }
@@ -161,19 +160,16 @@ fn parsed_key(text: &str) -> Result<Arc<PublicKey>, AppError> {
     Ok(key)
 }
 
-/// Who owns which key, as last read from the database: every signed
-/// request asks, and the answer changes only when an actor rotates a key
-/// (which a failed verification notices and refetches) or updates or
-/// deletes itself (which [`forget`] is told of). Trusted for
-/// [`KEY_OWNER_TTL`], so another process's changes are seen within it.
-static KEY_OWNERS: LazyLock<Memo<String, (RemoteActor, String)>> =
-    LazyLock::new(|| Memo::new(KEY_OWNER_TTL, MAX_PARSED_KEYS));
-const KEY_OWNER_TTL: Duration = Duration::from_secs(30);
-
 /// Forgets what is remembered of `actor_id`'s keys: it updated or deleted
-/// itself.
-pub fn forget(actor_id: &str) {
-    KEY_OWNERS.forget(|_, (actor, _)| actor.id == actor_id);
+/// itself. Who owns which key is remembered (`AppState::remembered`, 30 s)
+/// because every signed request asks, and the answer changes only when an
+/// actor rotates a key (which a failed verification notices and
+/// refetches) or updates or deletes itself (which this is told of).
+pub fn forget(state: &AppState, actor_id: &str) {
+    state
+        .remembered
+        .key_owners
+        .forget(|_, (actor, _)| actor.id == actor_id);
 }
 
 /// The actor owning `key_id` and the key's text, from the cache unless
@@ -184,15 +180,17 @@ async fn resolve_key(
     refresh: bool,
 ) -> Result<(RemoteActor, String), AppError> {
     if !refresh {
-        if let Some(owned) = KEY_OWNERS.get(key_id) {
+        let owners = &state.remembered.key_owners;
+        if let Some(owned) = owners.get(key_id) {
             return Ok(owned);
         }
+        let generation = owners.generation();
         if let Some(owned) = db::remote::by_key_id(&state.db, key_id).await? {
-            KEY_OWNERS.put(key_id.to_string(), owned.clone());
+            owners.put_if(generation, key_id.to_string(), owned.clone());
             return Ok(owned);
         }
     }
-    forget_key(key_id);
+    state.remembered.key_owners.forget(|k, _| k == key_id);
     let unauthorized = |why: String| AppError::Unauthorized(why);
     let url = key_id.split('#').next().unwrap_or(key_id);
     let doc = fetch_key_document(state, url).await.map_err(unauthorized)?;
@@ -239,30 +237,23 @@ async fn resolve_key(
     Ok((actor, doc.public_key))
 }
 
-/// Hosts found healthy lately (not failing, not unavailable): hearing from
-/// them, or delivering to them, need not ask the database again.
-static HEALTHY_HOSTS: LazyLock<Memo<String, ()>> =
-    LazyLock::new(|| Memo::new(HEALTHY_HOST_TTL, MAX_PARSED_KEYS));
-/// Another process's "failing" mark is cleared at most this much later.
-const HEALTHY_HOST_TTL: Duration = Duration::from_secs(10);
-
 /// Hearing from `host` (or delivering to it) makes it deliverable again.
+/// Hosts found healthy are remembered for 10 s (`AppState::remembered`),
+/// so most requests need not ask the database.
 pub async fn heard_from(state: &AppState, host: &str) -> Result<(), AppError> {
-    if HEALTHY_HOSTS.get(host).is_some() {
+    let healthy = &state.remembered.healthy_hosts;
+    if healthy.get(host).is_some() {
         return Ok(());
     }
+    let generation = healthy.generation();
     db::hosts::alive(&state.db, host).await?;
-    HEALTHY_HOSTS.put(host.to_string(), ());
+    healthy.put_if(generation, host.to_string(), ());
     Ok(())
 }
 
 /// `host` failed to take a delivery: the next success must clear the mark.
-pub fn failing(host: &str) {
-    HEALTHY_HOSTS.forget(|h, ()| h == host);
-}
-
-fn forget_key(key_id: &str) {
-    KEY_OWNERS.forget(|k, _| k == key_id);
+pub fn failing(state: &AppState, host: &str) {
+    state.remembered.healthy_hosts.forget(|h, ()| h == host);
 }
 
 /// Key documents whose fetch failed lately, with why: a request naming a

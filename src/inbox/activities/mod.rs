@@ -115,25 +115,32 @@ pub async fn apply(state: &AppState, received: Received) -> Result<&'static str,
     let rekeys = matches!(received.activity.kind.as_str(), "Update" | "Delete");
     let actor_id = received.actor.id.clone();
     let job = std::sync::Arc::new((state.clone(), received));
-    let outcome = state
-        .db
-        .group()
-        .run(move |conn| {
-            let job = job.clone();
-            Box::pin(async move {
-                let (state, received) = &*job;
-                record(state, received, conn).await
+    let state = state.clone();
+    // A task of its own: if the peer hangs up while the activity waits for
+    // its group, what follows the commit still happens.
+    let done = tokio::spawn(async move {
+        let outcome = state
+            .db
+            .group()
+            .run(move |conn| {
+                let job = job.clone();
+                Box::pin(async move {
+                    let (state, received) = &*job;
+                    record(state, received, conn).await
+                })
             })
-        })
-        .await?;
-    if outcome != REPLAY {
-        state.delivery_wakeup.notify_one();
-    }
-    if rekeys {
-        // Committed now: what is remembered of its keys is read again.
-        crate::remote::forget(&actor_id);
-    }
-    Ok(outcome)
+            .await?;
+        if outcome != REPLAY {
+            state.delivery_wakeup.notify_one();
+        }
+        if rekeys {
+            // Committed now: what is remembered of its keys is read again.
+            crate::remote::forget(&state, &actor_id);
+        }
+        Ok(outcome)
+    });
+    done.await
+        .map_err(|e| AppError::Internal(format!("storing the activity failed: {e}")))?
 }
 
 const REPLAY: &str = "replay ignored";
