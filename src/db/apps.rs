@@ -113,7 +113,7 @@ pub async fn delete(db: &Db, name: &AppName, force: bool) -> Result<bool, AppErr
 /// on a fresh PostgreSQL database serialise on the marker's primary key.
 /// Returns the apps this call created.
 pub async fn seed_once(db: &Db, seed: &[App]) -> Result<Vec<AppName>, AppError> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     let marker = sqlx::query(
         "INSERT INTO settings (key, value) VALUES ('apps_seeded', $1) ON CONFLICT (key) DO NOTHING",
     )

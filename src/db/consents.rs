@@ -103,7 +103,7 @@ pub async fn list(db: &Db, user_id: &str) -> Result<Vec<AuthorizedApp>, AppError
 /// when the member had not authorized the client.
 pub async fn revoke(db: &Db, user_id: &str, client_id: &str) -> Result<bool, AppError> {
     let now = now_millis();
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     let consents = sqlx::query("DELETE FROM oauth_consents WHERE user_id = $1 AND client_id = $2")
         .bind(user_id)
         .bind(client_id)

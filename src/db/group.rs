@@ -58,7 +58,7 @@ impl Committer {
             Backend::Postgres => 2,
         };
         for _ in 0..writers {
-            tokio::spawn(writer(pool.clone(), receiver.clone()));
+            tokio::spawn(writer(pool.clone(), backend, receiver.clone()));
         }
         Committer { queue }
     }
@@ -149,7 +149,7 @@ where
 
 type Queue = Arc<Mutex<mpsc::Receiver<Box<dyn Piece>>>>;
 
-async fn writer(pool: AnyPool, queue: Queue) {
+async fn writer(pool: AnyPool, backend: Backend, queue: Queue) {
     loop {
         let mut group = Vec::with_capacity(MAX_GROUP);
         {
@@ -167,7 +167,7 @@ async fn writer(pool: AnyPool, queue: Queue) {
                 }
             }
         }
-        commit_group(&pool, group).await;
+        commit_group(&pool, backend, group).await;
     }
 }
 
@@ -175,9 +175,9 @@ async fn writer(pool: AnyPool, queue: Queue) {
 /// its own error) and the others are tried together again, so one bad
 /// activity costs two transactions, not one per piece. When the group
 /// itself cannot begin or commit, each piece runs alone.
-async fn commit_group(pool: &AnyPool, mut group: Vec<Box<dyn Piece>>) {
+async fn commit_group(pool: &AnyPool, backend: Backend, mut group: Vec<Box<dyn Piece>>) {
     while group.len() > 1 {
-        match together(pool, &mut group).await {
+        match together(pool, backend, &mut group).await {
             Ok(()) => {
                 for piece in group {
                     piece.finish(None);
@@ -187,7 +187,7 @@ async fn commit_group(pool: &AnyPool, mut group: Vec<Box<dyn Piece>>) {
             Err(Failed::Piece(i, e)) => {
                 tracing::debug!(pieces = group.len(), error = %e, "a piece of a grouped transaction failed; running it alone");
                 let mut bad = group.remove(i);
-                let error = alone(pool, bad.as_mut()).await.err();
+                let error = alone(pool, backend, bad.as_mut()).await.err();
                 bad.finish(error);
             }
             Err(Failed::Group(e)) => {
@@ -197,7 +197,7 @@ async fn commit_group(pool: &AnyPool, mut group: Vec<Box<dyn Piece>>) {
         }
     }
     for mut piece in group {
-        let error = alone(pool, piece.as_mut()).await.err();
+        let error = alone(pool, backend, piece.as_mut()).await.err();
         piece.finish(error);
     }
 }
@@ -211,8 +211,14 @@ enum Failed {
 }
 
 /// Every piece in one transaction, or none.
-async fn together(pool: &AnyPool, group: &mut [Box<dyn Piece>]) -> Result<(), Failed> {
-    let mut tx = pool.begin().await.map_err(|e| Failed::Group(e.into()))?;
+async fn together(
+    pool: &AnyPool,
+    backend: Backend,
+    group: &mut [Box<dyn Piece>],
+) -> Result<(), Failed> {
+    let mut tx = super::begin_write(pool, backend)
+        .await
+        .map_err(Failed::Group)?;
     for (i, piece) in group.iter_mut().enumerate() {
         if let Err(e) = guarded(piece.run(&mut tx)).await {
             let _ = tx.rollback().await;
@@ -222,8 +228,8 @@ async fn together(pool: &AnyPool, group: &mut [Box<dyn Piece>]) -> Result<(), Fa
     tx.commit().await.map_err(|e| Failed::Group(e.into()))
 }
 
-async fn alone(pool: &AnyPool, piece: &mut dyn Piece) -> Result<(), AppError> {
-    let mut tx = pool.begin().await?;
+async fn alone(pool: &AnyPool, backend: Backend, piece: &mut dyn Piece) -> Result<(), AppError> {
+    let mut tx = super::begin_write(pool, backend).await?;
     guarded(piece.run(&mut tx)).await?;
     tx.commit().await?;
     Ok(())

@@ -14,7 +14,7 @@ pub async fn record(
     at: i64,
     expired_before: i64,
 ) -> Result<(), AppError> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     sqlx::query("DELETE FROM login_attempts WHERE at < $1")
         .bind(expired_before)
         .execute(&mut *tx)

@@ -180,6 +180,11 @@ impl Db {
         &self.pool
     }
 
+    /// Begins a transaction that writes; see [`begin_write`].
+    pub async fn begin(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, AppError> {
+        begin_write(&self.pool, self.backend).await
+    }
+
     /// Where hot-path writes go to be committed in groups (see [`group`]).
     pub fn group(&self) -> &group::Committer {
         &self.group
@@ -216,6 +221,22 @@ async fn checkpoints(pool: AnyPool, alive: group::Alive) {
             tracing::warn!(error = %e, "WAL checkpoint did not run; will try again");
         }
     }
+}
+
+/// Begins a transaction that writes. On SQLite it takes the write lock at
+/// once (`BEGIN IMMEDIATE`), waiting for it under the busy timeout: a
+/// deferred transaction that reads and then writes fails at once with
+/// "database is locked" when another connection committed in between
+/// (its snapshot is stale), and no timeout helps. Seen in a test once
+/// deliveries were recorded by their own task beside an admin's change.
+pub async fn begin_write(
+    pool: &AnyPool,
+    backend: Backend,
+) -> Result<sqlx::Transaction<'static, sqlx::Any>, AppError> {
+    Ok(match backend {
+        Backend::Sqlite => pool.begin_with("BEGIN IMMEDIATE").await?,
+        Backend::Postgres => pool.begin().await?,
+    })
 }
 
 /// Milliseconds since the Unix epoch: the one timestamp format in the schema.

@@ -151,7 +151,7 @@ pub enum CodeUse {
 /// §4.1.2: the code may have been stolen).
 pub async fn use_code(db: &Db, code_hash: &str) -> Result<CodeUse, AppError> {
     let now = now_millis();
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     let claimed =
         sqlx::query("UPDATE oauth_codes SET used_at = $2 WHERE code_hash = $1 AND used_at IS NULL")
             .bind(code_hash)
@@ -265,7 +265,7 @@ pub async fn insert_tokens(db: &Db, tokens: &[NewToken]) -> Result<(), AppError>
         let mut conn = db.pool().acquire().await?;
         return insert_tokens_in(&mut conn, tokens, now).await;
     }
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     insert_tokens_in(&mut tx, tokens, now).await?;
     tx.commit().await?;
     Ok(())
@@ -281,7 +281,7 @@ pub async fn insert_code_tokens(
     tokens: &[NewToken],
 ) -> Result<bool, AppError> {
     let now = now_millis();
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     let live = sqlx::query(
         "UPDATE oauth_codes SET used_at = used_at WHERE code_hash = $1 AND replayed_at IS NULL",
     )
@@ -358,7 +358,7 @@ pub async fn rotate_refresh(
     successors: &[NewToken],
 ) -> Result<Rotation, AppError> {
     let now = now_millis();
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     let claimed = sqlx::query(
         "UPDATE oauth_tokens SET rotated_at = $2 WHERE token_hash = $1 AND kind = 'refresh' \
          AND client_id = $3 AND rotated_at IS NULL AND revoked_at IS NULL AND expires_at > $2",
@@ -465,7 +465,7 @@ pub async fn oidc_key(db: &Db) -> Result<Option<(String, String)>, AppError> {
 /// Stores the signing key unless one exists; concurrent first starts agree
 /// on the first one (callers reload).
 pub async fn insert_oidc_key_if_absent(db: &Db, kid: &str, der_b64: &str) -> Result<(), AppError> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     let existing: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM oidc_keys")
         .fetch_one(&mut *tx)
         .await?;

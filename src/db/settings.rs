@@ -20,7 +20,7 @@ pub async fn get(db: &Db, key: &str) -> Result<Option<String>, AppError> {
 
 /// Sets `key` and returns the value it had.
 pub async fn set(db: &Db, key: &str, value: &str) -> Result<Option<String>, AppError> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     let old: Option<String> = sqlx::query_scalar("SELECT value FROM settings WHERE key = $1")
         .bind(key)
         .fetch_optional(&mut *tx)

@@ -78,7 +78,7 @@ pub async fn disable(db: &Db, username: &str) -> Result<bool, AppError> {
         return Ok(false);
     };
     let now = now_millis();
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     sqlx::query("UPDATE users SET disabled = 1 WHERE id = $1")
         .bind(&user.id)
         .execute(&mut *tx)
@@ -150,7 +150,7 @@ pub async fn session(db: &Db, id_hash: &str) -> Result<Option<Session>, AppError
 /// Ends a session: the row goes, and so do the tokens granted under it
 /// (that is what "log out of every app" means for the apps).
 pub async fn end_session(db: &Db, id_hash: &str) -> Result<(), AppError> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
         .bind(id_hash)
         .execute(&mut *tx)

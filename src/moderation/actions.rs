@@ -67,7 +67,7 @@ pub async fn apply(
     check_id(target).map_err(|e| AppError::BadRequest(e.to_string()))?;
     super::check_comment("comment", comment)?;
     let ours = origin(target).as_deref() == Some(config.base());
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     let details = match action {
         Action::SilenceActor | Action::SuspendActor => {
             if ours {

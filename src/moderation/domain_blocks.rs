@@ -170,7 +170,7 @@ pub async fn apply(
     by: &str,
     spec: &BlockSpec,
 ) -> Result<(String, Outcome), AppError> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     let (row, outcome) = apply_in(&mut tx, config, by, spec).await?;
     tx.commit().await?;
     Ok((row.domain, outcome))
@@ -225,7 +225,7 @@ pub async fn apply_in(
 /// Lifts the block of `text`'s domain, as `by`; NotFound if there was none.
 pub async fn remove(db: &Db, config: &Config, by: &str, text: &str) -> Result<String, AppError> {
     let domain = domain(text, config)?;
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     if !db::domain_blocks::remove(&mut tx, &domain).await? {
         return Err(AppError::NotFound(format!("{domain} is not blocked")));
     }
@@ -450,7 +450,7 @@ pub async fn import(
     by: &str,
     specs: &[BlockSpec],
 ) -> Result<Vec<Planned>, AppError> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin().await?;
     let mut done = Vec::with_capacity(specs.len());
     for spec in specs {
         let domain = domain(&spec.domain, config)?;

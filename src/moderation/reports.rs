@@ -194,7 +194,7 @@ pub async fn resolve(
         (Some(d), Some(s)) => format!("{} {d}", s.as_str()),
         _ => "no action".to_string(),
     };
-    let mut tx = state.db.pool().begin().await?;
+    let mut tx = state.db.begin().await?;
     if !db::reports::resolve(&mut tx, id, by, &resolution).await? {
         return Err(AppError::Conflict("the report is already resolved".into()));
     }
@@ -256,7 +256,7 @@ pub async fn forward(state: &AppState, by: &str, id: &str) -> Result<String, App
     let body =
         crate::signatures::proof::signed_body(&state.keys, &config.instance_actor_id(), &flag);
     let key_id = format!("{}#main-key", config.instance_actor_id());
-    let mut tx = state.db.pool().begin().await?;
+    let mut tx = state.db.begin().await?;
     if !db::reports::mark_forwarded(&mut tx, id).await? {
         return Err(AppError::Conflict(
             "the report was already forwarded".into(),

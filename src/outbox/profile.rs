@@ -95,7 +95,7 @@ pub async fn update_profile(
         ));
     }
 
-    let mut tx = state.db.pool().begin().await?;
+    let mut tx = state.db.begin().await?;
     if !db::apps::update_profile(&mut tx, &app).await? {
         return Err(AppError::NotFound(format!("no app named '{name}'")));
     }

@@ -228,7 +228,7 @@ pub async fn create_post(
         &followers_of(config, app),
     );
     let reply_to = reply_inbox(state, stored.in_reply_to.as_deref()).await?;
-    let mut tx = state.db.pool().begin().await?;
+    let mut tx = state.db.begin().await?;
     db::objects::insert(&mut tx, &stored).await?;
     let inboxes = audience(&mut tx, app, reply_to).await?;
     send(
@@ -287,7 +287,7 @@ pub async fn update_post(
         &followers_of(config, app),
     );
     let reply_to = reply_inbox(state, updated.in_reply_to.as_deref()).await?;
-    let mut tx = state.db.pool().begin().await?;
+    let mut tx = state.db.begin().await?;
     let text = db::objects::PostText {
         name: clean.name.as_deref(),
         content: &clean.content,
@@ -316,7 +316,7 @@ pub async fn delete_post(state: &AppState, app: &AppName, id: &str) -> Result<Va
     let config = &state.config;
     let existing = own_post(state, app, id).await?;
     let reply_to = reply_inbox(state, existing.in_reply_to.as_deref()).await?;
-    let mut tx = state.db.pool().begin().await?;
+    let mut tx = state.db.begin().await?;
     if !db::objects::tombstone(&mut tx, id).await? {
         return Err(AppError::Gone(format!("{id} was deleted")));
     }
@@ -397,7 +397,7 @@ pub async fn react(
         &rfc3339(now_millis()),
     );
     let id = activity["id"].as_str().unwrap_or_default().to_string();
-    let mut tx = state.db.pool().begin().await?;
+    let mut tx = state.db.begin().await?;
     if !db::objects::add_reaction(&mut tx, &id, kind, &actor, object).await? {
         return Err(AppError::Conflict(format!(
             "'{app}' already did {kind} {object}"
@@ -453,7 +453,7 @@ pub async fn unreact(
     let original_id = original["id"].as_str().unwrap_or_default().to_string();
     let (_, inbox) = author_inbox(state, object).await?;
     let undo = activities::undo(&new_id(config, "activities"), &actor, &original);
-    let mut tx = state.db.pool().begin().await?;
+    let mut tx = state.db.begin().await?;
     if !db::objects::remove_reaction(&mut tx, &original_id, kind, &actor, Some(object)).await? {
         return Err(AppError::NotFound(format!(
             "'{app}' has no {kind} of {object}"
@@ -492,7 +492,7 @@ pub async fn follow(state: &AppState, app: &AppName, target: &str) -> Result<Val
         &actor.id,
     );
     let follow_id = follow["id"].as_str().unwrap_or_default().to_string();
-    let mut tx = state.db.pool().begin().await?;
+    let mut tx = state.db.begin().await?;
     db::follows::add_following(&mut tx, app, &actor.id, &actor.inbox, &follow_id).await?;
     send(
         &mut tx,
@@ -527,7 +527,7 @@ pub async fn unfollow(state: &AppState, app: &AppName, target: &str) -> Result<V
             )
         });
     let undo = activities::undo(&new_id(config, "activities"), &actor_id, &original);
-    let mut tx = state.db.pool().begin().await?;
+    let mut tx = state.db.begin().await?;
     db::follows::remove_following(&mut tx, Some(app), &target).await?;
     send(
         &mut tx,
@@ -567,7 +567,7 @@ pub async fn decide_follow_request(
     } else {
         activities::reject(&id, &config.actor_id(app), &follow)
     };
-    let mut tx = state.db.pool().begin().await?;
+    let mut tx = state.db.begin().await?;
     if accept {
         db::follows::add_follower(
             &mut tx,
