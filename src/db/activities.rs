@@ -38,14 +38,6 @@ pub async fn insert(conn: &mut AnyConnection, a: &NewActivity<'_>) -> Result<boo
     Ok(done.rows_affected() > 0)
 }
 
-pub async fn exists(db: &Db, id: &str) -> Result<bool, AppError> {
-    let hit: Option<String> = sqlx::query_scalar("SELECT id FROM ap_activities WHERE id = $1")
-        .bind(id)
-        .fetch_optional(db.pool())
-        .await?;
-    Ok(hit.is_some())
-}
-
 /// A local activity's JSON, for dereferencing its id.
 pub async fn local_body(db: &Db, id: &str) -> Result<Option<String>, AppError> {
     Ok(
