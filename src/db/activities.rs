@@ -38,6 +38,63 @@ pub async fn insert(conn: &mut AnyConnection, a: &NewActivity<'_>) -> Result<boo
     Ok(done.rows_affected() > 0)
 }
 
+/// A received activity to store, owned: the group writer stores those of a
+/// whole group in one statement ([`insert_received`], [`super::group`]).
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub id: String,
+    pub actor: String,
+    pub activity_type: String,
+    pub object_id: Option<String>,
+    /// The activity as stored (JSON-LD).
+    pub body: String,
+}
+
+/// Stores received activities in one statement, skipping known ids, and
+/// says of each whether it is new. Of two with the same id in `rows`, only
+/// the first is new: the second is a replay of it.
+///
+/// One statement instead of one per activity: on PostgreSQL each is a
+/// round trip, and these were most of the inbox's.
+pub async fn insert_received(
+    conn: &mut AnyConnection,
+    rows: &[&Received],
+) -> Result<Vec<bool>, AppError> {
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let values: Vec<String> = (0..rows.len())
+        .map(|i| {
+            let p = 5 * i + 2;
+            format!(
+                "(${p}, NULL, ${}, ${}, ${}, 0, ${}, $1)",
+                p + 1,
+                p + 2,
+                p + 3,
+                p + 4
+            )
+        })
+        .collect();
+    let sql = format!(
+        "INSERT INTO ap_activities (id, app_name, actor, activity_type, object_id, local, body, created_at) \
+         VALUES {} ON CONFLICT (id) DO NOTHING RETURNING id",
+        values.join(", ")
+    );
+    let mut query = sqlx::query_scalar::<_, String>(&sql).bind(now_millis());
+    for row in rows {
+        query = query
+            .bind(row.id.as_str())
+            .bind(row.actor.as_str())
+            .bind(row.activity_type.as_str())
+            .bind(row.object_id.as_deref())
+            .bind(row.body.as_str());
+    }
+    let mut inserted: std::collections::HashSet<String> =
+        query.fetch_all(conn).await?.into_iter().collect();
+    // `remove`: a second row with the same id finds it gone, a replay.
+    Ok(rows.iter().map(|row| inserted.remove(&row.id)).collect())
+}
+
 /// A local activity's JSON, for dereferencing its id.
 pub async fn local_body(db: &Db, id: &str) -> Result<Option<String>, AppError> {
     Ok(

@@ -18,6 +18,11 @@
 //! A piece of work may therefore run twice (once in a group that rolled
 //! back); it must only read and write through the connection it is given.
 //!
+//! A piece may first store a received activity ([`Committer::record`]):
+//! the writer stores those of the whole group in one multi-row INSERT, then
+//! tells each piece whether its activity was new (on PostgreSQL, one round
+//! trip per group instead of one per activity).
+//!
 //! SQLite gets one writer (it has one write lock); PostgreSQL two, so one
 //! group's round trips overlap with another's while groups stay large
 //! (`rosefed-bench inbox` on PostgreSQL gave about 1.05 × S with one or
@@ -30,6 +35,7 @@ use std::sync::Arc;
 use sqlx::{AnyConnection, AnyPool};
 use tokio::sync::{mpsc, oneshot, Mutex};
 
+use super::activities::{self, Received};
 use super::Backend;
 use crate::error::AppError;
 
@@ -70,8 +76,28 @@ impl Committer {
         T: Send + 'static,
         F: for<'c> Fn(&'c mut AnyConnection) -> WorkFuture<'c, T> + Send + 'static,
     {
+        self.queue_piece(None, move |conn, _new| work(conn)).await
+    }
+
+    /// Stores a received activity (unless its id is known) and runs `work`
+    /// in the same transaction, telling it whether the activity is new.
+    /// The activities of a whole group are stored in one statement.
+    pub async fn record<T, F>(&self, activity: Received, work: F) -> Result<T, AppError>
+    where
+        T: Send + 'static,
+        F: for<'c> Fn(&'c mut AnyConnection, bool) -> WorkFuture<'c, T> + Send + 'static,
+    {
+        self.queue_piece(Some(activity), work).await
+    }
+
+    async fn queue_piece<T, F>(&self, activity: Option<Received>, work: F) -> Result<T, AppError>
+    where
+        T: Send + 'static,
+        F: for<'c> Fn(&'c mut AnyConnection, bool) -> WorkFuture<'c, T> + Send + 'static,
+    {
         let (reply, answer) = oneshot::channel();
         let piece = Box::new(Typed {
+            activity,
             work,
             value: None,
             reply,
@@ -104,8 +130,11 @@ impl Committer {
 
 /// A piece of work with its type erased, so one queue carries all kinds.
 trait Piece: Send {
-    /// Runs the work on `conn`, keeping its value for [`Piece::finish`].
-    fn run<'c>(&'c mut self, conn: &'c mut AnyConnection) -> WorkFuture<'c, ()>;
+    /// The received activity stored before the work, if any.
+    fn activity(&self) -> Option<&Received>;
+    /// Runs the work on `conn`, keeping its value for [`Piece::finish`];
+    /// `new` says whether its activity was stored just now.
+    fn run<'c>(&'c mut self, conn: &'c mut AnyConnection, new: bool) -> WorkFuture<'c, ()>;
     /// Answers the caller: the kept value, or `error`.
     fn finish(self: Box<Self>, error: Option<AppError>);
 }
@@ -117,6 +146,7 @@ impl std::fmt::Debug for dyn Piece {
 }
 
 struct Typed<T, F> {
+    activity: Option<Received>,
     work: F,
     value: Option<T>,
     reply: oneshot::Sender<Result<T, AppError>>,
@@ -125,11 +155,15 @@ struct Typed<T, F> {
 impl<T, F> Piece for Typed<T, F>
 where
     T: Send + 'static,
-    F: for<'c> Fn(&'c mut AnyConnection) -> WorkFuture<'c, T> + Send + 'static,
+    F: for<'c> Fn(&'c mut AnyConnection, bool) -> WorkFuture<'c, T> + Send + 'static,
 {
-    fn run<'c>(&'c mut self, conn: &'c mut AnyConnection) -> WorkFuture<'c, ()> {
+    fn activity(&self) -> Option<&Received> {
+        self.activity.as_ref()
+    }
+
+    fn run<'c>(&'c mut self, conn: &'c mut AnyConnection, new: bool) -> WorkFuture<'c, ()> {
         Box::pin(async move {
-            let value = (self.work)(conn).await?;
+            let value = (self.work)(conn, new).await?;
             self.value = Some(value);
             Ok(())
         })
@@ -219,8 +253,16 @@ async fn together(
     let mut tx = super::begin_write(pool, backend)
         .await
         .map_err(Failed::Group)?;
-    for (i, piece) in group.iter_mut().enumerate() {
-        if let Err(e) = guarded(piece.run(&mut tx)).await {
+    let wanted: Vec<Option<&Received>> = group.iter().map(|p| p.activity()).collect();
+    let new = match store_activities(&mut tx, &wanted).await {
+        Ok(new) => new,
+        Err(e) => {
+            let _ = tx.rollback().await;
+            return Err(Failed::Group(e));
+        }
+    };
+    for ((i, piece), new) in group.iter_mut().enumerate().zip(new) {
+        if let Err(e) = guarded(piece.run(&mut tx, new)).await {
             let _ = tx.rollback().await;
             return Err(Failed::Piece(i, e));
         }
@@ -230,9 +272,27 @@ async fn together(
 
 async fn alone(pool: &AnyPool, backend: Backend, piece: &mut dyn Piece) -> Result<(), AppError> {
     let mut tx = super::begin_write(pool, backend).await?;
-    guarded(piece.run(&mut tx)).await?;
+    let new = store_activities(&mut tx, &[piece.activity()]).await?;
+    guarded(piece.run(&mut tx, new.first().copied().unwrap_or(true))).await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// Stores the pieces' received activities in one statement; for each
+/// piece, whether its activity is new (true for a piece without one).
+async fn store_activities(
+    conn: &mut AnyConnection,
+    pieces: &[Option<&Received>],
+) -> Result<Vec<bool>, AppError> {
+    let rows: Vec<&Received> = pieces.iter().flatten().copied().collect();
+    let mut stored = activities::insert_received(conn, &rows).await?.into_iter();
+    Ok(pieces
+        .iter()
+        .map(|p| match p {
+            Some(_) => stored.next().unwrap_or(false),
+            None => true,
+        })
+        .collect())
 }
 
 /// Runs a piece, turning a panic into its error: the writer task must
@@ -323,5 +383,55 @@ mod tests {
             })
             .await;
         assert!(after.is_ok(), "the writer still runs: {after:?}");
+    }
+
+    /// Activities stored with their work: of the same id queued twice at
+    /// once, one is new and the other a replay; one stored earlier is a
+    /// replay; each is stored once.
+    #[tokio::test]
+    async fn recorded_activities_are_stored_once_and_replays_are_told() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("record.db").display());
+        let db = Db::connect(&url, 4, true).await.unwrap();
+        db.migrate().await.unwrap();
+        let activity = |n: i64| Received {
+            id: format!("https://peer.example/activities/{n}"),
+            actor: "https://peer.example/users/a".into(),
+            activity_type: "Like".into(),
+            object_id: None,
+            body: format!("{{\"n\":{n}}}"),
+        };
+        let first = db
+            .group()
+            .record(activity(0), |_conn, new| Box::pin(async move { Ok(new) }))
+            .await
+            .unwrap();
+        assert!(first, "a first activity is new");
+        let mut tasks = tokio::task::JoinSet::new();
+        // 0 is known already; 1..=20 come twice each.
+        for n in (0..=20).chain(1..=20) {
+            let group = db.group().clone();
+            tasks.spawn(async move {
+                let new = group
+                    .record(activity(n), |_conn, new| Box::pin(async move { Ok(new) }))
+                    .await
+                    .unwrap();
+                (n, new)
+            });
+        }
+        let mut new_per_id = std::collections::HashMap::new();
+        while let Some(done) = tasks.join_next().await {
+            let (n, new) = done.unwrap();
+            *new_per_id.entry(n).or_insert(0) += i32::from(new);
+        }
+        assert_eq!(new_per_id[&0], 0, "a stored id is a replay");
+        for n in 1..=20 {
+            assert_eq!(new_per_id[&n], 1, "activity {n} is new exactly once");
+        }
+        let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM ap_activities")
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
+        assert_eq!(stored, 21);
     }
 }

@@ -108,13 +108,36 @@ pub struct Received {
 
 /// Records the activity and applies it atomically, in a transaction the
 /// database may share with other activities arriving at the same time
-/// ([`db::group`]); returns once it has committed. A replay (the id is
-/// already recorded) changes nothing.
+/// ([`db::group`], which stores the activities of a group in one
+/// statement); returns once it has committed. A replay (the id is already
+/// recorded, or comes twice in the group) changes nothing.
 pub async fn apply(state: &AppState, received: Received) -> Result<&'static str, AppError> {
     // An Update or Delete may change or remove the actor's keys.
     let rekeys = matches!(received.activity.kind.as_str(), "Update" | "Delete");
     let actor_id = received.actor.id.clone();
-    let job = std::sync::Arc::new((state.clone(), received));
+    let Received {
+        actor,
+        activity,
+        target,
+        body,
+        domain_block,
+    } = received;
+    let row = db::activities::Received {
+        id: activity.id.clone(),
+        actor: actor.id.clone(),
+        activity_type: activity.kind.clone(),
+        object_id: id_of(activity.object()).map(str::to_string),
+        body,
+    };
+    let job = std::sync::Arc::new((
+        state.clone(),
+        Handled {
+            actor,
+            activity,
+            target,
+            domain_block,
+        },
+    ));
     let state = state.clone();
     // A task of its own: if the peer hangs up while the activity waits for
     // its group, what follows the commit still happens.
@@ -122,15 +145,20 @@ pub async fn apply(state: &AppState, received: Received) -> Result<&'static str,
         let outcome = state
             .db
             .group()
-            .run(move |conn| {
+            .record(row, move |conn, new| {
                 let job = job.clone();
                 Box::pin(async move {
-                    let (state, received) = &*job;
-                    record(state, received, conn).await
+                    if !new {
+                        return Ok(REPLAY);
+                    }
+                    let (state, handled) = &*job;
+                    handle(state, handled, conn).await
                 })
             })
             .await?;
-        if outcome != REPLAY {
+        // Only an accepted Follow queues a delivery (its Accept): other
+        // activities leave the delivery worker asleep.
+        if outcome == following::ACCEPTED {
             state.delivery_wakeup.notify_one();
         }
         if rekeys {
@@ -145,44 +173,28 @@ pub async fn apply(state: &AppState, received: Received) -> Result<&'static str,
 
 const REPLAY: &str = "replay ignored";
 
-async fn record(
-    state: &AppState,
-    received: &Received,
-    conn: &mut AnyConnection,
-) -> Result<&'static str, AppError> {
-    let activity = &received.activity;
-    let ctx = Ctx {
-        state,
-        actor: &received.actor,
-        activity,
-        target: received.target.as_ref(),
-        domain_block: received.domain_block.as_ref(),
-    };
-    let (id, kind) = (activity.id.as_str(), activity.kind.as_str());
-    let new = db::activities::insert(
-        conn,
-        &db::activities::NewActivity {
-            id,
-            app_name: None,
-            actor: &received.actor.id,
-            activity_type: kind,
-            object_id: id_of(ctx.object()),
-            local: false,
-            body: &received.body,
-        },
-    )
-    .await?;
-    if !new {
-        return Ok(REPLAY);
-    }
-    handle(&ctx, conn, kind).await
+/// A received activity once stored: what its handler needs.
+struct Handled {
+    actor: RemoteActor,
+    activity: Activity,
+    target: Option<AppName>,
+    domain_block: Option<DomainBlock>,
 }
 
+/// Runs the handler of a newly stored activity.
 async fn handle(
-    ctx: &Ctx<'_>,
+    state: &AppState,
+    handled: &Handled,
     conn: &mut AnyConnection,
-    kind: &str,
 ) -> Result<&'static str, AppError> {
+    let ctx = &Ctx {
+        state,
+        actor: &handled.actor,
+        activity: &handled.activity,
+        target: handled.target.as_ref(),
+        domain_block: handled.domain_block.as_ref(),
+    };
+    let kind = handled.activity.kind.as_str();
     match kind {
         "Follow" => following::follow(ctx, conn).await,
         "Accept" => following::accept(ctx, conn).await,
