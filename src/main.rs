@@ -63,11 +63,20 @@ fn main() -> ExitCode {
 /// Logs go to stderr through a writer thread, so a request never waits
 /// on the terminal or the log collector; when its queue is full, loggers
 /// wait rather than lose lines.
+///
+/// The queue holds [`LOG_QUEUE_LINES`] lines. tracing-appender's default,
+/// 128,000, allocates (and touches) 4 MiB at start: a fifth of an idle
+/// hub's memory, for bursts the writer thread absorbs anyway.
+/// Log lines queued for the writer thread before loggers wait: about a
+/// second of the inbox's busiest logging, in 256 KiB.
+const LOG_QUEUE_LINES: usize = 8192;
+
 fn init_logging(cli: &Cli) -> tracing_appender::non_blocking::WorkerGuard {
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new(cli.default_log_filter()));
     let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
         .lossy(false)
+        .buffered_lines_limit(LOG_QUEUE_LINES)
         .finish(std::io::stderr());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
