@@ -55,11 +55,9 @@ impl RemoteActor {
 /// what is delivered there.
 ///
 /// All in one transaction: apart, a first contact with an actor cost four
-/// commits, each waiting for the disk. Not through the group writer
-/// ([`db::group`]): a first contact waits for its key before anything
-/// else, and there a commit of its own on a pooled connection answered
-/// sooner (`rosefed-bench fanout --followers 100000` on PostgreSQL
-/// subscribed its followers in 7 minutes through the writer, 3 apart).
+/// commits, each waiting for the disk. A transaction of its own, not a
+/// piece of the group writer's ([`db::group`]): the request waits for the
+/// key before anything else, and only first contacts come this way.
 async fn remember(state: &AppState, doc: &ActorDocument) -> Result<RemoteActor, AppError> {
     let actor = RemoteActor::from_document(doc);
     let mut tx = state.db.begin().await?;
