@@ -10,10 +10,6 @@ use crate::formats::as2::id_of;
 use crate::notifications::{self, Kind};
 use crate::outbox;
 
-/// The outcome of a Follow answered with an Accept: the one inbound
-/// outcome that queues a delivery.
-pub const ACCEPTED: &str = "follow accepted";
-
 /// A remote actor follows one of our apps: recorded as accepted and
 /// answered with an Accept, or recorded as pending when the app approves
 /// followers by hand.
@@ -60,7 +56,7 @@ pub async fn follow(ctx: &Ctx<'_>, conn: &mut AnyConnection) -> Result<&'static 
         std::slice::from_ref(&ctx.actor.inbox),
     )
     .await?;
-    Ok(ACCEPTED)
+    Ok("follow accepted")
 }
 
 /// Our follow was accepted.

@@ -156,9 +156,9 @@ pub async fn apply(state: &AppState, received: Received) -> Result<&'static str,
                 })
             })
             .await?;
-        // Only an accepted Follow queues a delivery (its Accept): other
-        // activities leave the delivery worker asleep.
-        if outcome == following::ACCEPTED {
+        // A handled activity may have queued a delivery: an Accept, or a
+        // notification for an app's webhook.
+        if outcome != REPLAY {
             state.delivery_wakeup.notify_one();
         }
         if rekeys {
