@@ -98,11 +98,13 @@ fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<u64> {
 /// Runs the worker until `stop` turns true, then waits for deliveries in
 /// flight.
 ///
-/// Jobs are claimed ahead: while one window of deliveries is in flight the
-/// next is already claimed and waiting, so a claim (a write, and on SQLite
-/// a turn at the one writer) never leaves the slots idle. A claimed job
-/// that waits is still far inside its lease, and one that waited past half
-/// of it is left to whoever claims it next.
+/// Jobs are claimed ahead, and a claim runs beside the deliveries: while
+/// one window is in flight the next is being claimed, so a claim (a write,
+/// with a commit to wait for; on SQLite a turn at the one writer) never
+/// leaves slots idle. Awaited in the loop, claims held back new deliveries
+/// for a third of a PostgreSQL fan-out, and the cores went idle. A claimed
+/// job that waits is still far inside its lease, and one that waited past
+/// half of it is left to whoever claims it next.
 pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
     let fed = state.config.federation.clone();
     let window = fed.delivery_concurrency.max(1);
@@ -110,6 +112,7 @@ pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
     let per_host: Arc<Mutex<HashMap<String, Arc<Semaphore>>>> = Arc::default();
     let mut tasks = JoinSet::new();
     let mut ready: VecDeque<Claimed> = VecDeque::new();
+    let mut claiming: Option<Claiming> = None;
     let mut drained = false;
     let mut last_prune = 0i64;
     let lease_ms = (fed.delivery_lease_secs as i64).saturating_mul(1000);
@@ -130,26 +133,11 @@ pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
         // pending jobs).
         // Once a claim came back short, the queue is empty until the
         // next poll or wake-up: finishing deliveries do not claim again.
-        if ready.len() < window && !drained {
+        if claiming.is_none() && ready.len() < window && !drained {
             let want = (2 * window - ready.len()).min(MAX_CLAIM);
-            match db::delivery::claim(&state.db, want as i64, lease_ms).await {
-                Ok(jobs) => {
-                    drained = jobs.len() < want;
-                    ready.extend(prepare(&state, jobs).await);
-                }
-                Err(e) => tracing::warn!(error = %e, "cannot claim deliveries; will retry"),
-            }
+            claiming = Some(claim(&state, want, lease_ms));
         }
-        if ready.is_empty() {
-            tokio::select! {
-                () = tokio::time::sleep(Duration::from_millis(fed.delivery_poll_ms)) => drained = false,
-                () = state.delivery_wakeup.notified() => drained = false,
-                _ = stop.changed() => {}
-                _ = tasks.join_next(), if !tasks.is_empty() => {}
-            }
-            continue;
-        }
-        // Start what there is room for; then wait for room (or stop).
+        // Start what there is room for.
         while let Some(claimed) = ready.front() {
             let Ok(permit) = total.clone().try_acquire_owned() else {
                 break;
@@ -188,11 +176,40 @@ pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
                 record(&state, &done, &job, outcome).await;
             });
         }
-        if total.available_permits() == 0 || ready.len() >= window {
-            tokio::select! {
-                _ = tasks.join_next(), if !tasks.is_empty() => {}
-                _ = stop.changed() => {}
+        // Then wait for what changes that: a claim's jobs, a finished
+        // delivery, new jobs (poll or wake-up, once the queue ran dry), or
+        // stop.
+        let idle = ready.is_empty() && claiming.is_none();
+        tokio::select! {
+            claimed = claimed(&mut claiming), if claiming.is_some() => {
+                let want = claiming.take().map_or(0, |c| c.want);
+                match claimed {
+                    Ok(Ok(jobs)) => {
+                        drained = jobs.len() < want;
+                        ready.extend(jobs);
+                    }
+                    // Claimed again at the next poll or wake-up, so a database
+                    // that is down is not asked in a tight loop.
+                    Ok(Err(e)) => {
+                        tracing::warn!(error = %e, "cannot claim deliveries; will retry");
+                        drained = true;
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "a delivery claim stopped; will retry");
+                        drained = true;
+                    }
+                }
             }
+            _ = tasks.join_next(), if !tasks.is_empty() => {}
+            () = tokio::time::sleep(Duration::from_millis(fed.delivery_poll_ms)), if idle => drained = false,
+            () = state.delivery_wakeup.notified(), if idle => drained = false,
+            _ = stop.changed() => {}
+        }
+    }
+    // A claim under way still leases its jobs: they are given back too.
+    if let Some(claiming) = claiming.take() {
+        if let Ok(Ok(jobs)) = claiming.task.await {
+            ready.extend(jobs);
         }
     }
     release(&state, &mut ready).await;
@@ -201,6 +218,33 @@ pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
     drop(done);
     let _ = recorder.await;
     tracing::info!("delivery worker stopped");
+}
+
+/// A claim running beside the deliveries.
+struct Claiming {
+    /// How many jobs it asked for: fewer back means the queue ran dry.
+    want: usize,
+    task: tokio::task::JoinHandle<Result<Vec<Claimed>, AppError>>,
+}
+
+/// What the claim under way came to; pending forever if there is none.
+async fn claimed(
+    claiming: &mut Option<Claiming>,
+) -> Result<Result<Vec<Claimed>, AppError>, tokio::task::JoinError> {
+    match claiming {
+        Some(c) => (&mut c.task).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Starts claiming up to `want` due jobs, with their formats decided.
+fn claim(state: &AppState, want: usize, lease_ms: i64) -> Claiming {
+    let state = state.clone();
+    let task = tokio::spawn(async move {
+        let jobs = db::delivery::claim(&state.db, want as i64, lease_ms).await?;
+        Ok(prepare(&state, jobs).await)
+    });
+    Claiming { want, task }
 }
 
 /// Delivered jobs waiting to be marked done: (id, lease).
