@@ -135,8 +135,8 @@ pub async fn claim(db: &Db, limit: i64, lease_ms: i64) -> Result<Vec<Job>, AppEr
         Backend::Postgres => "FOR UPDATE SKIP LOCKED",
         Backend::Sqlite => "",
     };
-    // Due jobs in the order they fell due, walking the (state,
-    // next_attempt_at) index and stopping at the limit. Ordered by seq, both
+    // Due jobs in the order they fell due, walking the index of pending
+    // jobs by next_attempt_at and stopping at the limit. Ordered by seq, both
     // backends walked every pending job of a fan-out on each claim (SQLite
     // sorted them all; PostgreSQL stepped over the delivered ones), which
     // made a fan-out to 100,000 inboxes quadratic. Order per object and
@@ -146,12 +146,17 @@ pub async fn claim(db: &Db, limit: i64, lease_ms: i64) -> Result<Vec<Job>, AppEr
     // in `hosts` (one host took all 100,000 jobs of a fan-out), expected one
     // row, and chose to sort every pending job instead of walking the index
     // to the limit: 420 ms a claim at 100,000 jobs instead of 12.
+    // `p.state || ''` keeps the pending-jobs index out of the order check,
+    // so that it is always a lookup on (inbox, object_id, seq): with
+    // statistics taken while no job was pending (a queue of delivered jobs,
+    // then a fan-out), PostgreSQL estimated one pending row and scanned
+    // every pending job for each candidate, 60-90 ms a claim at 10,000.
     let sql = format!(
         "UPDATE delivery_jobs SET lease_until = $1, attempts = attempts + 1 WHERE id IN ( \
            SELECT j.id FROM delivery_jobs j \
            WHERE j.state = 'pending' AND j.next_attempt_at <= $2 AND j.lease_until <= $2 \
              AND NOT EXISTS (SELECT 1 FROM delivery_jobs p WHERE p.inbox = j.inbox \
-                 AND p.object_id = j.object_id AND p.seq < j.seq AND p.state = 'pending') \
+                 AND p.object_id = j.object_id AND p.seq < j.seq AND p.state || '' = 'pending') \
              AND j.host NOT IN (SELECT h.host FROM hosts h WHERE h.unavailable = 1 AND h.host IS NOT NULL) \
            ORDER BY j.next_attempt_at LIMIT $3 {lock}) \
          RETURNING id, activity_id, kind, key_id, inbox, host, \

@@ -163,7 +163,33 @@ impl Db {
         MIGRATOR
             .run(&self.pool)
             .await
-            .map_err(|e| AppError::Internal(format!("database migration failed: {e}")))
+            .map_err(|e| AppError::Internal(format!("database migration failed: {e}")))?;
+        if self.backend == Backend::Postgres {
+            self.tune_postgres().await?;
+        }
+        Ok(())
+    }
+
+    /// PostgreSQL's storage settings, which SQLite has no syntax for (so
+    /// they are not in `migrations/`): each applied once.
+    ///
+    /// Delivery jobs are written twice after their insert (claimed, then
+    /// done): with room left on each page, a claim (which changes no
+    /// indexed column) updates the row in place instead of adding an entry
+    /// to each of its indexes. Claims took about a third less time.
+    async fn tune_postgres(&self) -> Result<(), AppError> {
+        let options: String = sqlx::query_scalar(
+            "SELECT COALESCE(array_to_string(reloptions, ','), '') FROM pg_class \
+             WHERE oid = 'delivery_jobs'::regclass",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        if !options.contains("fillfactor=") {
+            sqlx::query("ALTER TABLE delivery_jobs SET (fillfactor = 60)")
+                .execute(&self.pool)
+                .await?;
+        }
+        Ok(())
     }
 
     /// Cheap liveness check for `/health`.
