@@ -5,12 +5,15 @@
 //! the job is claimed again; receivers dedup by activity id, so a retry
 //! after a crash is delivered once in effect.
 
+use std::collections::HashMap;
+use std::sync::Arc;
+
 use sqlx::{AnyConnection, FromRow};
 
 use super::{now_millis, Backend, Db};
 use crate::error::AppError;
 
-#[derive(Debug, Clone, FromRow)]
+#[derive(Debug, Clone)]
 pub struct Job {
     pub id: String,
     pub activity_id: String,
@@ -23,13 +26,28 @@ pub struct Job {
     pub inbox: String,
     pub host: String,
     /// What is sent: a webhook's own, or the activity as stored (empty if
-    /// it no longer is).
-    pub body: String,
+    /// it no longer is), shared by the jobs of one claim.
+    pub body: Arc<str>,
     pub attempts: i64,
     /// The lease this claim holds; outcomes are recorded only while it
     /// still holds, so a worker whose lease ran out cannot overwrite what
     /// the worker that took over recorded.
     pub lease_until: i64,
+}
+
+/// A claimed row: a job whose body (empty for an activity) is still to
+/// be filled in from the stored activity.
+#[derive(FromRow)]
+struct Claimed {
+    id: String,
+    activity_id: String,
+    kind: String,
+    key_id: String,
+    inbox: String,
+    host: String,
+    body: String,
+    attempts: i64,
+    lease_until: i64,
 }
 
 /// Queues one activity for many inboxes, inside the caller's transaction
@@ -159,38 +177,91 @@ pub async fn claim(db: &Db, limit: i64, lease_ms: i64) -> Result<Vec<Job>, AppEr
                  AND p.object_id = j.object_id AND p.seq < j.seq AND p.state || '' = 'pending') \
              AND j.host NOT IN (SELECT h.host FROM hosts h WHERE h.unavailable = 1 AND h.host IS NOT NULL) \
            ORDER BY j.next_attempt_at LIMIT $3 {lock}) \
-         RETURNING id, activity_id, kind, key_id, inbox, host, \
-           CASE WHEN body = '' THEN COALESCE((SELECT a.body FROM ap_activities a \
-             WHERE a.id = delivery_jobs.activity_id AND a.local = 1), '') ELSE body END AS body, \
-           attempts, lease_until"
+         RETURNING id, activity_id, kind, key_id, inbox, host, body, attempts, lease_until"
     );
-    if db.backend() == Backend::Postgres {
+    let rows: Vec<Claimed> = if db.backend() == Backend::Postgres {
         // SKIP LOCKED lets claims run beside the outcomes' writers; inside
         // their groups they would hold their locks until each group ends.
-        return Ok(sqlx::query_as(&sql)
+        sqlx::query_as(&sql)
             .bind(now + lease_ms)
             .bind(now)
             .bind(limit)
             .fetch_all(db.pool())
-            .await?);
-    }
-    // A claim is a write: on SQLite it goes through the one writer with
-    // the outcomes it competes with, instead of sleeping on the write lock.
-    let sql: std::sync::Arc<str> = sql.into();
-    db.group()
-        .run(move |conn| {
-            let sql = sql.clone();
-            Box::pin(async move {
-                Ok(sqlx::query_as(&sql)
-                    .bind(now + lease_ms)
-                    .bind(now)
-                    .bind(limit)
-                    .fetch_all(conn)
-                    .await?)
+            .await?
+    } else {
+        // A claim is a write: on SQLite it goes through the one writer with
+        // the outcomes it competes with, instead of sleeping on the write
+        // lock.
+        let sql: Arc<str> = sql.into();
+        db.group()
+            .run(move |conn| {
+                let sql = sql.clone();
+                Box::pin(async move {
+                    Ok(sqlx::query_as(&sql)
+                        .bind(now + lease_ms)
+                        .bind(now)
+                        .bind(limit)
+                        .fetch_all(conn)
+                        .await?)
+                })
             })
-        })
-        .await
+            .await?
+    };
+    with_bodies(db, rows).await
 }
+
+/// Fills in the activities' bodies: read once per activity of the claim
+/// (a fan-out's claim is one activity), not once per job. Read per job in
+/// the claim, the same body crossed from the database once per inbox.
+async fn with_bodies(db: &Db, rows: Vec<Claimed>) -> Result<Vec<Job>, AppError> {
+    let mut wanted: Vec<&str> = rows
+        .iter()
+        .filter(|r| r.body.is_empty())
+        .map(|r| r.activity_id.as_str())
+        .collect();
+    wanted.sort_unstable();
+    wanted.dedup();
+    let mut bodies: HashMap<String, Arc<str>> = HashMap::with_capacity(wanted.len());
+    for chunk in wanted.chunks(BODY_READS) {
+        let sql = format!(
+            "SELECT id, body FROM ap_activities WHERE local = 1 AND id IN ({})",
+            (1..=chunk.len())
+                .map(|i| format!("${i}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        let mut query = sqlx::query_as::<_, (String, String)>(&sql);
+        for id in chunk {
+            query = query.bind(*id);
+        }
+        for (id, body) in query.fetch_all(db.pool()).await? {
+            bodies.insert(id, body.into());
+        }
+    }
+    let none: Arc<str> = Arc::from("");
+    Ok(rows
+        .into_iter()
+        .map(|r| Job {
+            body: if r.body.is_empty() {
+                // No longer stored: the attempt says so and gives up.
+                bodies.get(&r.activity_id).unwrap_or(&none).clone()
+            } else {
+                r.body.into()
+            },
+            id: r.id,
+            activity_id: r.activity_id,
+            kind: r.kind,
+            key_id: r.key_id,
+            inbox: r.inbox,
+            host: r.host,
+            attempts: r.attempts,
+            lease_until: r.lease_until,
+        })
+        .collect())
+}
+
+/// Activities whose bodies are read per statement.
+const BODY_READS: usize = 100;
 
 /// Records an outcome, but only while `job`'s lease still holds. Outcomes
 /// arrive as fast as deliveries finish: they are committed in groups
@@ -226,7 +297,7 @@ async fn finish(
 /// in one group. A fan-out finishes thousands of jobs a second, and one
 /// statement each was a hand-off to the database per delivery.
 pub async fn mark_done_many(db: &Db, jobs: Vec<(String, i64)>) -> Result<(), AppError> {
-    let jobs = std::sync::Arc::new(jobs);
+    let jobs = Arc::new(jobs);
     let at = now_millis();
     db.group()
         .run(move |conn| {

@@ -382,10 +382,10 @@ async fn send(state: &AppState, job: &Job, format: Format) -> Outcome {
             Ok(body) => (Format::Sexp, body),
             Err(e) => {
                 tracing::warn!(activity = %job.activity_id, error = %e, "cannot write the activity as sexp; sending JSON-LD");
-                (Format::JsonLd, Arc::from(job.body.as_bytes()))
+                (Format::JsonLd, Arc::<[u8]>::from(job.body.clone()))
             }
         },
-        Format::JsonLd => (Format::JsonLd, Arc::from(job.body.as_bytes())),
+        Format::JsonLd => (Format::JsonLd, Arc::<[u8]>::from(job.body.clone())),
     };
     let outcome = attempt(state, job, format, &body).await;
     state.metrics.record_delivery(
