@@ -46,7 +46,9 @@ impl Kind {
 
 /// Records that `actor` did `kind` to `app` (about `object`, by
 /// `activity`), and queues it for the app's webhook, inside the inbox's
-/// transaction. A replay of the same activity records nothing.
+/// transaction. A replay of the same activity records nothing. Says
+/// whether a delivery to the webhook was queued (the worker is woken for
+/// it once the transaction commits).
 pub async fn notify(
     conn: &mut AnyConnection,
     app: &AppName,
@@ -54,7 +56,7 @@ pub async fn notify(
     actor: &str,
     object: Option<&str>,
     activity: &str,
-) -> Result<(), AppError> {
+) -> Result<bool, AppError> {
     let n = Notification {
         id: uuid::Uuid::now_v7().to_string(),
         app_name: app.as_str().to_string(),
@@ -65,13 +67,14 @@ pub async fn notify(
         created_at: now_millis(),
     };
     if !db::notifications::insert(conn, &n).await? {
-        return Ok(());
+        return Ok(false);
     }
-    if let Some(hook) = db::notifications::webhook_in(conn, app.as_str()).await? {
-        let body = webhook_body(&n);
-        db::delivery::enqueue_webhook(conn, &n.id, app.as_str(), &body, &hook.url).await?;
-    }
-    Ok(())
+    let Some(hook) = db::notifications::webhook_in(conn, app.as_str()).await? else {
+        return Ok(false);
+    };
+    let body = webhook_body(&n);
+    db::delivery::enqueue_webhook(conn, &n.id, app.as_str(), &body, &hook.url).await?;
+    Ok(true)
 }
 
 /// Registers `url` as `app`'s webhook with a new secret, which it returns

@@ -106,15 +106,17 @@ async fn notify_apps(
             .and_then(|p| p.app_name)
             .and_then(|name| AppName::parse(&name).ok());
         if let Some(app) = app {
-            notifications::notify(
-                conn,
-                &app,
-                Kind::Reply,
-                &ctx.actor.id,
-                Some(&stored.id),
-                ctx.id(),
-            )
-            .await?;
+            ctx.queued(
+                notifications::notify(
+                    conn,
+                    &app,
+                    Kind::Reply,
+                    &ctx.actor.id,
+                    Some(&stored.id),
+                    ctx.id(),
+                )
+                .await?,
+            );
             told.push(app);
         }
     }
@@ -137,15 +139,17 @@ async fn notify_apps(
         if told.contains(&app) || db::apps::get_in(conn, &app).await?.is_none() {
             continue;
         }
-        notifications::notify(
-            conn,
-            &app,
-            Kind::Mention,
-            &ctx.actor.id,
-            Some(&stored.id),
-            ctx.id(),
-        )
-        .await?;
+        ctx.queued(
+            notifications::notify(
+                conn,
+                &app,
+                Kind::Mention,
+                &ctx.actor.id,
+                Some(&stored.id),
+                ctx.id(),
+            )
+            .await?,
+        );
         told.push(app);
     }
     Ok(())

@@ -37,7 +37,7 @@ pub async fn follow(ctx: &Ctx<'_>, conn: &mut AnyConnection) -> Result<&'static 
     } else {
         Kind::Follow
     };
-    notifications::notify(conn, &app.name, kind, &ctx.actor.id, None, ctx.id()).await?;
+    ctx.queued(notifications::notify(conn, &app.name, kind, &ctx.actor.id, None, ctx.id()).await?);
     if manual {
         return Ok("follow request pending approval");
     }
@@ -56,6 +56,7 @@ pub async fn follow(ctx: &Ctx<'_>, conn: &mut AnyConnection) -> Result<&'static 
         std::slice::from_ref(&ctx.actor.inbox),
     )
     .await?;
+    ctx.queued(true);
     Ok("follow accepted")
 }
 

@@ -7,6 +7,8 @@ pub mod following;
 pub mod reactions;
 pub mod undo;
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use serde_json::Value;
 use sqlx::AnyConnection;
 
@@ -30,9 +32,21 @@ pub struct Ctx<'a> {
     /// The block on the sender's domain short of a suspension (which never
     /// gets this far), for the options it sets.
     pub domain_block: Option<&'a DomainBlock>,
+    /// Set when handling queued a delivery (an Accept, a webhook's
+    /// notification).
+    queued: &'a AtomicBool,
 }
 
 impl Ctx<'_> {
+    /// Notes that a delivery was queued: the worker is woken once the
+    /// activity's transaction has committed. Only then: a wake-up after
+    /// every received activity was a claim that found nothing, mostly.
+    pub fn queued(&self, queued: bool) {
+        if queued {
+            self.queued.store(true, Ordering::Relaxed);
+        }
+    }
+
     pub fn id(&self) -> &str {
         &self.activity.id
     }
@@ -136,8 +150,10 @@ pub async fn apply(state: &AppState, received: Received) -> Result<&'static str,
             activity,
             target,
             domain_block,
+            queued: AtomicBool::new(false),
         },
     ));
+    let handled = job.clone();
     let state = state.clone();
     // A task of its own: if the peer hangs up while the activity waits for
     // its group, what follows the commit still happens.
@@ -156,9 +172,7 @@ pub async fn apply(state: &AppState, received: Received) -> Result<&'static str,
                 })
             })
             .await?;
-        // A handled activity may have queued a delivery: an Accept, or a
-        // notification for an app's webhook.
-        if outcome != REPLAY {
+        if outcome != REPLAY && handled.1.queued.load(Ordering::Relaxed) {
             state.delivery_wakeup.notify_one();
         }
         if rekeys {
@@ -179,6 +193,7 @@ struct Handled {
     activity: Activity,
     target: Option<AppName>,
     domain_block: Option<DomainBlock>,
+    queued: AtomicBool,
 }
 
 /// Runs the handler of a newly stored activity.
@@ -193,6 +208,7 @@ async fn handle(
         activity: &handled.activity,
         target: handled.target.as_ref(),
         domain_block: handled.domain_block.as_ref(),
+        queued: &handled.queued,
     };
     let kind = handled.activity.kind.as_str();
     match kind {

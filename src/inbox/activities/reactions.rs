@@ -29,7 +29,10 @@ pub async fn react(
             } else {
                 Kind::Announce
             };
-            notifications::notify(conn, &app, what, &ctx.actor.id, Some(object), ctx.id()).await?;
+            ctx.queued(
+                notifications::notify(conn, &app, what, &ctx.actor.id, Some(object), ctx.id())
+                    .await?,
+            );
         }
         Ok("reaction recorded")
     } else {
