@@ -230,10 +230,7 @@ async fn with_bodies(db: &Db, rows: Vec<Claimed>) -> Result<Vec<Job>, AppError> 
     for chunk in wanted.chunks(BODY_READS) {
         let sql = format!(
             "SELECT id, body FROM ap_activities WHERE local = 1 AND id IN ({})",
-            (1..=chunk.len())
-                .map(|i| format!("${i}"))
-                .collect::<Vec<_>>()
-                .join(", ")
+            super::placeholders(chunk.len())
         );
         let mut query = sqlx::query_as::<_, (String, String)>(&sql);
         for id in chunk {

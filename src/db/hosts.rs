@@ -77,10 +77,9 @@ pub async fn ways(db: &Db, hosts: &[&str]) -> Result<HashMap<String, Ways>, AppE
     if hosts.is_empty() {
         return Ok(HashMap::new());
     }
-    let placeholders: Vec<String> = (1..=hosts.len()).map(|i| format!("${i}")).collect();
     let sql = format!(
         "SELECT host, sexp, cavage_until FROM hosts WHERE host IN ({})",
-        placeholders.join(", ")
+        super::placeholders(hosts.len())
     );
     let mut query = sqlx::query_as::<_, (String, i64, Option<i64>)>(&sql);
     for host in hosts {

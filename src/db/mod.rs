@@ -266,6 +266,14 @@ pub async fn begin_write(
 }
 
 /// Milliseconds since the Unix epoch: the one timestamp format in the schema.
+/// `$1, $2, …, $n`: the parameters of an `IN (…)` list of `n` values.
+pub(crate) fn placeholders(n: usize) -> String {
+    (1..=n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 pub fn now_millis() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
@@ -355,6 +363,12 @@ mod tests {
             sqlite_url_with_create("sqlite://a.db?mode=ro"),
             "sqlite://a.db?mode=ro"
         );
+    }
+
+    #[test]
+    fn placeholders_number_from_one() {
+        assert_eq!(placeholders(1), "$1");
+        assert_eq!(placeholders(3), "$1, $2, $3");
     }
 
     #[tokio::test]

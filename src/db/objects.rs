@@ -282,10 +282,7 @@ pub async fn counts(
     if ids.is_empty() {
         return Ok(out);
     }
-    let list = (1..=ids.len())
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let list = super::placeholders(ids.len());
     let reactions = format!(
         "SELECT object_id, kind, COUNT(*) FROM reactions WHERE object_id IN ({list}) \
          GROUP BY object_id, kind"
