@@ -619,6 +619,14 @@ fn media_change(
 /// Who the CLI is in the audit log.
 const CLI_ACTOR: &str = "cli";
 
+/// Returns once every running hub applies a moderation change just
+/// committed: they notice another process's change within
+/// [`db::gate::SEEN_WITHIN`] (plus the read that notices it), so a block
+/// the command reports made is already in force when it returns.
+async fn seen_by_running_hubs() {
+    tokio::time::sleep(2 * db::gate::SEEN_WITHIN).await;
+}
+
 async fn domain_blocks_command(config: Config, cmd: DomainBlocksCommand) -> Result<(), AppError> {
     let (state, _) = instance::prepare(config).await?;
     let (db, config) = (&state.db, &state.config);
@@ -642,6 +650,7 @@ async fn domain_blocks_command(config: Config, cmd: DomainBlocksCommand) -> Resu
                 obfuscate,
             };
             let (domain, outcome) = domain_blocks::apply(db, config, CLI_ACTOR, &spec).await?;
+            seen_by_running_hubs().await;
             let what = match outcome {
                 domain_blocks::Outcome::Created => "blocked",
                 domain_blocks::Outcome::Updated => "changed the block of",
@@ -654,6 +663,7 @@ async fn domain_blocks_command(config: Config, cmd: DomainBlocksCommand) -> Resu
         }
         DomainBlocksCommand::Remove { domain } => {
             let domain = domain_blocks::remove(db, config, CLI_ACTOR, &domain).await?;
+            seen_by_running_hubs().await;
             println!("unblocked {domain}");
         }
         DomainBlocksCommand::List => {
@@ -701,7 +711,9 @@ async fn domain_blocks_command(config: Config, cmd: DomainBlocksCommand) -> Resu
             let planned = if dry_run {
                 domain_blocks::plan(db, config, &specs).await?
             } else {
-                domain_blocks::import(db, config, CLI_ACTOR, &specs).await?
+                let done = domain_blocks::import(db, config, CLI_ACTOR, &specs).await?;
+                seen_by_running_hubs().await;
+                done
             };
             let count =
                 |o: domain_blocks::Outcome| planned.iter().filter(|p| p.outcome == o).count();

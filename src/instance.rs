@@ -31,7 +31,7 @@ pub struct AppState {
     /// The authorization server's signing key and login throttle.
     pub oauth: Arc<OAuthState>,
     /// Key owners and healthy hosts, remembered between requests.
-    pub remembered: Arc<crate::memo::Remembered>,
+    pub remembered: Arc<crate::remote::Remembered>,
 }
 
 /// What a bootstrap did, for the startup banner and logs.

@@ -1,5 +1,6 @@
 //! A small in-memory memo in front of rows that rarely change and are read
-//! on every request (who owns a key, whether a host is healthy).
+//! on every request (who owns a key, whether a host is healthy, how a
+//! sender is moderated). A leaf: it knows nothing of what it holds.
 //!
 //! The database stays the source of truth: an entry is trusted for a fixed
 //! time, so what another hub process changes is seen within that time, and
@@ -12,36 +13,6 @@ use std::hash::Hash;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
-
-use crate::db::remote::RemoteActor;
-
-/// What one hub remembers of remote parties between requests. One per
-/// hub (in [`crate::instance::AppState`]), not per process: hubs started in
-/// one process on different databases (as the tests do) share nothing.
-pub struct Remembered {
-    /// Who owns which key, and the key's text (see `remote::resolve_key`).
-    pub key_owners: Memo<String, (RemoteActor, String)>,
-    /// Hosts found healthy (not failing, not unavailable).
-    pub healthy_hosts: Memo<String, ()>,
-}
-
-impl Default for Remembered {
-    fn default() -> Self {
-        Remembered {
-            // Another process's change of a key is seen within this.
-            key_owners: Memo::new(Duration::from_secs(30), 10_000),
-            // Another process's "failing" mark is cleared at most this
-            // much later.
-            healthy_hosts: Memo::new(Duration::from_secs(10), 10_000),
-        }
-    }
-}
-
-impl std::fmt::Debug for Remembered {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Remembered")
-    }
-}
 
 pub struct Memo<K, V> {
     entries: Mutex<HashMap<K, (Instant, V)>>,

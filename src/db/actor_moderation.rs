@@ -30,17 +30,18 @@ pub async fn set(
     .bind(severity)
     .bind(comment)
     .bind(now_millis())
-    .execute(conn)
+    .execute(&mut *conn)
     .await?;
-    Ok(())
+    super::gate::changed(conn).await
 }
 
 /// Lifts the actor's moderation; false if there was none.
 pub async fn clear(conn: &mut AnyConnection, actor_id: &str) -> Result<bool, AppError> {
     let done = sqlx::query("DELETE FROM actor_moderation WHERE actor_id = $1")
         .bind(actor_id)
-        .execute(conn)
+        .execute(&mut *conn)
         .await?;
+    super::gate::changed(conn).await?;
     Ok(done.rows_affected() > 0)
 }
 

@@ -82,16 +82,17 @@ pub async fn upsert(conn: &mut AnyConnection, b: &DomainBlock) -> Result<(), App
     .bind(b.obfuscate)
     .bind(b.created_at)
     .bind(b.updated_at)
-    .execute(conn)
+    .execute(&mut *conn)
     .await?;
-    Ok(())
+    super::gate::changed(conn).await
 }
 
 pub async fn remove(conn: &mut AnyConnection, domain: &str) -> Result<bool, AppError> {
     let done = sqlx::query("DELETE FROM domain_blocks WHERE domain = $1")
         .bind(normal(domain))
-        .execute(conn)
+        .execute(&mut *conn)
         .await?;
+    super::gate::changed(conn).await?;
     Ok(done.rows_affected() > 0)
 }
 

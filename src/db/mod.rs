@@ -66,6 +66,8 @@ pub struct Db {
     listen_url: Option<revocations::ListenUrl>,
     /// The writer tasks that commit hot-path writes in groups.
     group: group::Committer,
+    /// What the inbox's gate remembers of moderation.
+    gate: std::sync::Arc<gate::Remembered>,
 }
 
 impl Db {
@@ -154,6 +156,7 @@ impl Db {
             backend,
             listen_url,
             group,
+            gate: Default::default(),
         })
     }
 
@@ -200,6 +203,11 @@ impl Db {
 
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// What the gate remembers; only [`gate`] reads it.
+    fn gate(&self) -> &gate::Remembered {
+        &self.gate
     }
 
     pub fn pool(&self) -> &AnyPool {

@@ -6,8 +6,9 @@
 //!
 //! 1. media type (415), body size (413), then decoding into the activity
 //!    model ([`crate::formats`]): nesting, syntax and shape (400);
-//! 2. suspended domain (403);
-//! 3. replay: a known activity id is answered 202 and changes nothing;
+//! 2. suspended domain or actor (403), from what [`db::gate`] remembers;
+//! 3. replay: a known activity id is answered 202 and changes nothing
+//!    (found by the write; asked before only when it matters, see below);
 //! 4. who sent it ([`verify`], 401): the activity's own proof (a sexp
 //!    envelope, or FEP-8b32 on JSON-LD) when it has one, whoever delivered
 //!    it; else the request's HTTP signature (RFC 9421 or draft-cavage),
@@ -136,7 +137,7 @@ async fn pipeline(
     let actor_url = url::Url::parse(&actor_id)
         .map_err(|_| AppError::BadRequest("actor is not a URL".into()))?;
     let domain = actor_url.host_str().unwrap_or_default();
-    let gate = db::gate::ask(&state.db, domain, &actor_id, &activity.id).await?;
+    let gate = db::gate::ask(&state.db, domain, &actor_id).await?;
     let block = gate.domain_block;
     if block.as_ref().is_some_and(|b| b.severity == "suspend") {
         return Err(AppError::Forbidden(format!(
@@ -157,43 +158,65 @@ async fn pipeline(
         }
         None => None,
     };
-    if gate.known {
-        return Ok(accepted("replay ignored"));
-    }
 
-    // A signed envelope or an object proof proves the activity by itself,
-    // whoever delivered it (a forward, a relay); otherwise the request's
-    // own signature must be the actor's.
-    let proof = verify::proof_of(&activity.doc)?;
-    let by_request = if headers.contains_key("signature-input") {
-        "rfc9421"
-    } else {
-        "cavage"
-    };
-    let (actor, proven_by) = match (&envelope, &proof) {
-        (Some(envelope), _) => (
-            verify::authenticate_envelope(state, envelope, &actor_id).await?,
-            "envelope",
-        ),
-        (None, Some(proof)) => {
-            let actor = verify::authenticate_proof(state, &activity.doc, proof, &actor_id).await?;
-            // A proof made long ago proves the activity but could be a
-            // replay once its id has been pruned: then the request itself
-            // must be signed by the actor, as without a proof.
-            if verify::fresh(state, proof) {
-                (actor, "proof")
-            } else {
-                (
-                    verify::authenticate(state, method.as_str(), path, headers, &body, &actor_id)
+    // A replay (an activity already recorded) is answered 202 and changes
+    // nothing. Asking first would cost a query on every request, and the
+    // write finds replays anyway (it records each id once); so the
+    // question is asked only where the answer changes what happens: when
+    // the sender cannot be verified (a peer retrying after its signature
+    // expired must still hear that it can stop), and before fetching.
+    let proven = async {
+        // A signed envelope or an object proof proves the activity by
+        // itself, whoever delivered it (a forward, a relay); otherwise
+        // the request's own signature must be the actor's.
+        let proof = verify::proof_of(&activity.doc)?;
+        let by_request = if headers.contains_key("signature-input") {
+            "rfc9421"
+        } else {
+            "cavage"
+        };
+        Ok::<_, AppError>(match (&envelope, &proof) {
+            (Some(envelope), _) => (
+                verify::authenticate_envelope(state, envelope, &actor_id).await?,
+                "envelope",
+            ),
+            (None, Some(proof)) => {
+                let actor =
+                    verify::authenticate_proof(state, &activity.doc, proof, &actor_id).await?;
+                // A proof made long ago proves the activity but could be a
+                // replay once its id has been pruned: then the request
+                // itself must be signed by the actor, as without a proof.
+                if verify::fresh(state, proof) {
+                    (actor, "proof")
+                } else {
+                    (
+                        verify::authenticate(
+                            state,
+                            method.as_str(),
+                            path,
+                            headers,
+                            &body,
+                            &actor_id,
+                        )
                         .await?,
-                    by_request,
-                )
+                        by_request,
+                    )
+                }
             }
+            (None, None) => (
+                verify::authenticate(state, method.as_str(), path, headers, &body, &actor_id)
+                    .await?,
+                by_request,
+            ),
+        })
+    }
+    .await;
+    let (actor, proven_by) = match proven {
+        Ok(proven) => proven,
+        Err(_) if db::gate::known(&state.db, &activity.id).await? => {
+            return Ok(accepted("replay ignored"))
         }
-        (None, None) => (
-            verify::authenticate(state, method.as_str(), path, headers, &body, &actor_id).await?,
-            by_request,
-        ),
+        Err(e) => return Err(e),
     };
     // Hearing from a host makes it deliverable again: the actor's own host
     // and those of its inboxes (which may differ).
@@ -209,6 +232,9 @@ async fn pipeline(
             "activity id {} is not on the actor's origin",
             activity.id
         )));
+    }
+    if activities::fetches_object(&activity) && db::gate::known(&state.db, &activity.id).await? {
+        return Ok(accepted("replay ignored"));
     }
     let activity = activities::authoritative_object(state, activity).await?;
     let body = match format {

@@ -113,7 +113,7 @@ pub async fn apply(
         }
     };
     db::audit_log::append(&mut tx, by, action.name(), target, comment, &details).await?;
-    tx.commit().await?;
+    db::gate::commit(db, tx).await?;
     tracing::info!(by, action = action.name(), %target, "moderation action");
     Ok(())
 }

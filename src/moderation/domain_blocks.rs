@@ -172,12 +172,13 @@ pub async fn apply(
 ) -> Result<(String, Outcome), AppError> {
     let mut tx = db.begin().await?;
     let (row, outcome) = apply_in(&mut tx, config, by, spec).await?;
-    tx.commit().await?;
+    db::gate::commit(db, tx).await?;
     Ok((row.domain, outcome))
 }
 
 /// As [`apply`], inside the caller's transaction (a report resolved with
-/// a block is one change).
+/// a block is one change), which the caller commits with
+/// [`db::gate::commit`] so this process's inbox sees the block at once.
 pub async fn apply_in(
     conn: &mut AnyConnection,
     config: &Config,
@@ -230,7 +231,7 @@ pub async fn remove(db: &Db, config: &Config, by: &str, text: &str) -> Result<St
         return Err(AppError::NotFound(format!("{domain} is not blocked")));
     }
     db::audit_log::append(&mut tx, by, "domain_block.remove", &domain, "", &json!({})).await?;
-    tx.commit().await?;
+    db::gate::commit(db, tx).await?;
     tracing::info!(by, domain = %domain, "domain block lifted");
     Ok(domain)
 }
@@ -465,7 +466,7 @@ pub async fn import(
             outcome,
         });
     }
-    tx.commit().await?;
+    db::gate::commit(db, tx).await?;
     Ok(done)
 }
 

@@ -220,7 +220,8 @@ pub async fn resolve(
         &json!({ "resolution": resolution }),
     )
     .await?;
-    tx.commit().await?;
+    // A resolution may have blocked a domain.
+    db::gate::commit(&state.db, tx).await?;
     tracing::info!(by, report = %id, %resolution, "report resolved");
     Ok(())
 }

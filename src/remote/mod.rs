@@ -18,7 +18,36 @@ use crate::error::AppError;
 use crate::formats::actor::{self, ActorDocument};
 use crate::formats::as2::origin;
 use crate::instance::AppState;
+use crate::memo::Memo;
 use crate::signatures::PublicKey;
+
+/// What one hub remembers of remote parties between requests. One per
+/// hub (in [`crate::instance::AppState`]), not per process: hubs started in
+/// one process on different databases (as the tests do) share nothing.
+pub struct Remembered {
+    /// Who owns which key, and the key's text (see `remote::resolve_key`).
+    pub key_owners: Memo<String, (RemoteActor, String)>,
+    /// Hosts found healthy (not failing, not unavailable).
+    pub healthy_hosts: Memo<String, ()>,
+}
+
+impl Default for Remembered {
+    fn default() -> Self {
+        Remembered {
+            // Another process's change of a key is seen within this.
+            key_owners: Memo::new(Duration::from_secs(30), 10_000),
+            // Another process's "failing" mark is cleared at most this
+            // much later.
+            healthy_hosts: Memo::new(Duration::from_secs(10), 10_000),
+        }
+    }
+}
+
+impl std::fmt::Debug for Remembered {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Remembered")
+    }
+}
 
 impl RemoteActor {
     fn from_document(doc: &ActorDocument) -> RemoteActor {

@@ -62,6 +62,23 @@ pub fn local_app(config: &Config, id: &str) -> Option<AppName> {
     AppName::parse(rest).ok()
 }
 
+/// Whether [`authoritative_object`] will fetch the object: a Create or
+/// Update whose object is not embedded or is not on the actor's origin.
+pub fn fetches_object(activity: &Activity) -> bool {
+    matches!(activity.kind.as_str(), "Create" | "Update")
+        && activity
+            .doc
+            .get("object")
+            .is_some_and(|object| !own_embedded(object, &activity.actor))
+}
+
+/// Whether `object` is embedded (not only an id) and on `actor`'s origin.
+fn own_embedded(object: &Value, actor: &str) -> bool {
+    object.is_object()
+        && object.get("type").is_some()
+        && id_of(object).is_some_and(|id| origin(id) == origin(actor))
+}
+
 /// For Create and Update, an embedded object not on the actor's origin
 /// could be forged: replace it with the copy its own origin serves.
 pub async fn authoritative_object(
@@ -78,8 +95,7 @@ pub async fn authoritative_object(
     let object_id = id_of(object)
         .ok_or_else(|| AppError::BadRequest(format!("{kind} object has no id")))?
         .to_string();
-    let embedded = object.is_object() && object.get("type").is_some();
-    if embedded && origin(&object_id) == origin(&activity.actor) {
+    if own_embedded(object, &activity.actor) {
         // The actor's own object may carry its own proof (FEP-8b32): a bad
         // one refuses the activity. A third party's object is refetched
         // from its origin below, proof or not: an old signed version must
