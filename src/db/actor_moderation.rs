@@ -6,16 +6,6 @@ use sqlx::AnyConnection;
 use super::{now_millis, Db};
 use crate::error::AppError;
 
-/// `silence` or `suspend`, if the actor is moderated.
-pub async fn severity(db: &Db, actor_id: &str) -> Result<Option<String>, AppError> {
-    Ok(
-        sqlx::query_scalar("SELECT severity FROM actor_moderation WHERE actor_id = $1")
-            .bind(actor_id)
-            .fetch_optional(db.pool())
-            .await?,
-    )
-}
-
 pub async fn set(
     conn: &mut AnyConnection,
     actor_id: &str,

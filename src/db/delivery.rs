@@ -38,7 +38,7 @@ pub struct Job {
 /// A claimed row: a job whose body (empty for an activity) is still to
 /// be filled in from the stored activity.
 #[derive(FromRow)]
-struct Claimed {
+struct ClaimedRow {
     id: String,
     activity_id: String,
     kind: String,
@@ -154,7 +154,7 @@ pub async fn claim(db: &Db, limit: i64, lease_ms: i64) -> Result<Vec<Job>, AppEr
         Backend::Sqlite => "",
     };
     let sql = claim_sql(lock);
-    let rows: Vec<Claimed> = if db.backend() == Backend::Postgres {
+    let rows: Vec<ClaimedRow> = if db.backend() == Backend::Postgres {
         // SKIP LOCKED lets claims run beside the outcomes' writers; inside
         // their groups they would hold their locks until each group ends.
         sqlx::query_as(&sql)
@@ -182,7 +182,20 @@ pub async fn claim(db: &Db, limit: i64, lease_ms: i64) -> Result<Vec<Job>, AppEr
             })
             .await?
     };
-    with_bodies(db, rows).await
+    match bodies(db, &rows).await {
+        Ok(bodies) => Ok(with_bodies(rows, &bodies)),
+        Err(e) => {
+            // Committed, so leased: given back at once rather than left
+            // until the lease runs out.
+            let leases: Vec<(String, i64)> =
+                rows.into_iter().map(|r| (r.id, r.lease_until)).collect();
+            if let Err(release) = release(db, &leases).await {
+                tracing::warn!(error = %release, jobs = leases.len(),
+                    "cannot give back claimed jobs; they are claimed again when their lease ends");
+            }
+            Err(e)
+        }
+    }
 }
 
 /// The claim: `$1` the new lease's end, `$2` now, `$3` the limit.
@@ -215,10 +228,11 @@ fn claim_sql(lock: &str) -> String {
     )
 }
 
-/// Fills in the activities' bodies: read once per activity of the claim
-/// (a fan-out's claim is one activity), not once per job. Read per job in
-/// the claim, the same body crossed from the database once per inbox.
-async fn with_bodies(db: &Db, rows: Vec<Claimed>) -> Result<Vec<Job>, AppError> {
+/// The bodies of the claimed jobs' activities: read once per activity of
+/// the claim (a fan-out's claim is one activity), not once per job. Read
+/// per job in the claim, the same body crossed from the database once per
+/// inbox.
+async fn bodies(db: &Db, rows: &[ClaimedRow]) -> Result<HashMap<String, Arc<str>>, AppError> {
     let mut wanted: Vec<&str> = rows
         .iter()
         .filter(|r| r.body.is_empty())
@@ -240,9 +254,13 @@ async fn with_bodies(db: &Db, rows: Vec<Claimed>) -> Result<Vec<Job>, AppError> 
             bodies.insert(id, body.into());
         }
     }
+    Ok(bodies)
+}
+
+/// The jobs, each with its body (an activity's shared, not copied).
+fn with_bodies(rows: Vec<ClaimedRow>, bodies: &HashMap<String, Arc<str>>) -> Vec<Job> {
     let none: Arc<str> = Arc::from("");
-    Ok(rows
-        .into_iter()
+    rows.into_iter()
         .map(|r| Job {
             body: if r.body.is_empty() {
                 // No longer stored: the attempt says so and gives up.
@@ -259,7 +277,7 @@ async fn with_bodies(db: &Db, rows: Vec<Claimed>) -> Result<Vec<Job>, AppError> 
             attempts: r.attempts,
             lease_until: r.lease_until,
         })
-        .collect())
+        .collect()
 }
 
 /// Activities whose bodies are read per statement.

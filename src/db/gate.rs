@@ -1,4 +1,4 @@
-//! What the inbox (and authorized fetch) asks about a sender before doing
+//! What the inbox and authorized fetch ask about a sender before doing
 //! any work for it: the block on its domain and its own moderation.
 //!
 //! Asked of the database on every request, these two answers cost more than
@@ -101,9 +101,10 @@ struct Row {
     actor_severity: Option<String>,
 }
 
-/// Asks about `actor` on `domain`: from memory when the answers are known
-/// and nothing changed since, else from the database (one query).
-pub async fn ask(db: &Db, domain: &str, actor: &str) -> Result<Gate, AppError> {
+/// Asks about `actor` (when there is one yet) on `domain`: from memory
+/// when the answers are known and nothing changed since, else from the
+/// database (one query).
+pub async fn ask(db: &Db, domain: &str, actor: Option<&str>) -> Result<Gate, AppError> {
     let memo = db.gate();
     if let Some(seen) = memo.due() {
         let now: i64 = sqlx::query_scalar("SELECT version FROM moderation_version WHERE id = 1")
@@ -118,8 +119,12 @@ pub async fn ask(db: &Db, domain: &str, actor: &str) -> Result<Gate, AppError> {
         }
     }
     let domain = domain_blocks::normal(domain);
+    let remembered_actor = match actor {
+        Some(actor) => memo.actors.get(actor),
+        None => Some(None),
+    };
     if let (Some(domain_block), Some(actor_severity)) =
-        (memo.domains.get(&domain), memo.actors.get(actor))
+        (memo.domains.get(&domain), remembered_actor)
     {
         return Ok(Gate {
             domain_block,
@@ -146,8 +151,10 @@ pub async fn ask(db: &Db, domain: &str, actor: &str) -> Result<Gate, AppError> {
     // predate that change.
     memo.domains
         .put_if(generation.0, domain.clone(), domain_block.clone());
-    memo.actors
-        .put_if(generation.1, actor.to_string(), row.actor_severity.clone());
+    if let Some(actor) = actor {
+        memo.actors
+            .put_if(generation.1, actor.to_string(), row.actor_severity.clone());
+    }
     Ok(Gate {
         domain_block,
         actor_severity: row.actor_severity,
@@ -217,7 +224,7 @@ mod tests {
         let theirs = Db::connect(&test_db.url, 2, false).await.unwrap();
         let (domain, actor) = ("sub.evil.example", "https://sub.evil.example/users/a");
         for db in [&ours, &theirs] {
-            let gate = ask(db, domain, actor).await.unwrap();
+            let gate = ask(db, domain, Some(actor)).await.unwrap();
             assert!(gate.domain_block.is_none() && gate.actor_severity.is_none());
         }
 
@@ -229,7 +236,7 @@ mod tests {
             .await
             .unwrap();
         commit(&ours, tx).await.unwrap();
-        let here = ask(&ours, domain, actor).await.unwrap();
+        let here = ask(&ours, domain, Some(actor)).await.unwrap();
         assert_eq!(
             here.domain_block.map(|b| b.domain).as_deref(),
             Some("evil.example"),
@@ -237,7 +244,7 @@ mod tests {
         );
         assert_eq!(here.actor_severity.as_deref(), Some("silence"));
         tokio::time::sleep(2 * SEEN_WITHIN).await;
-        let there = ask(&theirs, domain, actor).await.unwrap();
+        let there = ask(&theirs, domain, Some(actor)).await.unwrap();
         assert_eq!(
             there.domain_block.map(|b| b.severity).as_deref(),
             Some("suspend"),
@@ -254,10 +261,10 @@ mod tests {
             .await
             .unwrap());
         commit(&theirs, tx).await.unwrap();
-        let there = ask(&theirs, domain, actor).await.unwrap();
+        let there = ask(&theirs, domain, Some(actor)).await.unwrap();
         assert!(there.domain_block.is_none() && there.actor_severity.is_none());
         tokio::time::sleep(2 * SEEN_WITHIN).await;
-        let here = ask(&ours, domain, actor).await.unwrap();
+        let here = ask(&ours, domain, Some(actor)).await.unwrap();
         assert!(
             here.domain_block.is_none() && here.actor_severity.is_none(),
             "a lifted block is forgotten too: {here:?}"

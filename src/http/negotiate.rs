@@ -171,15 +171,10 @@ pub async fn authorize_fetch(state: &AppState, parts: &Parts) -> Result<(), AppE
 
 /// 403 when `domain` (or `actor`) is suspended here.
 async fn suspended(state: &AppState, domain: &str, actor: Option<&str>) -> Result<(), AppError> {
-    let block = db::domain_blocks::matching(&state.db, domain).await?;
-    let mut suspended = block.is_some_and(|b| b.severity == "suspend");
-    if let Some(actor) = actor {
-        suspended |= db::actor_moderation::severity(&state.db, actor)
-            .await?
-            .as_deref()
-            == Some("suspend");
-    }
-    if suspended {
+    let gate = db::gate::ask(&state.db, domain, actor).await?;
+    if gate.domain_block.is_some_and(|b| b.severity == "suspend")
+        || gate.actor_severity.as_deref() == Some("suspend")
+    {
         tracing::info!(%domain, ?actor, "authorized fetch: the signer is suspended here");
         return Err(AppError::Forbidden(format!(
             "{} is suspended here",

@@ -137,7 +137,7 @@ async fn pipeline(
     let actor_url = url::Url::parse(&actor_id)
         .map_err(|_| AppError::BadRequest("actor is not a URL".into()))?;
     let domain = actor_url.host_str().unwrap_or_default();
-    let gate = db::gate::ask(&state.db, domain, &actor_id).await?;
+    let gate = db::gate::ask(&state.db, domain, Some(&actor_id)).await?;
     let block = gate.domain_block;
     if block.as_ref().is_some_and(|b| b.severity == "suspend") {
         return Err(AppError::Forbidden(format!(
