@@ -40,7 +40,9 @@ pub struct HubArgs {
     #[arg(long, env = "ROSEFED_DATABASE_URL", global = true)]
     pub database_url: Option<String>,
 
-    /// Largest number of pooled database connections.
+    /// Largest number of pooled database connections (SQLite: at most 8;
+    /// at least one more than the writers that keep one each: 2 on SQLite,
+    /// 3 on PostgreSQL).
     #[arg(
         long,
         env = "ROSEFED_DATABASE_MAX_CONNECTIONS",

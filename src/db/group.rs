@@ -32,12 +32,21 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use sqlx::{AnyConnection, AnyPool};
+use sqlx::pool::PoolConnection;
+use sqlx::{Any, AnyConnection, AnyPool, Connection};
 use tokio::sync::{mpsc, oneshot, Mutex};
 
 use super::activities::{self, Received};
 use super::Backend;
 use crate::error::AppError;
+
+/// The writer tasks on `backend`; each keeps a connection of the pool.
+pub(super) fn writers(backend: Backend) -> u32 {
+    match backend {
+        Backend::Sqlite => 1,
+        Backend::Postgres => 2,
+    }
+}
 
 /// Most pieces of work in one transaction.
 pub const MAX_GROUP: usize = 64;
@@ -59,11 +68,7 @@ impl Committer {
     pub fn start(pool: AnyPool, backend: Backend) -> Committer {
         let (queue, receiver) = mpsc::channel(QUEUE);
         let receiver = Arc::new(Mutex::new(receiver));
-        let writers = match backend {
-            Backend::Sqlite => 1,
-            Backend::Postgres => 2,
-        };
-        for _ in 0..writers {
+        for _ in 0..writers(backend) {
             tokio::spawn(writer(pool.clone(), backend, receiver.clone()));
         }
         Committer { queue }
@@ -184,6 +189,11 @@ where
 type Queue = Arc<Mutex<mpsc::Receiver<Box<dyn Piece>>>>;
 
 async fn writer(pool: AnyPool, backend: Backend, queue: Queue) {
+    let mut conn = Writer {
+        pool,
+        backend,
+        conn: None,
+    };
     loop {
         let mut group = Vec::with_capacity(MAX_GROUP);
         {
@@ -201,7 +211,35 @@ async fn writer(pool: AnyPool, backend: Backend, queue: Queue) {
                 }
             }
         }
-        commit_group(&pool, backend, group).await;
+        commit_group(&mut conn, group).await;
+    }
+}
+
+/// A writer's connection, kept from one group to the next. Taken from the
+/// pool for each group, it cost two more round trips a group on
+/// PostgreSQL (and two hops to the connection's thread on SQLite): sqlx
+/// checks a connection when it lends it and again when it comes back.
+/// Dropped after any failure, in case the connection is what failed; the
+/// next transaction takes a fresh one.
+struct Writer {
+    pool: AnyPool,
+    backend: Backend,
+    conn: Option<PoolConnection<Any>>,
+}
+
+impl Writer {
+    /// Begins a write transaction (`IMMEDIATE` on SQLite, as [`super::begin_write`]).
+    async fn begin(&mut self) -> Result<sqlx::Transaction<'_, Any>, AppError> {
+        if self.conn.is_none() {
+            self.conn = Some(self.pool.acquire().await?);
+        }
+        let Some(conn) = self.conn.as_mut() else {
+            return Err(AppError::Internal("the writer has no connection".into()));
+        };
+        Ok(match self.backend {
+            Backend::Sqlite => conn.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => conn.begin().await?,
+        })
     }
 }
 
@@ -209,9 +247,9 @@ async fn writer(pool: AnyPool, backend: Backend, queue: Queue) {
 /// its own error) and the others are tried together again, so one bad
 /// activity costs two transactions, not one per piece. When the group
 /// itself cannot begin or commit, each piece runs alone.
-async fn commit_group(pool: &AnyPool, backend: Backend, mut group: Vec<Box<dyn Piece>>) {
+async fn commit_group(writer: &mut Writer, mut group: Vec<Box<dyn Piece>>) {
     while group.len() > 1 {
-        match together(pool, backend, &mut group).await {
+        match together(writer, &mut group).await {
             Ok(()) => {
                 for piece in group {
                     piece.finish(None);
@@ -220,18 +258,23 @@ async fn commit_group(pool: &AnyPool, backend: Backend, mut group: Vec<Box<dyn P
             }
             Err(Failed::Piece(i, e)) => {
                 tracing::debug!(pieces = group.len(), error = %e, "a piece of a grouped transaction failed; running it alone");
+                writer.conn = None;
                 let mut bad = group.remove(i);
-                let error = alone(pool, backend, bad.as_mut()).await.err();
+                let error = alone(writer, bad.as_mut()).await.err();
                 bad.finish(error);
             }
             Err(Failed::Group(e)) => {
                 tracing::debug!(pieces = group.len(), error = %e, "a grouped transaction failed; running its pieces one by one");
+                writer.conn = None;
                 break;
             }
         }
     }
     for mut piece in group {
-        let error = alone(pool, backend, piece.as_mut()).await.err();
+        let error = alone(writer, piece.as_mut()).await.err();
+        if error.is_some() {
+            writer.conn = None;
+        }
         piece.finish(error);
     }
 }
@@ -245,14 +288,8 @@ enum Failed {
 }
 
 /// Every piece in one transaction, or none.
-async fn together(
-    pool: &AnyPool,
-    backend: Backend,
-    group: &mut [Box<dyn Piece>],
-) -> Result<(), Failed> {
-    let mut tx = super::begin_write(pool, backend)
-        .await
-        .map_err(Failed::Group)?;
+async fn together(writer: &mut Writer, group: &mut [Box<dyn Piece>]) -> Result<(), Failed> {
+    let mut tx = writer.begin().await.map_err(Failed::Group)?;
     let wanted: Vec<Option<&Received>> = group.iter().map(|p| p.activity()).collect();
     let new = match store_activities(&mut tx, &wanted).await {
         Ok(new) => new,
@@ -270,8 +307,8 @@ async fn together(
     tx.commit().await.map_err(|e| Failed::Group(e.into()))
 }
 
-async fn alone(pool: &AnyPool, backend: Backend, piece: &mut dyn Piece) -> Result<(), AppError> {
-    let mut tx = super::begin_write(pool, backend).await?;
+async fn alone(writer: &mut Writer, piece: &mut dyn Piece) -> Result<(), AppError> {
+    let mut tx = writer.begin().await?;
     let new = store_activities(&mut tx, &[piece.activity()]).await?;
     guarded(piece.run(&mut tx, new.first().copied().unwrap_or(true))).await?;
     tx.commit().await?;

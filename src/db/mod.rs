@@ -121,11 +121,15 @@ impl Db {
         first.close().await.ok();
 
         let pool = AnyPoolOptions::new()
-            .max_connections(match backend {
-                // SQLite has one writer; more connections only queue on its lock.
-                Backend::Sqlite => max_connections.min(8),
-                Backend::Postgres => max_connections,
-            })
+            .max_connections(
+                match backend {
+                    // SQLite has one writer; more connections only queue on its lock.
+                    Backend::Sqlite => max_connections.min(8),
+                    Backend::Postgres => max_connections,
+                }
+                // The group writers keep theirs: at least one is left for the rest.
+                .max(group::writers(backend) + 1),
+            )
             .acquire_timeout(Duration::from_secs(5))
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
@@ -273,7 +277,6 @@ pub async fn begin_write(
     })
 }
 
-/// Milliseconds since the Unix epoch: the one timestamp format in the schema.
 /// `$1, $2, …, $n`: the parameters of an `IN (…)` list of `n` values.
 pub(crate) fn placeholders(n: usize) -> String {
     (1..=n)
@@ -282,6 +285,7 @@ pub(crate) fn placeholders(n: usize) -> String {
         .join(", ")
 }
 
+/// Milliseconds since the Unix epoch: the one timestamp format in the schema.
 pub fn now_millis() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
