@@ -47,16 +47,16 @@ pub struct Gate {
 
 /// One hub's memory of the answers (in [`Db`], so hubs on different
 /// databases in one process share nothing).
-pub struct Remembered {
+pub struct Answers {
     domains: Memo<String, Option<DomainBlock>>,
     actors: Memo<String, Option<String>>,
     /// When the counter was last read, and what it said.
     version: Mutex<Option<(Instant, i64)>>,
 }
 
-impl Default for Remembered {
+impl Default for Answers {
     fn default() -> Self {
-        Remembered {
+        Answers {
             domains: Memo::new(TRUSTED_FOR, CAPACITY),
             actors: Memo::new(TRUSTED_FOR, CAPACITY),
             version: Mutex::new(None),
@@ -64,17 +64,22 @@ impl Default for Remembered {
     }
 }
 
-impl std::fmt::Debug for Remembered {
+impl std::fmt::Debug for Answers {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("gate::Remembered")
+        f.write_str("gate::Answers")
     }
 }
 
-impl Remembered {
-    /// Forgets every answer, and makes the next request read the counter.
-    fn forget(&self) {
+impl Answers {
+    /// Forgets every answer.
+    fn forget_answers(&self) {
         self.domains.forget(|_, _| true);
         self.actors.forget(|_, _| true);
+    }
+
+    /// Forgets every answer, and makes the next request read the counter.
+    fn forget(&self) {
+        self.forget_answers();
         if let Ok(mut version) = self.version.lock() {
             *version = None;
         }
@@ -111,8 +116,7 @@ pub async fn ask(db: &Db, domain: &str, actor: Option<&str>) -> Result<Gate, App
             .fetch_one(db.pool())
             .await?;
         if seen != Some(now) {
-            memo.domains.forget(|_, _| true);
-            memo.actors.forget(|_, _| true);
+            memo.forget_answers();
         }
         if let Ok(mut version) = memo.version.lock() {
             *version = Some((Instant::now(), now));
@@ -285,7 +289,7 @@ mod tests {
     /// not leave its (older) answer behind.
     #[tokio::test]
     async fn an_answer_read_before_a_change_is_not_kept() {
-        let memo = Remembered::default();
+        let memo = Answers::default();
         let before = memo.domains.generation();
         memo.forget();
         memo.domains

@@ -67,7 +67,7 @@ pub struct Db {
     /// The writer tasks that commit hot-path writes in groups.
     group: group::Committer,
     /// What the inbox's gate remembers of moderation.
-    gate: std::sync::Arc<gate::Remembered>,
+    gate: std::sync::Arc<gate::Answers>,
 }
 
 impl Db {
@@ -210,7 +210,7 @@ impl Db {
     }
 
     /// What the gate remembers; only [`gate`] reads it.
-    fn gate(&self) -> &gate::Remembered {
+    fn gate(&self) -> &gate::Answers {
         &self.gate
     }
 
