@@ -8,7 +8,7 @@ mod common;
 use std::time::Duration;
 
 use common::TestApp;
-use federation_tests::database::TestDatabase;
+use federation_tests::database::{Backend, TestDatabase};
 use federation_tests::peer::Peer;
 use federation_tests::{eventually, on_both_databases};
 use serde_json::{json, Value};
@@ -201,4 +201,54 @@ async fn a_rotated_key_is_fetched_again(db: TestDatabase) {
         peer.post_as(0, &app.url("/inbox"), &again).await.status(),
         401
     );
+}
+
+/// A fan-out that fills a claim refreshes PostgreSQL's statistics of the
+/// queue (`db::delivery::refresh_statistics`): taken over delivered jobs
+/// only, they had claims planned as a sort of every pending job. Only a
+/// manual `ANALYZE` sets `last_analyze` (autovacuum sets
+/// `last_autoanalyze`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fan_out_refreshes_the_queue_statistics_on_postgres() {
+    let Some(db) = TestDatabase::create(Backend::Postgres).await else {
+        return;
+    };
+    let app = TestApp::spawn_with(db, |a| {
+        a.federation.delivery_poll_ms = 50;
+        // A claim asks for two windows: four jobs fill it.
+        a.federation.delivery_concurrency = 2;
+    })
+    .await;
+    let peer = Peer::start(false, true).await;
+    let token = app.token("blog").await;
+    peer.gather_followers(12, &app.url("/actors/blog"), &app.url("/inbox"))
+        .await;
+    let created = api(
+        &app,
+        &token,
+        "/posts",
+        json!({ "content": "<p>to all</p>" }),
+    )
+    .await;
+    let activity = created["activity"]["id"].as_str().unwrap().to_string();
+    eventually("every delivery", WAIT, || {
+        let (peer, activity) = (peer.clone(), activity.clone());
+        async move { (peer.per_inbox(&activity).len() == 12).then_some(()) }
+    })
+    .await;
+    eventually("the queue's statistics refreshed", WAIT, || {
+        let pool = app.state.db.pool().clone();
+        async move {
+            let analyzed: Option<i64> = sqlx::query_scalar(
+                "SELECT CAST(EXTRACT(EPOCH FROM last_analyze) AS BIGINT) \
+                 FROM pg_stat_user_tables WHERE relname = 'delivery_jobs'",
+            )
+            .fetch_one(&pool)
+            .await
+            .ok()
+            .flatten();
+            analyzed.map(|_| ())
+        }
+    })
+    .await;
 }

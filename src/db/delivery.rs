@@ -417,6 +417,24 @@ pub async fn pending_count(db: &Db) -> Result<i64, AppError> {
     )
 }
 
+/// Refreshes PostgreSQL's statistics of the queue. Taken while no job was
+/// pending (a week of delivered jobs, then a fan-out queued), they say a
+/// pending job is rare, and the claim is planned as a scan and sort of
+/// every pending job instead of a walk of the due index that stops at its
+/// limit: 10-23 ms a claim at 10,000 pending jobs instead of 2, growing
+/// with the queue, until autovacuum analyzes the table (which may be after
+/// the fan-out is over). SQLite keeps no statistics unless asked to, so its
+/// plans do not move and it is left alone.
+pub async fn refresh_statistics(db: &Db) -> Result<(), AppError> {
+    if db.backend() == Backend::Postgres {
+        // The two columns the due index and its predicate are planned on.
+        sqlx::query("ANALYZE delivery_jobs (state, next_attempt_at)")
+            .execute(db.pool())
+            .await?;
+    }
+    Ok(())
+}
+
 /// Forgets delivered jobs older than `older_than_ms` (dead ones stay for
 /// the operator to inspect).
 pub async fn prune_done(db: &Db, older_than_ms: i64) -> Result<u64, AppError> {

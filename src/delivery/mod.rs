@@ -117,6 +117,8 @@ pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
     let mut last_prune = 0i64;
     let lease_ms = (fed.delivery_lease_secs as i64).saturating_mul(1000);
     let half_lease = Duration::from_millis(lease_ms as u64 / 2);
+    // When the queue's statistics were last refreshed (see below).
+    let mut analyzed: Option<Instant> = None;
     let (done, recorder) = recorder(state.clone());
     tracing::info!(concurrency = window, "delivery worker started");
     loop {
@@ -186,6 +188,15 @@ pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
                 match claimed {
                     Ok(Ok(jobs)) => {
                         drained = jobs.len() < want;
+                        // A full claim is a fan-out under way: PostgreSQL's
+                        // statistics may date from before it and plan claims
+                        // as a sort of every pending job
+                        // (db::delivery::refresh_statistics). At most once a
+                        // minute, beside the deliveries.
+                        if !drained && analyzed.is_none_or(|at| at.elapsed() > STATISTICS_EVERY) {
+                            analyzed = Some(Instant::now());
+                            refresh_statistics(&state);
+                        }
                         ready.extend(jobs);
                     }
                     // Claimed again at the next poll or wake-up, so a database
@@ -218,6 +229,19 @@ pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
     drop(done);
     let _ = recorder.await;
     tracing::info!("delivery worker stopped");
+}
+
+/// Least time between two refreshes of the queue's statistics.
+const STATISTICS_EVERY: Duration = Duration::from_secs(60);
+
+/// Refreshes the queue's statistics in the background.
+fn refresh_statistics(state: &AppState) {
+    let state = state.clone();
+    tokio::spawn(async move {
+        if let Err(e) = db::delivery::refresh_statistics(&state.db).await {
+            tracing::warn!(error = %e, "cannot refresh the delivery queue's statistics");
+        }
+    });
 }
 
 /// A claim running beside the deliveries.
