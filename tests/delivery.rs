@@ -1,7 +1,8 @@
 //! Delivery behaviour against a stand-in remote server: ordering per
 //! object, hosts marked unavailable and revived, and key rotation on the
 //! receiving side. Short timings come from flags, as an operator would set
-//! them. Every test runs on SQLite and PostgreSQL.
+//! them. Every test runs on SQLite and PostgreSQL, except the refresh of
+//! PostgreSQL's statistics, which SQLite does not keep.
 
 mod common;
 
@@ -239,15 +240,14 @@ async fn a_fan_out_refreshes_the_queue_statistics_on_postgres() {
     eventually("the queue's statistics refreshed", WAIT, || {
         let pool = app.state.db.pool().clone();
         async move {
-            let analyzed: Option<i64> = sqlx::query_scalar(
-                "SELECT CAST(EXTRACT(EPOCH FROM last_analyze) AS BIGINT) \
-                 FROM pg_stat_user_tables WHERE relname = 'delivery_jobs'",
+            let analyzed: bool = sqlx::query_scalar(
+                "SELECT last_analyze IS NOT NULL FROM pg_stat_user_tables \
+                 WHERE relname = 'delivery_jobs'",
             )
             .fetch_one(&pool)
             .await
-            .ok()
-            .flatten();
-            analyzed.map(|_| ())
+            .unwrap_or(false);
+            analyzed.then_some(())
         }
     })
     .await;
