@@ -1,7 +1,8 @@
 //! The inbox against a stand-in remote server (federation_tests::peer) that
 //! signs with its own, independent HTTP-signature code: what is accepted,
 //! what every kind of bad request gets, and that refused requests change
-//! nothing. Every test runs on SQLite and PostgreSQL.
+//! nothing; and that received activities past retention are pruned.
+//! Every test runs on SQLite and PostgreSQL.
 
 mod common;
 
@@ -22,6 +23,7 @@ on_both_databases!(
     manual_approval_and_shared_inbox_fan_out,
     another_actors_document_cannot_take_over_a_key,
     a_signature_must_cover_target_host_date_and_digest,
+    received_activities_past_retention_are_pruned,
 );
 
 const WAIT: Duration = Duration::from_secs(20);
@@ -679,4 +681,51 @@ async fn a_signature_must_cover_target_host_date_and_digest(db: TestDatabase) {
     let r = send(all.to_vec(), "hs2019").await;
     assert_eq!(r.status(), 202, "hs2019");
     assert_eq!(app.scalar("SELECT COUNT(*) FROM followers").await, 1);
+}
+
+/// A starting hub prunes received activities past retention (30 days by
+/// default), in several pieces when there are many, and keeps recent ones
+/// and its own outbox however old.
+async fn received_activities_past_retention_are_pruned(db: TestDatabase) {
+    let mut app = TestApp::spawn(db).await;
+    const DAY_MS: i64 = 24 * 3600 * 1000;
+    let now = rosefed::db::now_millis();
+    let rows = [
+        // More than two pieces of expired received activities.
+        ("expired", 2_500i64, 0i64, now - 40 * DAY_MS),
+        ("recent", 3, 0, now - DAY_MS),
+        ("outbox", 2, 1, now - 400 * DAY_MS),
+    ];
+    for (what, n, local, at) in rows {
+        let done = sqlx::query(
+            "INSERT INTO ap_activities (id, app_name, actor, activity_type, object_id, local, body, created_at) \
+             WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < $1) \
+             SELECT 'https://remote.example/' || $2 || '/' || i, NULL, \
+                    'https://remote.example/users/someone', 'Like', NULL, $3, '{}', $4 FROM c",
+        )
+        .bind(n)
+        .bind(what)
+        .bind(local)
+        .bind(at)
+        .execute(app.state.db.pool())
+        .await
+        .unwrap();
+        assert_eq!(done.rows_affected(), n as u64, "{what}");
+    }
+    let count = |what: &str| {
+        format!(
+            "SELECT COUNT(*) FROM ap_activities WHERE id LIKE 'https://remote.example/{what}/%'"
+        )
+    };
+    // Pruning runs when the delivery worker starts, then hourly (the
+    // first start may have pruned some already, racing the inserts).
+    app.restart().await;
+    eventually("the expired activities pruned", WAIT, || {
+        let app = &app;
+        let sql = count("expired");
+        async move { (app.scalar(&sql).await == 0).then_some(()) }
+    })
+    .await;
+    assert_eq!(app.scalar(&count("recent")).await, 3);
+    assert_eq!(app.scalar(&count("outbox")).await, 2);
 }

@@ -115,6 +115,7 @@ pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
     let mut claiming: Option<Claiming> = None;
     let mut drained = false;
     let mut last_prune = 0i64;
+    let mut pruning: Option<tokio::task::JoinHandle<()>> = None;
     let lease_ms = (fed.delivery_lease_secs as i64).saturating_mul(1000);
     let half_lease = Duration::from_millis(lease_ms as u64 / 2);
     // When the queue's statistics were last refreshed (see below).
@@ -126,9 +127,13 @@ pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
             break;
         }
         while tasks.try_join_next().is_some() {}
-        if now_millis() - last_prune > HOUR_MS {
+        // Beside the deliveries, not awaited here: pruning a backlog of a
+        // million rows takes one to two minutes (paced, see
+        // db::activities::prune_received), and deliveries waited for it.
+        if now_millis() - last_prune > HOUR_MS && pruning.as_ref().is_none_or(|p| p.is_finished()) {
             last_prune = now_millis();
-            prune(&state).await;
+            let state = state.clone();
+            pruning = Some(tokio::spawn(async move { prune(&state).await }));
         }
         // Top up to two windows when down to one: a claim costs about the
         // same for 1 job as for 64 (profiled on PostgreSQL with 10,000
@@ -224,6 +229,11 @@ pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
         }
     }
     release(&state, &mut ready).await;
+    // Each piece of a prune is its own transaction: stopping between two
+    // loses nothing, and the next start prunes the rest.
+    if let Some(pruning) = pruning {
+        pruning.abort();
+    }
     while tasks.join_next().await.is_some() {}
     // The last outcomes are recorded before the worker says it stopped.
     drop(done);
