@@ -229,8 +229,8 @@ pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
         }
     }
     release(&state, &mut ready).await;
-    // Each piece of a prune is its own transaction: stopping between two
-    // loses nothing, and the next start prunes the rest.
+    // A prune commits piece by piece: stopping it between two loses
+    // nothing, and the next start prunes the rest.
     if let Some(pruning) = pruning {
         pruning.abort();
     }
