@@ -691,7 +691,7 @@ async fn received_activities_past_retention_are_pruned(db: TestDatabase) {
     const DAY_MS: i64 = 24 * 3600 * 1000;
     let now = rosefed::db::now_millis();
     let rows = [
-        // More than two pieces of expired received activities.
+        // Expired received activities, several pieces' worth.
         ("expired", 2_500i64, 0i64, now - 40 * DAY_MS),
         ("recent", 3, 0, now - DAY_MS),
         ("outbox", 2, 1, now - 400 * DAY_MS),
